@@ -1,0 +1,58 @@
+/**
+ * Every error this library throws on purpose is an `AttributionError`, so callers can branch on
+ * the class and read a message that says how to fix the problem.
+ */
+export class AttributionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An optional peer dependency the chosen configuration needs is not installed. */
+export class MissingDependencyError extends AttributionError {
+  constructor(readonly packageName: string, readonly neededFor: string, options?: { cause?: unknown }) {
+    super(
+      `${neededFor} needs the package "${packageName}", which is not installed. ` +
+        `Install it next to stripe-attribution: npm install ${packageName}`,
+      options,
+    );
+  }
+}
+
+/** Applying the schema migrations failed; nothing of the failed migration was kept. */
+export class MigrationError extends AttributionError {
+  constructor(readonly migrationName: string | undefined, options?: { cause?: unknown }) {
+    const what = migrationName ? `migration "${migrationName}"` : 'the migrations';
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    super(`stripe-attribution could not apply ${what}${why}`, options);
+  }
+}
+
+/**
+ * The embedded database directory is already open in another process. PGlite is a single-process
+ * database: opening it twice would corrupt it, so the second opener is refused instead.
+ */
+export class EmbeddedDatabaseLockedError extends AttributionError {
+  constructor(readonly dataDir: string, readonly pid: number) {
+    super(
+      `The embedded database in ${dataDir} is in use by process ${pid}. ` +
+        'Embedded PGlite serves one process at a time: stop that process first (for example your ' +
+        'app, before running the CLI), or point every process at a shared Postgres with ' +
+        'DATABASE_URL / --database-url.',
+    );
+  }
+}
+
+/** The options given to `createAttribution` (or the CLI) cannot work; the message names the fix. */
+export class ConfigurationError extends AttributionError {}
+
+/** A record would break a uniqueness promise that is not an idempotent repeat (e.g. a taken code). */
+export class ConflictError extends AttributionError {}
+
+/** A public entry point that a later release fills; it never fails silently. */
+export class NotImplementedError extends AttributionError {
+  constructor(readonly feature: string) {
+    super(`${feature} is not implemented yet in this version of stripe-attribution.`);
+  }
+}

@@ -1,0 +1,520 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import { ConflictError } from '../errors.js';
+import { newId } from '../ids.js';
+import { assertAmount, toAmount } from '../money.js';
+import { resolveLayout, scopeDatabase, type TableLayout } from './layout.js';
+import { migrateToLatest } from './migrations/index.js';
+import type { Database } from './schema.js';
+import type {
+  AttributionSource,
+  Click,
+  Commission,
+  CommissionKind,
+  CommissionStatus,
+  Customer,
+  CustomerAttribution,
+  Inserted,
+  Link,
+  MigrationReport,
+  NewClick,
+  NewCommission,
+  NewCustomer,
+  NewPartner,
+  NewSale,
+  ParkedEvent,
+  Partner,
+  PartnerStatus,
+  PromotionCode,
+  Sale,
+  SaleKeys,
+  SaleLine,
+  Storage,
+  StorageOperations,
+  WebhookEventRecord,
+} from './types.js';
+
+export interface KyselyStorageOptions {
+  /** The merchant's Kysely instance for Postgres (node-postgres or PGlite). */
+  db: Kysely<any>;
+  /** Table name prefix. Default `sa_`. */
+  tablePrefix?: string;
+  /** Postgres schema for the tables. Default: the connection's search path (usually `public`). */
+  schema?: string;
+  /** Called by `close()`: set when the storage opened the connection itself. */
+  onClose?: () => Promise<void>;
+}
+
+class KyselyOperationsBase implements StorageOperations {
+  constructor(protected readonly db: Kysely<Database> | Transaction<Database>) {}
+
+  async insertPartner(partner: NewPartner): Promise<Partner> {
+    const row = await this.db
+      .insertInto('partners')
+      .values({
+        id: newId('ptn'),
+        name: partner.name,
+        email: partner.email?.toLowerCase() ?? null,
+        status: 'active',
+        metadata: JSON.stringify(partner.metadata ?? {}),
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toPartner(row);
+  }
+
+  async getPartner(id: string): Promise<Partner | undefined> {
+    const row = await this.db.selectFrom('partners').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toPartner(row);
+  }
+
+  async setPartnerStatus(id: string, status: PartnerStatus): Promise<void> {
+    await this.db.updateTable('partners').set({ status }).where('id', '=', id).execute();
+  }
+
+  async insertLink(link: { partnerId: string; code: string }): Promise<Link> {
+    const code = link.code.toLowerCase();
+    const inserted = await this.db
+      .insertInto('links')
+      .values({ code, partner_id: link.partnerId })
+      .onConflict((oc) => oc.column('code').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return toLink(inserted);
+    const existing = await this.db.selectFrom('links').selectAll().where('code', '=', code).executeTakeFirstOrThrow();
+    if (existing.partner_id !== link.partnerId) {
+      throw new ConflictError(`The referral code "${code}" already belongs to another partner`);
+    }
+    return toLink(existing);
+  }
+
+  async findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined> {
+    const row = await this.db
+      .selectFrom('links')
+      .innerJoin('partners', 'partners.id', 'links.partner_id')
+      .selectAll('partners')
+      .select(['links.code', 'links.created_at as link_created_at', 'links.disabled_at'])
+      .where('links.code', '=', code.toLowerCase())
+      .where('links.disabled_at', 'is', null)
+      .where('partners.status', '=', 'active')
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      link: { code: row.code, partnerId: row.id, createdAt: row.link_created_at, disabledAt: row.disabled_at },
+      partner: toPartner(row),
+    };
+  }
+
+  async insertPromotionCode(code: { id: string; partnerId: string }): Promise<PromotionCode> {
+    const inserted = await this.db
+      .insertInto('promotion_codes')
+      .values({ id: code.id, partner_id: code.partnerId })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    const row =
+      inserted ?? (await this.db.selectFrom('promotion_codes').selectAll().where('id', '=', code.id).executeTakeFirstOrThrow());
+    if (row.partner_id !== code.partnerId) {
+      throw new ConflictError(`The promotion code ${code.id} already belongs to another partner`);
+    }
+    return { id: row.id, partnerId: row.partner_id, createdAt: row.created_at };
+  }
+
+  async findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db.selectFrom('promotion_codes').selectAll().where('id', 'in', [...ids]).execute();
+    return rows.map((row) => ({ id: row.id, partnerId: row.partner_id, createdAt: row.created_at }));
+  }
+
+  async insertClick(click: NewClick): Promise<Click> {
+    const row = await this.db
+      .insertInto('clicks')
+      .values({
+        id: click.id,
+        partner_id: click.partnerId,
+        link_code: click.linkCode.toLowerCase(),
+        landing_url: click.landingUrl,
+        referrer: click.referrer,
+        user_agent: click.userAgent,
+        ip_hash: click.ipHash,
+        country: click.country,
+        created_at: click.createdAt,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toClick(row);
+  }
+
+  async getClick(id: string): Promise<Click | undefined> {
+    const row = await this.db.selectFrom('clicks').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toClick(row);
+  }
+
+  async insertCustomer(customer: NewCustomer): Promise<Inserted<Customer>> {
+    const inserted = await this.db
+      .insertInto('customers')
+      .values({
+        id: newId('sac'),
+        livemode: customer.livemode,
+        external_id: customer.externalId ?? null,
+        stripe_customer_id: customer.stripeCustomerId ?? null,
+        email: customer.email?.toLowerCase() ?? null,
+        name: customer.name ?? null,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { record: toCustomer(inserted), created: true };
+    const existing = await this.db
+      .selectFrom('customers')
+      .selectAll()
+      .where((eb) =>
+        eb.or([
+          ...(customer.externalId ? [eb('external_id', '=', customer.externalId)] : []),
+          ...(customer.stripeCustomerId ? [eb('stripe_customer_id', '=', customer.stripeCustomerId)] : []),
+        ]),
+      )
+      .orderBy('created_at')
+      .executeTakeFirstOrThrow();
+    return { record: toCustomer(existing), created: false };
+  }
+
+  async findCustomer(
+    by: { id: string } | { externalId: string } | { stripeCustomerId: string } | { email: string },
+  ): Promise<Customer | undefined> {
+    let query = this.db.selectFrom('customers').selectAll();
+    if ('id' in by) query = query.where('id', '=', by.id);
+    else if ('externalId' in by) query = query.where('external_id', '=', by.externalId);
+    else if ('stripeCustomerId' in by) query = query.where('stripe_customer_id', '=', by.stripeCustomerId);
+    // Several customers may share an email; the attributed, oldest one speaks for it.
+    else query = query.where('email', '=', by.email.toLowerCase()).orderBy('attributed_at', 'asc').orderBy('created_at');
+    const row = await query.executeTakeFirst();
+    return row && toCustomer(row);
+  }
+
+  async linkCustomer(
+    id: string,
+    ids: { externalId?: string; stripeCustomerId?: string; email?: string },
+  ): Promise<Customer> {
+    const row = await this.db
+      .updateTable('customers')
+      .set((eb) => ({
+        external_id: eb.fn.coalesce('external_id', eb.val(ids.externalId ?? null)),
+        stripe_customer_id: eb.fn.coalesce('stripe_customer_id', eb.val(ids.stripeCustomerId ?? null)),
+        email: eb.fn.coalesce('email', eb.val(ids.email?.toLowerCase() ?? null)),
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toCustomer(row);
+  }
+
+  async attributeCustomer(id: string, attribution: CustomerAttribution): Promise<boolean> {
+    const result = await this.db
+      .updateTable('customers')
+      .set({
+        partner_id: attribution.partnerId,
+        click_id: attribution.clickId,
+        attributed_by: attribution.attributedBy,
+        attributed_at: attribution.at,
+      })
+      .where('id', '=', id)
+      .where('partner_id', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async insertSale(sale: NewSale): Promise<Inserted<Sale>> {
+    const id = newId('sale');
+    const inserted = await this.db
+      .insertInto('sales')
+      .values({
+        id,
+        livemode: sale.livemode,
+        customer_id: sale.customerId ?? null,
+        partner_id: sale.partnerId ?? null,
+        click_id: sale.clickId ?? null,
+        stripe_payment_intent_id: sale.stripePaymentIntentId ?? null,
+        stripe_invoice_id: sale.stripeInvoiceId ?? null,
+        stripe_checkout_session_id: sale.stripeCheckoutSessionId ?? null,
+        stripe_subscription_id: sale.stripeSubscriptionId ?? null,
+        external_invoice_id: sale.externalInvoiceId ?? null,
+        amount: assertAmount(sale.amount),
+        currency: sale.currency.toLowerCase(),
+        billing_reason: sale.billingReason ?? null,
+        occurred_at: sale.occurredAt,
+      })
+      // No conflict target: a clash on any of the sale's keys means the sale is already known.
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!inserted) {
+      const existing = await this.findSale(sale);
+      if (!existing) throw new Error('A sale conflicted on a key but could not be read back');
+      return { record: existing, created: false };
+    }
+    if (sale.lines?.length) {
+      await this.db
+        .insertInto('sale_lines')
+        .values(
+          sale.lines.map((line, position) => ({
+            sale_id: id,
+            position,
+            stripe_product_id: line.stripeProductId,
+            stripe_price_id: line.stripePriceId,
+            description: line.description,
+            quantity: line.quantity,
+            amount: assertAmount(line.amount, 'line amount'),
+          })),
+        )
+        .execute();
+    }
+    return { record: toSale(inserted), created: true };
+  }
+
+  async findSale(keys: SaleKeys): Promise<Sale | undefined> {
+    const conditions = [
+      ['stripe_payment_intent_id', keys.stripePaymentIntentId],
+      ['stripe_invoice_id', keys.stripeInvoiceId],
+      ['stripe_checkout_session_id', keys.stripeCheckoutSessionId],
+      ['external_invoice_id', keys.externalInvoiceId],
+    ] as const;
+    const present = conditions.filter((entry): entry is [(typeof entry)[0], string] => Boolean(entry[1]));
+    if (present.length === 0) return undefined;
+    const row = await this.db
+      .selectFrom('sales')
+      .selectAll()
+      .where((eb) => eb.or(present.map(([column, value]) => eb(column, '=', value))))
+      .orderBy('created_at')
+      .executeTakeFirst();
+    return row && toSale(row);
+  }
+
+  async getSaleLines(saleId: string): Promise<SaleLine[]> {
+    const rows = await this.db.selectFrom('sale_lines').selectAll().where('sale_id', '=', saleId).orderBy('position').execute();
+    return rows.map((row) => ({
+      position: row.position,
+      stripeProductId: row.stripe_product_id,
+      stripePriceId: row.stripe_price_id,
+      description: row.description,
+      quantity: row.quantity,
+      amount: toAmount(row.amount),
+    }));
+  }
+
+  async insertCommission(commission: NewCommission): Promise<Inserted<Commission>> {
+    const inserted = await this.db
+      .insertInto('commissions')
+      .values({
+        id: newId('com'),
+        livemode: commission.livemode,
+        partner_id: commission.partnerId,
+        customer_id: commission.customerId ?? null,
+        sale_id: commission.saleId ?? null,
+        kind: commission.kind,
+        status: commission.status,
+        amount: assertAmount(commission.amount),
+        currency: commission.currency.toLowerCase(),
+        reason: commission.reason ?? null,
+        hold_until: commission.holdUntil ?? null,
+      })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { record: toCommission(inserted), created: true };
+    let existing = this.db
+      .selectFrom('commissions')
+      .selectAll()
+      .where('partner_id', '=', commission.partnerId)
+      .where('kind', '=', commission.kind);
+    existing =
+      commission.kind === 'lead'
+        ? existing.where('customer_id', '=', commission.customerId ?? null)
+        : existing.where('sale_id', '=', commission.saleId ?? null);
+    return { record: toCommission(await existing.executeTakeFirstOrThrow()), created: false };
+  }
+
+  async listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]> {
+    let query = this.db.selectFrom('commissions').selectAll().orderBy('created_at').orderBy('id');
+    if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
+    if (filter.saleId) query = query.where('sale_id', '=', filter.saleId);
+    if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
+    return (await query.execute()).map(toCommission);
+  }
+
+  async recordWebhookEvent(event: WebhookEventRecord): Promise<boolean> {
+    const inserted = await this.db
+      .insertInto('webhook_events')
+      .values({
+        id: event.id,
+        type: event.type,
+        livemode: event.livemode,
+        api_version: event.apiVersion,
+        stripe_created_at: event.createdAt,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted !== undefined;
+  }
+
+  async hasWebhookEvent(id: string): Promise<boolean> {
+    const row = await this.db.selectFrom('webhook_events').select('id').where('id', '=', id).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async parkEvent(parked: { eventId: string; waitingFor: string; event: unknown }): Promise<void> {
+    await this.db
+      .insertInto('parked_events')
+      .values({ event_id: parked.eventId, waiting_for: parked.waitingFor, event: JSON.stringify(parked.event) })
+      .onConflict((oc) => oc.column('event_id').doUpdateSet({ waiting_for: parked.waitingFor }))
+      .execute();
+  }
+
+  async takeParkedEvents(waitingFor?: string): Promise<ParkedEvent[]> {
+    let pick = this.db.selectFrom('parked_events').select('event_id').orderBy('parked_at').forUpdate().skipLocked();
+    if (waitingFor !== undefined) pick = pick.where('waiting_for', '=', waitingFor);
+    const rows = await this.db
+      .deleteFrom('parked_events')
+      .where('event_id', 'in', pick)
+      .returningAll()
+      .execute();
+    return rows
+      .map(
+        (row): ParkedEvent => ({
+          eventId: row.event_id,
+          waitingFor: row.waiting_for,
+          event: row.event,
+          attempts: row.attempts,
+          lastError: row.last_error,
+          parkedAt: row.parked_at,
+        }),
+      )
+      .sort((a, b) => a.parkedAt.getTime() - b.parkedAt.getTime());
+  }
+
+  async countParkedEvents(): Promise<number> {
+    const { count } = await this.db
+      .selectFrom('parked_events')
+      .select((eb) => eb.fn.countAll<string | number>().as('count'))
+      .executeTakeFirstOrThrow();
+    return Number(count);
+  }
+}
+
+/** The one Storage implementation: Postgres through Kysely, on a server or embedded (PGlite). */
+export function createKyselyStorage(options: KyselyStorageOptions): KyselyStorage {
+  return new KyselyStorage(options);
+}
+
+export class KyselyStorage extends KyselyOperationsBase implements Storage {
+  readonly layout: TableLayout;
+  readonly #options: KyselyStorageOptions;
+  #closed = false;
+
+  constructor(options: KyselyStorageOptions) {
+    const layout = resolveLayout(options);
+    super(scopeDatabase(options.db as Kysely<Database>, layout));
+    this.layout = layout;
+    this.#options = options;
+  }
+
+  migrate(): Promise<MigrationReport> {
+    return migrateToLatest(this.#options.db, this.layout);
+  }
+
+  transaction<T>(fn: (tx: StorageOperations) => Promise<T>): Promise<T> {
+    return (this.db as Kysely<Database>).transaction().execute((trx) => fn(new KyselyOperationsBase(trx)));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#options.onClose?.();
+  }
+}
+
+type Row<T extends keyof Database> = Selectable<Database[T]>;
+
+function toPartner(row: Row<'partners'>): Partner {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    status: row.status as PartnerStatus,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+  };
+}
+
+function toLink(row: Row<'links'>): Link {
+  return { code: row.code, partnerId: row.partner_id, createdAt: row.created_at, disabledAt: row.disabled_at };
+}
+
+function toClick(row: Row<'clicks'>): Click {
+  return {
+    id: row.id,
+    partnerId: row.partner_id,
+    linkCode: row.link_code,
+    landingUrl: row.landing_url,
+    referrer: row.referrer,
+    userAgent: row.user_agent,
+    ipHash: row.ip_hash,
+    country: row.country,
+    createdAt: row.created_at,
+  };
+}
+
+function toCustomer(row: Row<'customers'>): Customer {
+  return {
+    id: row.id,
+    livemode: row.livemode,
+    externalId: row.external_id,
+    stripeCustomerId: row.stripe_customer_id,
+    email: row.email,
+    name: row.name,
+    partnerId: row.partner_id,
+    clickId: row.click_id,
+    attributedBy: row.attributed_by as AttributionSource | null,
+    attributedAt: row.attributed_at,
+    createdAt: row.created_at,
+  };
+}
+
+function toSale(row: Row<'sales'>): Sale {
+  return {
+    id: row.id,
+    livemode: row.livemode,
+    customerId: row.customer_id,
+    partnerId: row.partner_id,
+    clickId: row.click_id,
+    stripePaymentIntentId: row.stripe_payment_intent_id,
+    stripeInvoiceId: row.stripe_invoice_id,
+    stripeCheckoutSessionId: row.stripe_checkout_session_id,
+    stripeSubscriptionId: row.stripe_subscription_id,
+    externalInvoiceId: row.external_invoice_id,
+    amount: toAmount(row.amount),
+    currency: row.currency,
+    amountRefunded: toAmount(row.amount_refunded),
+    amountDisputed: toAmount(row.amount_disputed),
+    billingReason: row.billing_reason,
+    occurredAt: row.occurred_at,
+    createdAt: row.created_at,
+  };
+}
+
+function toCommission(row: Row<'commissions'>): Commission {
+  return {
+    id: row.id,
+    livemode: row.livemode,
+    partnerId: row.partner_id,
+    customerId: row.customer_id,
+    saleId: row.sale_id,
+    kind: row.kind as CommissionKind,
+    status: row.status as CommissionStatus,
+    amount: toAmount(row.amount),
+    currency: row.currency,
+    reason: row.reason,
+    holdUntil: row.hold_until,
+    createdAt: row.created_at,
+  };
+}

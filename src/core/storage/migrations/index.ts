@@ -1,0 +1,120 @@
+import {
+  DummyDriver,
+  Kysely,
+  Migrator,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type Migration,
+  type MigrationProvider,
+} from 'kysely';
+import { MigrationError } from '../../errors.js';
+import type { MigrationReport } from '../types.js';
+import { scopeDatabase, type TableLayout } from '../layout.js';
+import * as initial from './0001_initial.js';
+
+export interface MigrationContext {
+  /** The name of an index or constraint, prefixed like the tables so it never clashes. */
+  index(name: string): string;
+}
+
+interface PackagedMigration {
+  up(db: Kysely<any>, context: MigrationContext): Promise<void>;
+  down?(db: Kysely<any>, context: MigrationContext): Promise<void>;
+}
+
+/**
+ * Every migration, by name, in order. Static imports (not files found at run time) so they survive
+ * bundling into a merchant's server build. Names are permanent: they are the rows of the
+ * migrations table.
+ */
+const MIGRATIONS: Record<string, PackagedMigration> = {
+  '0001_initial': initial,
+};
+
+class PackagedMigrationProvider implements MigrationProvider {
+  constructor(private readonly context: MigrationContext) {}
+
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return Object.fromEntries(
+      Object.entries(MIGRATIONS).map(([name, migration]) => [
+        name,
+        {
+          up: (db: Kysely<any>) => migration.up(db, this.context),
+          down: migration.down && ((db: Kysely<any>) => migration.down!(db, this.context)),
+        },
+      ]),
+    );
+  }
+}
+
+function migrationContext(layout: TableLayout): MigrationContext {
+  return { index: (name) => `${layout.tablePrefix}${name}` };
+}
+
+/** The migration bookkeeping tables. Named once; renaming them would re-run every migration. */
+export function migrationTables(layout: TableLayout) {
+  return {
+    migrationTableName: `${layout.tablePrefix}migrations`,
+    migrationLockTableName: `${layout.tablePrefix}migrations_lock`,
+  };
+}
+
+/**
+ * Applies every pending migration, each in its own transaction. Kysely's Migrator holds a Postgres
+ * advisory lock meanwhile, so processes migrating at once take turns and the later ones find
+ * nothing pending.
+ */
+export async function migrateToLatest(db: Kysely<any>, layout: TableLayout): Promise<MigrationReport> {
+  const migrator = new Migrator({
+    db: scopeDatabase(db, layout),
+    provider: new PackagedMigrationProvider(migrationContext(layout)),
+    ...migrationTables(layout),
+    ...(layout.schema ? { migrationTableSchema: layout.schema } : {}),
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((result) => result.status === 'Error');
+    throw new MigrationError(failed?.migrationName, { cause: error });
+  }
+  return { applied: results.filter((result) => result.status === 'Success').map((result) => result.migrationName) };
+}
+
+/**
+ * The SQL that `migrateToLatest` would run on an empty database, for merchants whose schema is
+ * owned by another migration tool. It also records the migrations as applied, so a later
+ * `migrate()` finds nothing pending instead of creating the tables twice.
+ */
+export async function migrationSql(layout: TableLayout): Promise<string> {
+  const statements: string[] = [];
+  const recorder = new Kysely<any>({
+    dialect: {
+      createAdapter: () => new PostgresAdapter(),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) => new PostgresIntrospector(db),
+      createQueryCompiler: () => new PostgresQueryCompiler(),
+    },
+    log: (event) => {
+      statements.push(event.query.sql);
+    },
+  });
+  const db = scopeDatabase(recorder, layout);
+  const context = migrationContext(layout);
+  const { migrationTableName } = migrationTables(layout);
+  const q = (name: string) => `"${name}"`;
+  const table = layout.schema ? `${q(layout.schema)}.${q(migrationTableName)}` : q(migrationTableName);
+
+  if (layout.schema) statements.push(`create schema if not exists ${q(layout.schema)}`);
+  // Same shape as the table Kysely's Migrator creates, so it adopts this one.
+  statements.push(`create table if not exists ${table} ("name" varchar(255) not null primary key, "timestamp" varchar(255) not null)`);
+  for (const [name, migration] of Object.entries(MIGRATIONS)) {
+    statements.push(`-- migration ${name}`);
+    await migration.up(db, context);
+    statements.push(
+      `insert into ${table} ("name", "timestamp") values ('${name}', to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))`,
+    );
+  }
+  await recorder.destroy();
+  const body = statements.map((statement) => (statement.startsWith('--') ? statement : `${statement};`)).join('\n');
+  return `begin;\n${body}\ncommit;\n`;
+}

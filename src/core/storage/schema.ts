@@ -1,0 +1,139 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** int8 columns: written as numbers, read back as string (node-postgres) or number (PGlite). */
+type Money = ColumnType<string | number | bigint, number, number>;
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type Json<T> = ColumnType<T, string, string>;
+
+/**
+ * The tables as the queries name them. Their real names carry the configured prefix (`sa_` by
+ * default) and live in the configured schema; `TablePrefixPlugin` maps one to the other.
+ */
+export interface Database {
+  partners: {
+    id: string;
+    name: string;
+    email: string | null;
+    status: string;
+    metadata: Json<Record<string, unknown>>;
+    created_at: CreatedAt;
+  };
+  links: {
+    code: string;
+    partner_id: string;
+    created_at: CreatedAt;
+    disabled_at: Date | null;
+  };
+  promotion_codes: {
+    id: string;
+    partner_id: string;
+    created_at: CreatedAt;
+  };
+  clicks: {
+    id: string;
+    partner_id: string;
+    link_code: string;
+    landing_url: string | null;
+    referrer: string | null;
+    user_agent: string | null;
+    ip_hash: string | null;
+    country: string | null;
+    created_at: CreatedAt;
+  };
+  customers: {
+    id: string;
+    livemode: boolean;
+    external_id: string | null;
+    stripe_customer_id: string | null;
+    email: string | null;
+    name: string | null;
+    partner_id: string | null;
+    click_id: string | null;
+    attributed_by: string | null;
+    attributed_at: Date | null;
+    created_at: CreatedAt;
+  };
+  sales: {
+    id: string;
+    livemode: boolean;
+    customer_id: string | null;
+    partner_id: string | null;
+    click_id: string | null;
+    stripe_payment_intent_id: string | null;
+    stripe_invoice_id: string | null;
+    stripe_checkout_session_id: string | null;
+    stripe_subscription_id: string | null;
+    external_invoice_id: string | null;
+    amount: Money;
+    currency: string;
+    amount_refunded: ColumnType<string | number | bigint, number | undefined, number>;
+    amount_disputed: ColumnType<string | number | bigint, number | undefined, number>;
+    billing_reason: string | null;
+    occurred_at: Date;
+    created_at: CreatedAt;
+  };
+  sale_lines: {
+    sale_id: string;
+    position: number;
+    stripe_product_id: string | null;
+    stripe_price_id: string | null;
+    description: string | null;
+    quantity: number | null;
+    amount: Money;
+  };
+  commissions: {
+    id: string;
+    livemode: boolean;
+    partner_id: string;
+    customer_id: string | null;
+    sale_id: string | null;
+    kind: string;
+    status: string;
+    amount: Money;
+    currency: string;
+    reason: string | null;
+    hold_until: Date | null;
+    created_at: CreatedAt;
+    updated_at: ColumnType<Date, Date | undefined, Date>;
+  };
+  commission_adjustments: {
+    id: string;
+    commission_id: string;
+    amount: Money;
+    reason: string;
+    created_at: CreatedAt;
+  };
+  webhook_events: {
+    id: string;
+    type: string;
+    livemode: boolean;
+    api_version: string | null;
+    stripe_created_at: Date;
+    processed_at: Generated<Date>;
+  };
+  parked_events: {
+    event_id: string;
+    waiting_for: string;
+    event: Json<unknown>;
+    attempts: Generated<number>;
+    last_error: string | null;
+    parked_at: Generated<Date>;
+  };
+}
+
+export type TableName = keyof Database;
+
+/** Every table the library owns, in creation order. */
+export const TABLES: readonly TableName[] = [
+  'partners',
+  'links',
+  'promotion_codes',
+  'clicks',
+  'customers',
+  'sales',
+  'sale_lines',
+  'commissions',
+  'commission_adjustments',
+  'webhook_events',
+  'parked_events',
+];

@@ -1,0 +1,284 @@
+import type { Amount } from '../money.js';
+
+/** Partner status: a disabled partner's links record nothing and earn nothing. */
+export type PartnerStatus = 'active' | 'disabled';
+
+export interface Partner {
+  id: string;
+  name: string;
+  email: string | null;
+  status: PartnerStatus;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface NewPartner {
+  name: string;
+  email?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** A referral code: the `?via=<code>` value of a partner link. Codes are case-insensitive. */
+export interface Link {
+  code: string;
+  partnerId: string;
+  createdAt: Date;
+  disabledAt: Date | null;
+}
+
+/** A Stripe promotion code (`promo_…`) whose use attributes a sale to a partner. */
+export interface PromotionCode {
+  id: string;
+  partnerId: string;
+  createdAt: Date;
+}
+
+export interface Click {
+  /** Unguessable, URL-safe: travels in the cookie and in Stripe metadata. */
+  id: string;
+  partnerId: string;
+  linkCode: string;
+  landingUrl: string | null;
+  referrer: string | null;
+  userAgent: string | null;
+  /** HMAC of the visitor's IP with a secret salt: the raw IP is never stored. */
+  ipHash: string | null;
+  country: string | null;
+  createdAt: Date;
+}
+
+export type NewClick = Omit<Click, 'createdAt'> & { createdAt?: Date };
+
+/** How a customer came to belong to a partner (DESIGN.md §3). */
+export type AttributionSource = 'click' | 'promotion_code';
+
+export interface Customer {
+  id: string;
+  livemode: boolean;
+  /** The merchant's own user id (`sa_customer_key` in Stripe metadata). */
+  externalId: string | null;
+  stripeCustomerId: string | null;
+  /** Lower-cased. */
+  email: string | null;
+  name: string | null;
+  partnerId: string | null;
+  clickId: string | null;
+  attributedBy: AttributionSource | null;
+  attributedAt: Date | null;
+  createdAt: Date;
+}
+
+export interface NewCustomer {
+  livemode: boolean;
+  externalId?: string | null;
+  stripeCustomerId?: string | null;
+  email?: string | null;
+  name?: string | null;
+}
+
+export interface CustomerAttribution {
+  partnerId: string;
+  clickId: string | null;
+  attributedBy: AttributionSource;
+  at: Date;
+}
+
+export interface Sale {
+  id: string;
+  livemode: boolean;
+  customerId: string | null;
+  /** Null for an unattributed sale: still recorded, it explains the funnel. */
+  partnerId: string | null;
+  clickId: string | null;
+  stripePaymentIntentId: string | null;
+  stripeInvoiceId: string | null;
+  stripeCheckoutSessionId: string | null;
+  stripeSubscriptionId: string | null;
+  /** `trackSale`'s idempotency key for billing outside Stripe. */
+  externalInvoiceId: string | null;
+  /** Untaxed, in minor units of `currency`, as paid. */
+  amount: Amount;
+  currency: string;
+  amountRefunded: Amount;
+  amountDisputed: Amount;
+  billingReason: string | null;
+  /** Stripe's own time of the payment, never the time of delivery. */
+  occurredAt: Date;
+  createdAt: Date;
+}
+
+export interface NewSale {
+  livemode: boolean;
+  customerId?: string | null;
+  partnerId?: string | null;
+  clickId?: string | null;
+  stripePaymentIntentId?: string | null;
+  stripeInvoiceId?: string | null;
+  stripeCheckoutSessionId?: string | null;
+  stripeSubscriptionId?: string | null;
+  externalInvoiceId?: string | null;
+  amount: Amount;
+  currency: string;
+  billingReason?: string | null;
+  occurredAt: Date;
+  lines?: NewSaleLine[];
+}
+
+/** A sale's share per line item (pro rata, largest remainder, summing to the sale's amount). */
+export interface SaleLine {
+  position: number;
+  stripeProductId: string | null;
+  stripePriceId: string | null;
+  description: string | null;
+  quantity: number | null;
+  amount: Amount;
+}
+
+export type NewSaleLine = Omit<SaleLine, 'position'>;
+
+/** The identifiers under which a sale may already be known; any one matching is the same sale. */
+export interface SaleKeys {
+  stripePaymentIntentId?: string | null;
+  stripeInvoiceId?: string | null;
+  stripeCheckoutSessionId?: string | null;
+  externalInvoiceId?: string | null;
+}
+
+export type CommissionKind = 'sale' | 'lead' | 'clawback';
+export type CommissionStatus = 'pending' | 'approved' | 'held' | 'paid' | 'voided';
+
+export interface Commission {
+  id: string;
+  livemode: boolean;
+  partnerId: string;
+  customerId: string | null;
+  saleId: string | null;
+  kind: CommissionKind;
+  status: CommissionStatus;
+  amount: Amount;
+  currency: string;
+  reason: string | null;
+  holdUntil: Date | null;
+  createdAt: Date;
+}
+
+export interface NewCommission {
+  livemode: boolean;
+  partnerId: string;
+  customerId?: string | null;
+  saleId?: string | null;
+  kind: CommissionKind;
+  status: CommissionStatus;
+  amount: Amount;
+  currency: string;
+  reason?: string | null;
+  holdUntil?: Date | null;
+}
+
+/** A Stripe event whose effects are committed. */
+export interface WebhookEventRecord {
+  id: string;
+  type: string;
+  livemode: boolean;
+  apiVersion: string | null;
+  /** Stripe's `event.created`. */
+  createdAt: Date;
+}
+
+/** An event that arrived before what it depends on, kept until its counterpart arrives. */
+export interface ParkedEvent {
+  eventId: string;
+  /** What it waits for, e.g. `payment_intent:pi_123`: the counterpart's arrival looks this up. */
+  waitingFor: string;
+  event: unknown;
+  attempts: number;
+  lastError: string | null;
+  parkedAt: Date;
+}
+
+/** The outcome of an insert that is idempotent on a unique key. */
+export interface Inserted<T> {
+  record: T;
+  /** False when the record already existed: this call was a repeat and changed nothing. */
+  created: boolean;
+}
+
+export interface MigrationReport {
+  /** Names of the migrations this call applied, in order; empty when nothing was pending. */
+  applied: string[];
+}
+
+/**
+ * The domain operations on stored attribution data. On `Storage` each call commits on its own;
+ * inside `Storage.transaction` they all commit or roll back together.
+ *
+ * Concurrency promise: every idempotent write is decided by a unique key in the database, never by
+ * a read before the write. Callers in any number of processes racing on the same key get exactly
+ * one `created: true` (or `true`); the others wait for the winner's transaction to end and then see
+ * its row — or, if the winner rolled back, one of them wins instead.
+ */
+export interface StorageOperations {
+  insertPartner(partner: NewPartner): Promise<Partner>;
+  getPartner(id: string): Promise<Partner | undefined>;
+  setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
+
+  /** Codes are stored lower-cased. Throws `ConflictError` if another partner owns the code. */
+  insertLink(link: { partnerId: string; code: string }): Promise<Link>;
+  /** The code's link and partner, only if both are active. */
+  findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined>;
+  insertPromotionCode(code: { id: string; partnerId: string }): Promise<PromotionCode>;
+  findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]>;
+
+  insertClick(click: NewClick): Promise<Click>;
+  getClick(id: string): Promise<Click | undefined>;
+
+  /** Idempotent on `externalId` and on `stripeCustomerId`: a repeat returns the stored customer. */
+  insertCustomer(customer: NewCustomer): Promise<Inserted<Customer>>;
+  findCustomer(
+    by: { id: string } | { externalId: string } | { stripeCustomerId: string } | { email: string },
+  ): Promise<Customer | undefined>;
+  /** Fills identifiers the customer did not have yet; never replaces one it has. */
+  linkCustomer(id: string, ids: { externalId?: string; stripeCustomerId?: string; email?: string }): Promise<Customer>;
+  /**
+   * Gives an unattributed customer to a partner. Returns false (and changes nothing) when the
+   * customer already has one: attribution never moves.
+   */
+  attributeCustomer(id: string, attribution: CustomerAttribution): Promise<boolean>;
+
+  /** Idempotent on any of the sale's keys: one payment is one sale, whichever event came first. */
+  insertSale(sale: NewSale): Promise<Inserted<Sale>>;
+  findSale(keys: SaleKeys): Promise<Sale | undefined>;
+  getSaleLines(saleId: string): Promise<SaleLine[]>;
+
+  /** Idempotent per sale, partner and kind for sale commissions, per customer and partner for leads. */
+  insertCommission(commission: NewCommission): Promise<Inserted<Commission>>;
+  listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]>;
+
+  /**
+   * Marks a Stripe event as processed. True for the first caller; false for a repeat. Call it in
+   * the same transaction as the event's effects, so a rollback also forgets the event.
+   */
+  recordWebhookEvent(event: WebhookEventRecord): Promise<boolean>;
+  hasWebhookEvent(id: string): Promise<boolean>;
+
+  /** Parks an event; parking the same event again only updates what it waits for. */
+  parkEvent(parked: { eventId: string; waitingFor: string; event: unknown }): Promise<void>;
+  /**
+   * Removes and returns the events waiting for `waitingFor` (all of them when omitted). Rows
+   * another transaction is taking are skipped, so concurrent callers never get the same event.
+   */
+  takeParkedEvents(waitingFor?: string): Promise<ParkedEvent[]>;
+  countParkedEvents(): Promise<number>;
+}
+
+export interface Storage extends StorageOperations {
+  /** Applies pending schema migrations. Idempotent; concurrent callers serialise on a database lock. */
+  migrate(): Promise<MigrationReport>;
+  /**
+   * Runs `fn` in one database transaction: everything it wrote commits when it resolves and
+   * nothing is kept when it throws (the error is rethrown).
+   */
+  transaction<T>(fn: (tx: StorageOperations) => Promise<T>): Promise<T>;
+  /** Releases connections (and the embedded database's lock). Only closes what it opened. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,28 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig([
+  {
+    entry: {
+      index: 'src/core/index.ts',
+      express: 'src/express/index.ts',
+      koa: 'src/koa/index.ts',
+      fastify: 'src/fastify/index.ts',
+      nextjs: 'src/nextjs/index.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    // Shared chunks in both formats, so every subpath sees the same error classes (instanceof).
+    splitting: true,
+    target: 'node20',
+    platform: 'node',
+    sourcemap: true,
+  },
+  {
+    entry: { cli: 'src/cli/index.ts' },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    banner: { js: '#!/usr/bin/env node' },
+    sourcemap: true,
+  },
+]);
