@@ -1,0 +1,106 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { publint } from 'publint';
+import { describe, expect, it } from 'vitest';
+import { MissingDependencyError, NotImplementedError } from '../../src/core/errors.js';
+import { importOptional } from '../../src/core/optional-dependency.js';
+import * as express from '../../src/express/index.js';
+import * as fastify from '../../src/fastify/index.js';
+import * as koa from '../../src/koa/index.js';
+import * as nextjs from '../../src/nextjs/index.js';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** A scratch app folder whose node_modules holds this package, as `npm install` would place it. */
+function scratchApp(): string {
+  const app = mkdtempSync(join(tmpdir(), 'sa-app-'));
+  mkdirSync(join(app, 'node_modules'));
+  symlinkSync(root, join(app, 'node_modules', 'stripe-attribution'), 'dir');
+  return app;
+}
+
+describe('the built package', () => {
+  it('is built (npm test builds it first)', () => {
+    expect(existsSync(join(root, 'dist/index.js')) && existsSync(join(root, 'dist/index.cjs'))).toBe(true);
+  });
+
+  for (const [format, fixture] of [
+    ['ESM', 'import-esm.mjs'],
+    ['CJS', 'import-cjs.cjs'],
+  ] as const) {
+    it(`imports every subpath from dist in ${format}`, async () => {
+      const app = scratchApp();
+      const { stdout } = await run(process.execPath, [join(root, 'test/fixtures', fixture)], {
+        cwd: app,
+        env: { ...process.env, NODE_PATH: join(app, 'node_modules') },
+      });
+      const result = JSON.parse(stdout);
+      expect(result['stripe-attribution']).toEqual(
+        expect.arrayContaining(['createAttribution', 'MigrationError', 'MissingDependencyError', 'PGliteDialect', 'migrationSql']),
+      );
+      for (const adapter of ['express', 'koa', 'fastify', 'nextjs']) {
+        expect(result[`stripe-attribution/${adapter}`]).toEqual(['attributionMiddleware']);
+      }
+      // One copy of the error classes across subpaths, or `instanceof` would lie to callers.
+      expect(result.sharedErrorClass).toBe(true);
+      expect(result.createAttribution).toBe('function');
+    });
+  }
+
+  it('passes publint with no errors or warnings', async () => {
+    const { messages } = await publint({ pkgDir: root, strict: true });
+    expect(messages.map((m) => `${m.type}: ${m.code} ${m.path.join('.')}`)).toEqual([]);
+  });
+
+  it('declares the peers a merchant brings, optional where only one configuration needs them', () => {
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@electric-sql/pglite', 'kysely', 'pg', 'stripe']);
+    expect(pkg.peerDependenciesMeta.pg.optional).toBe(true);
+    expect(pkg.peerDependenciesMeta['@electric-sql/pglite'].optional).toBe(true);
+    expect(pkg.engines.node).toMatch(/^>=20/);
+    expect(process.versions.node.split('.')[0]).toBe('20');
+    expect(pkg.bin['stripe-attribution']).toBe('./dist/cli.js');
+  });
+
+  it('runs on embedded PGlite in ./.stripe-attribution when given no database', async () => {
+    const app = scratchApp();
+    const { stdout } = await run(process.execPath, [join(root, 'test/fixtures/embedded-default.mjs')], {
+      cwd: app,
+      env: { ...process.env, NODE_PATH: join(app, 'node_modules') },
+    });
+    expect(JSON.parse(stdout)).toEqual({ applied: ['0001_initial'], partner: 'Embedded' });
+    expect(existsSync(join(app, '.stripe-attribution', 'PG_VERSION'))).toBe(true);
+    // The lock is released on close, so the next process can open it.
+    expect(existsSync(join(app, '.stripe-attribution', 'stripe-attribution.lock'))).toBe(false);
+  });
+});
+
+describe('adapter placeholders', () => {
+  it.each([
+    ['express', express],
+    ['koa', koa],
+    ['fastify', fastify],
+    ['nextjs', nextjs],
+  ] as const)('%s throws NotImplementedError naming the subpath', (name, adapter) => {
+    expect(() => adapter.attributionMiddleware()).toThrow(NotImplementedError);
+    expect(() => adapter.attributionMiddleware()).toThrow(`stripe-attribution/${name} is not implemented yet`);
+  });
+});
+
+describe('optional peer dependencies', () => {
+  it('a missing one is named in the error, with the install command', async () => {
+    const error = await importOptional('sa-no-such-package', 'The embedded database').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MissingDependencyError);
+    expect((error as Error).message).toContain('npm install sa-no-such-package');
+    expect((error as Error).message).toContain('The embedded database needs the package "sa-no-such-package"');
+  });
+
+  it('other load failures are not disguised as a missing package', async () => {
+    const broken = new SyntaxError('Unexpected token');
+    await expect(importOptional('pg', 'Postgres', () => Promise.reject(broken))).rejects.toBe(broken);
+  });
+});

@@ -1,0 +1,92 @@
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { afterAll } from 'vitest';
+import { PGliteDialect } from '../../src/core/storage/pglite-dialect.js';
+import { createKyselyStorage, type KyselyStorage } from '../../src/core/storage/kysely-storage.js';
+
+/**
+ * A database the storage contract runs against: embedded PGlite always, real Postgres whenever
+ * DATABASE_URL is set. One per test file (PGlite takes seconds to start); tests are isolated by
+ * giving each its own Postgres schema.
+ */
+export interface Backend {
+  name: 'pglite' | 'postgres';
+  /** A Kysely on the shared database. */
+  db: Kysely<any>;
+  /** A second, independent Kysely on the same database (a second app instance). */
+  other(): Kysely<any>;
+  /** Runs a script of several statements, as a migration tool would. */
+  exec(script: string): Promise<void>;
+  /** Whether two connections can truly run at once (PGlite is one session). */
+  concurrent: boolean;
+}
+
+export const DATABASE_URL = process.env.DATABASE_URL;
+
+export function backends(): Backend[] {
+  const list: Backend[] = [];
+  const pglite = new PGlite();
+  const pgliteDb = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+  list.push({
+    name: 'pglite',
+    db: pgliteDb,
+    other: () => pgliteDb,
+    exec: async (script) => {
+      await pglite.exec(script);
+    },
+    concurrent: false,
+  });
+  const toDestroy: Kysely<any>[] = [pgliteDb];
+  if (DATABASE_URL) {
+    const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+    toDestroy.push(db);
+    list.push({
+      name: 'postgres',
+      db,
+      other: () => {
+        const second = new Kysely<any>({
+          dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: DATABASE_URL, max: 10 }) }),
+        });
+        toDestroy.push(second);
+        return second;
+      },
+      exec: async (script) => {
+        await pool.query(script);
+      },
+      concurrent: true,
+    });
+  }
+  afterAll(async () => {
+    // Leave a developer's database as it was; CI's is fresh per run anyway.
+    const postgres = list.find((backend) => backend.name === 'postgres');
+    for (const schema of postgres ? schemas : []) {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(postgres!.db);
+    }
+    await Promise.all(toDestroy.map((db) => db.destroy()));
+  });
+  return list;
+}
+
+const schemas: string[] = [];
+
+export function uniqueSchema(): string {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+}
+
+/** A migrated storage in a schema of its own. */
+export async function freshStorage(backend: Backend, options: { tablePrefix?: string } = {}): Promise<KyselyStorage> {
+  const storage = createKyselyStorage({ db: backend.db, schema: uniqueSchema(), ...options });
+  await storage.migrate();
+  return storage;
+}
+
+export async function tablesIn(db: Kysely<any>, schema: string): Promise<string[]> {
+  const rows = await sql<{ table_name: string }>`
+    select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(db);
+  return rows.rows.map((row) => row.table_name);
+}
