@@ -18,6 +18,16 @@ export default defineConfig([
     sourcemap: true,
   },
   {
+    // Built on its own: the Edge runtime must not load a chunk shared with Node-only code.
+    entry: { 'nextjs-edge': 'src/nextjs/edge.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    target: 'es2022',
+    platform: 'neutral',
+    external: ['next'],
+    sourcemap: true,
+  },
+  {
     entry: { cli: 'src/cli/index.ts' },
     format: ['esm'],
     target: 'node20',

@@ -1,18 +1,12 @@
-import { openStorage, type DatabaseOption } from './storage/database.js';
+import { captureClick, readClickCookie, type CaptureResult } from './clicks/capture.js';
+import { currentContext, runInContext, type AttributionContext } from './context.js';
+import { trackLead, type LeadResult, type TrackLeadInput } from './leads.js';
+import { resolveOptions, type AttributionOptions, type ResolvedOptions } from './options.js';
+import { createPartners, type Partners } from './partners.js';
+import type { AttributionRequest } from './request.js';
+import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
-
-export interface AttributionOptions {
-  /**
-   * Where attribution data lives: a Postgres URL, your own `Kysely` instance for Postgres, a
-   * custom `Storage`, `memory://`, or a directory for embedded PGlite.
-   * Default: embedded PGlite in `./.stripe-attribution`.
-   */
-  database?: DatabaseOption;
-  /** Prefix of every table, index and constraint the library creates. Default `sa_`. */
-  tablePrefix?: string;
-  /** A Postgres schema of their own for the tables, created by `migrate()`. Default: none (search path). */
-  schema?: string;
-}
+import { verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
 
 export interface Attribution {
   /** Applies the packaged schema migrations to the database. Idempotent and safe to run concurrently. */
@@ -21,6 +15,33 @@ export interface Attribution {
   storage(): Promise<Storage>;
   /** Closes what the library opened itself (its pool, the embedded database); yours stays open. */
   close(): Promise<void>;
+
+  /** Partners and their referral codes. */
+  readonly partners: Partners;
+  /** The options in force, defaults applied. */
+  readonly options: ResolvedOptions;
+
+  /**
+   * Records a click when the request is a visit through a partner link and returns the cookie to
+   * set; otherwise reads the visitor's click from the cookie without touching the database.
+   * Adapters call it for every request.
+   */
+  captureClick(request: AttributionRequest): Promise<CaptureResult>;
+  /** The visitor's click id from the request's cookie (well-formed ids only), without recording anything. */
+  readClickCookie(request: AttributionRequest): string | null;
+  /** Runs `fn` (the rest of a request) with `context` as the current attribution context. */
+  runInContext<T>(context: AttributionContext, fn: () => T): T;
+  /** The current request's attribution context, inside the middleware. */
+  context(): AttributionContext | undefined;
+
+  /** Records a signup and credits the visitor's partner once (see `TrackLeadInput`). */
+  trackLead(input: TrackLeadInput): Promise<LeadResult>;
+
+  /**
+   * Verifies a Stripe webhook delivery (the raw body exactly as received, and the
+   * `Stripe-Signature` header) and processes it. Adapters send back `status` and `body` as JSON.
+   */
+  handleWebhook(rawBody: string | Uint8Array, signature: string | null | undefined): Promise<WebhookResponse>;
 }
 
 /**
@@ -28,15 +49,18 @@ export interface Attribution {
  * database, so creating it at module load is cheap and never throws for a database that is down.
  */
 export function createAttribution(options: AttributionOptions = {}): Attribution {
+  const resolved = resolveOptions(options);
   let opened: Promise<Storage> | undefined;
   const storage = (): Promise<Storage> => {
-    opened ??= openStorage(options).catch((error: unknown) => {
+    opened ??= openStorage(resolved).catch((error: unknown) => {
       opened = undefined;
       throw error;
     });
     return opened;
   };
+
   return {
+    options: resolved,
     storage,
     migrate: async () => (await storage()).migrate(),
     close: async () => {
@@ -45,5 +69,32 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
       opened = undefined;
       await (await pending).close();
     },
+    partners: createPartners(storage),
+    captureClick: (request) => captureClick(resolved, storage, request),
+    readClickCookie: (request) => readClickCookie(request, resolved.clicks.cookieName),
+    runInContext,
+    context: currentContext,
+    trackLead: async (input) => trackLead(resolved, await storage(), input),
+    handleWebhook: async (rawBody, signature) => {
+      const verified = await verifyWebhook(resolved, rawBody, signature);
+      if ('response' in verified) return verified.response;
+      // Verified deliveries are refused until sale processing ships, so Stripe keeps retrying
+      // them (for three days) instead of their being acknowledged and lost.
+      return { status: 501, body: { error: `Processing Stripe events (${verified.event.type}) is not implemented yet` } };
+    },
   };
+}
+
+/**
+ * The instance `attributionMiddleware()` builds when given none: `DATABASE_URL` (else embedded
+ * PGlite), `STRIPE_WEBHOOK_SECRET` (comma-separated during a rotation), and `STRIPE_SECRET_KEY`,
+ * whose `sk_test_` / `rk_test_` prefix marks the data as test mode.
+ */
+export function attributionFromEnv(env: NodeJS.ProcessEnv = process.env): Attribution {
+  const key = env.STRIPE_SECRET_KEY ?? '';
+  return createAttribution({
+    ...(env.DATABASE_URL ? { database: env.DATABASE_URL } : {}),
+    ...(env.STRIPE_WEBHOOK_SECRET ? { webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(',').map((s) => s.trim()) } : {}),
+    livemode: !/^(sk|rk)_test_/.test(key),
+  });
 }

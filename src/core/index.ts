@@ -1,4 +1,11 @@
-export { createAttribution, type Attribution, type AttributionOptions } from './attribution.js';
+export { attributionFromEnv, createAttribution, type Attribution } from './attribution.js';
+export type { AttributionOptions, ClickOptions, ResolvedOptions } from './options.js';
+export type { AttributionContext } from './context.js';
+export type { AttributionRequest } from './request.js';
+export type { CaptureResult } from './clicks/capture.js';
+export type { LeadResult, TrackLeadInput } from './leads.js';
+export type { CreatePartnerInput, Partners, PartnerWithCodes } from './partners.js';
+export type { WebhookResponse } from './webhooks/handle-webhook.js';
 export {
   AttributionError,
   ConfigurationError,

@@ -1,9 +1,53 @@
-import { NotImplementedError } from '../core/errors.js';
+import type { NextFunction, Request, Response } from 'express';
+import getRawBody from 'raw-body';
+import { attributionFromEnv, type Attribution } from '../core/attribution.js';
+import { assertClickCaptureConfigured } from '../core/options.js';
+import { fromNodeRequest } from '../core/request.js';
+import { bodyAlreadyParsed, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
+
+export interface ExpressAttributionOptions {
+  /** Where Stripe posts webhooks. Default `/webhooks/stripe`. */
+  webhookPath?: string;
+}
+
+export type ExpressAttributionMiddleware = ((req: Request, res: Response, next: NextFunction) => void) & {
+  /** The instance behind the middleware (built from the environment when none was given). */
+  attribution: Attribution;
+};
+
+const MOUNT_FIX =
+  'Mount attributionMiddleware() before express.json() / express.urlencoded(), or keep those parsers off the webhook path.';
 
 /**
- * Click capture and the Stripe webhook route for express. Arrives with the click-capture release;
- * until then calling it throws, so a premature install fails loudly instead of doing nothing.
+ * Express 4 and 5: click capture and the attribution context for every route, and the Stripe
+ * webhook route reading the raw body itself.
  */
-export function attributionMiddleware(..._args: unknown[]): never {
-  throw new NotImplementedError('stripe-attribution/express');
+export function attributionMiddleware(
+  attribution: Attribution = attributionFromEnv(),
+  options: ExpressAttributionOptions = {},
+): ExpressAttributionMiddleware {
+  const webhookPath = options.webhookPath ?? '/webhooks/stripe';
+  assertClickCaptureConfigured(attribution.options);
+
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    if (req.method === 'POST' && req.path === webhookPath) {
+      webhook(attribution, req)
+        .then(({ status, body }) => void res.status(status).json(body))
+        .catch(next);
+      return;
+    }
+    attribution.captureClick(fromNodeRequest(req, req.originalUrl)).then(({ clickId, setCookie }) => {
+      if (setCookie) res.append('Set-Cookie', setCookie);
+      attribution.runInContext({ clickId }, next);
+    }, next);
+  };
+  return Object.assign(middleware, { attribution });
+}
+
+async function webhook(attribution: Attribution, req: Request): Promise<WebhookResponse> {
+  const signature = req.get('stripe-signature');
+  // express.raw() / express.text() before us leave the exact bytes: use them.
+  if (Buffer.isBuffer(req.body) || typeof req.body === 'string') return attribution.handleWebhook(req.body, signature);
+  if ((req as { _body?: boolean })._body || req.readableEnded) return bodyAlreadyParsed(MOUNT_FIX);
+  return attribution.handleWebhook(await getRawBody(req, { limit: '5mb' }), signature);
 }

@@ -1,9 +1,67 @@
-import { NotImplementedError } from '../core/errors.js';
+import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
+import { attributionFromEnv, type Attribution } from '../core/attribution.js';
+import type { AttributionContext } from '../core/context.js';
+import { assertClickCaptureConfigured } from '../core/options.js';
+import { fromNodeRequest } from '../core/request.js';
+
+export interface FastifyAttributionOptions {
+  /** Where Stripe posts webhooks. Default `/webhooks/stripe`. */
+  webhookPath?: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The stripe-attribution instance registered by `attributionMiddleware()`. */
+    attribution: Attribution;
+  }
+}
+
+export type FastifyAttributionPlugin = FastifyPluginCallback & { attribution: Attribution };
 
 /**
- * Click capture and the Stripe webhook route for fastify. Arrives with the click-capture release;
- * until then calling it throws, so a premature install fails loudly instead of doing nothing.
+ * A Fastify plugin (4.x and 5.x): `app.register(attributionMiddleware(attribution))`. The click
+ * hook applies to the whole app; the webhook route lives in a scope of its own whose raw-body
+ * parser never reaches your routes.
  */
-export function attributionMiddleware(..._args: unknown[]): never {
-  throw new NotImplementedError('stripe-attribution/fastify');
+export function attributionMiddleware(
+  attribution: Attribution = attributionFromEnv(),
+  options: FastifyAttributionOptions = {},
+): FastifyAttributionPlugin {
+  const webhookPath = options.webhookPath ?? '/webhooks/stripe';
+  assertClickCaptureConfigured(attribution.options);
+  const contexts = new WeakMap<FastifyRequest, AttributionContext>();
+
+  const plugin: FastifyPluginCallback = (fastify: FastifyInstance, _opts, done) => {
+    fastify.decorate('attribution', attribution);
+
+    fastify.addHook('onRequest', (request, reply, next) => {
+      attribution.captureClick(fromNodeRequest(request.raw)).then(({ clickId, setCookie }) => {
+        if (setCookie) void reply.header('set-cookie', setCookie);
+        const context = { clickId };
+        contexts.set(request, context);
+        attribution.runInContext(context, next);
+      }, next);
+    });
+    // Fastify parses the body outside the onRequest continuation, which loses the async context:
+    // enter it again just before the handler runs.
+    fastify.addHook('preHandler', (request, _reply, next) => {
+      const context = contexts.get(request);
+      if (context) attribution.runInContext(context, next);
+      else next();
+    });
+
+    fastify.register((scope, _scopeOpts, registered) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, parsed) => parsed(null, body));
+      scope.post(webhookPath, async (request, reply) => {
+        const { status, body } = await attribution.handleWebhook(request.body as Buffer, request.headers['stripe-signature'] as string | undefined);
+        return reply.code(status).send(body);
+      });
+      registered();
+    });
+    done();
+  };
+
+  return Object.assign(fastifyPlugin(plugin, { name: 'stripe-attribution', fastify: '4.x || 5.x' }), { attribution });
 }

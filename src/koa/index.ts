@@ -1,9 +1,49 @@
-import { NotImplementedError } from '../core/errors.js';
+import type { Context, Next } from 'koa';
+import getRawBody from 'raw-body';
+import { attributionFromEnv, type Attribution } from '../core/attribution.js';
+import { assertClickCaptureConfigured } from '../core/options.js';
+import { fromNodeRequest } from '../core/request.js';
+import { bodyAlreadyParsed, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
 
-/**
- * Click capture and the Stripe webhook route for koa. Arrives with the click-capture release;
- * until then calling it throws, so a premature install fails loudly instead of doing nothing.
- */
-export function attributionMiddleware(..._args: unknown[]): never {
-  throw new NotImplementedError('stripe-attribution/koa');
+export interface KoaAttributionOptions {
+  /** Where Stripe posts webhooks. Default `/webhooks/stripe`. */
+  webhookPath?: string;
+}
+
+export type KoaAttributionMiddleware = ((ctx: Context, next: Next) => Promise<void>) & {
+  /** The instance behind the middleware (built from the environment when none was given). */
+  attribution: Attribution;
+};
+
+const MOUNT_FIX = 'Use attributionMiddleware() before your body parser (e.g. app.use(attributionMiddleware()) first).';
+
+/** Koa: click capture and the attribution context for every request, and the Stripe webhook route. */
+export function attributionMiddleware(
+  attribution: Attribution = attributionFromEnv(),
+  options: KoaAttributionOptions = {},
+): KoaAttributionMiddleware {
+  const webhookPath = options.webhookPath ?? '/webhooks/stripe';
+  assertClickCaptureConfigured(attribution.options);
+
+  const middleware = async (ctx: Context, next: Next): Promise<void> => {
+    if (ctx.method === 'POST' && ctx.path === webhookPath) {
+      const { status, body } = await webhook(attribution, ctx);
+      ctx.status = status;
+      ctx.body = body;
+      return;
+    }
+    const { clickId, setCookie } = await attribution.captureClick(fromNodeRequest(ctx.req, ctx.originalUrl));
+    if (setCookie) ctx.append('Set-Cookie', setCookie);
+    await attribution.runInContext({ clickId }, next);
+  };
+  return Object.assign(middleware, { attribution });
+}
+
+async function webhook(attribution: Attribution, ctx: Context): Promise<WebhookResponse> {
+  const signature = ctx.get('stripe-signature');
+  // koa-bodyparser and @koa/bodyparser keep the untouched text beside the parsed body.
+  const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
+  if (typeof rawBody === 'string') return attribution.handleWebhook(rawBody, signature);
+  if ((ctx.request as { body?: unknown }).body !== undefined || ctx.req.readableEnded) return bodyAlreadyParsed(MOUNT_FIX);
+  return attribution.handleWebhook(await getRawBody(ctx.req, { limit: '5mb' }), signature);
 }

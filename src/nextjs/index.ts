@@ -1,9 +1,90 @@
-import { NotImplementedError } from '../core/errors.js';
+import { parse as parseCookies, stringifyCookie } from 'cookie';
+import { NextResponse, type NextRequest } from 'next/server.js';
+import { attributionFromEnv, type Attribution } from '../core/attribution.js';
+import { assertClickCaptureConfigured } from '../core/options.js';
+import type { AttributionRequest } from '../core/request.js';
 
 /**
- * Click capture and the Stripe webhook route for nextjs. Arrives with the click-capture release;
- * until then calling it throws, so a premature install fails loudly instead of doing nothing.
+ * Next.js App Router, Node runtime. Wire it in three files:
+ *
+ * - `proxy.ts` (Next 16): `export const proxy = attributionMiddleware(attribution)` records referral
+ *   visits and sets the cookie. On Next 14/15, whose `middleware.ts` runs on the Edge, use
+ *   `stripe-attribution/nextjs/edge` there and `clickCaptureRoute` below.
+ * - `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`.
+ * - route handlers that track leads: `export const POST = withAttribution(handler, attribution)`.
  */
-export function attributionMiddleware(..._args: unknown[]): never {
-  throw new NotImplementedError('stripe-attribution/nextjs');
+export type { AttributionRequest };
+
+type RouteHandler<C> = (request: Request, context: C) => Response | Promise<Response>;
+
+function fromWebRequest(request: Request, url = request.url): AttributionRequest {
+  // Next passes no socket: its server records the peer as the last X-Forwarded-For hop.
+  const peer = request.headers.get('x-forwarded-for')?.split(',').pop()?.trim();
+  return { method: request.method, url, headers: request.headers, remoteAddress: peer };
+}
+
+function withCookie(response: Response, setCookie: string | undefined): Response {
+  if (setCookie) response.headers.append('set-cookie', setCookie);
+  return response;
+}
+
+/**
+ * Next 16 `proxy.ts` (Node runtime): records the click of a referral visit and sets the cookie.
+ * The request continues with the new click in its `Cookie` header, so the page or route handler
+ * it reaches already sees it. Pass your own proxy as `next` to compose (it receives that request).
+ */
+export function attributionMiddleware(
+  attribution: Attribution = attributionFromEnv(),
+  next: (request: NextRequest, init: { request: { headers: Headers } }) => Response | Promise<Response> = (_request, init) =>
+    NextResponse.next(init),
+): ((request: NextRequest) => Promise<Response>) & { attribution: Attribution } {
+  assertClickCaptureConfigured(attribution.options);
+  const { cookieName } = attribution.options.clicks;
+  const proxy = async (request: NextRequest): Promise<Response> => {
+    const { clickId, setCookie } = await attribution.captureClick(fromWebRequest(request));
+    const headers = new Headers(request.headers);
+    if (setCookie && clickId) {
+      const cookies = { ...parseCookies(headers.get('cookie') ?? ''), [cookieName]: clickId };
+      headers.set('cookie', stringifyCookie(cookies));
+    }
+    return withCookie(await next(request, { request: { headers } }), setCookie);
+  };
+  return Object.assign(proxy, { attribution });
+}
+
+/**
+ * Wraps a route handler (or anything called with the request) so `attribution.trackLead()` and
+ * the wrapped Stripe client inside it know the visitor's click from the cookie. Clicks themselves
+ * are recorded by the proxy / middleware, once per visit.
+ */
+export function withAttribution<C>(handler: RouteHandler<C>, attribution: Attribution = attributionFromEnv()): RouteHandler<C> {
+  return (request, context) =>
+    attribution.runInContext({ clickId: attribution.readClickCookie(fromWebRequest(request)) }, () => handler(request, context));
+}
+
+/** `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`. */
+export function webhookRoute(attribution: Attribution = attributionFromEnv()): (request: Request) => Promise<Response> {
+  return async (request) => {
+    // The exact bytes Stripe signed; decoding to text and back could alter them.
+    const rawBody = new Uint8Array(await request.arrayBuffer());
+    const { status, body } = await attribution.handleWebhook(rawBody, request.headers.get('stripe-signature'));
+    return Response.json(body, { status });
+  };
+}
+
+/**
+ * The Node-runtime half of click capture for Next 14/15, whose `middleware.ts` runs on the Edge
+ * and cannot reach the database: `app/api/attribution/click/route.ts` exports
+ * `export const GET = clickCaptureRoute(attribution)`, and `stripe-attribution/nextjs/edge`'s
+ * middleware forwards referral visits to it. Only the visit's own headers are used; the
+ * landing URL comes from the `url` query parameter.
+ */
+export function clickCaptureRoute(attribution: Attribution = attributionFromEnv()): (request: Request) => Promise<Response> {
+  assertClickCaptureConfigured(attribution.options);
+  return async (request) => {
+    const landing = new URL(request.url).searchParams.get('url');
+    if (!landing || !/^https?:\/\//i.test(landing)) return Response.json({ error: 'Expected ?url=<landing URL>' }, { status: 400 });
+    const { clickId, setCookie } = await attribution.captureClick({ ...fromWebRequest(request, landing), method: 'GET' });
+    return withCookie(Response.json({ clickId }), setCookie);
+  };
 }

@@ -5,12 +5,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { publint } from 'publint';
 import { describe, expect, it } from 'vitest';
-import { MissingDependencyError, NotImplementedError } from '../../src/core/errors.js';
+import { MissingDependencyError } from '../../src/core/errors.js';
 import { importOptional } from '../../src/core/optional-dependency.js';
-import * as express from '../../src/express/index.js';
-import * as fastify from '../../src/fastify/index.js';
-import * as koa from '../../src/koa/index.js';
-import * as nextjs from '../../src/nextjs/index.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');
@@ -41,11 +37,13 @@ describe('the built package', () => {
       });
       const result = JSON.parse(stdout);
       expect(result['stripe-attribution']).toEqual(
-        expect.arrayContaining(['createAttribution', 'MigrationError', 'MissingDependencyError', 'PGliteDialect', 'migrationSql']),
+        expect.arrayContaining(['createAttribution', 'attributionFromEnv', 'MigrationError', 'MissingDependencyError', 'PGliteDialect', 'migrationSql']),
       );
-      for (const adapter of ['express', 'koa', 'fastify', 'nextjs']) {
+      for (const adapter of ['express', 'koa', 'fastify']) {
         expect(result[`stripe-attribution/${adapter}`]).toEqual(['attributionMiddleware']);
       }
+      expect(result['stripe-attribution/nextjs']).toEqual(['attributionMiddleware', 'clickCaptureRoute', 'webhookRoute', 'withAttribution']);
+      expect(result['stripe-attribution/nextjs/edge']).toEqual(['attributionEdgeMiddleware']);
       // One copy of the error classes across subpaths, or `instanceof` would lie to callers.
       expect(result.sharedErrorClass).toBe(true);
       expect(result.createAttribution).toBe('function');
@@ -58,9 +56,10 @@ describe('the built package', () => {
   });
 
   it('declares the peers a merchant brings, optional where only one configuration needs them', () => {
-    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@electric-sql/pglite', 'kysely', 'pg', 'stripe']);
-    expect(pkg.peerDependenciesMeta.pg.optional).toBe(true);
-    expect(pkg.peerDependenciesMeta['@electric-sql/pglite'].optional).toBe(true);
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@electric-sql/pglite', 'express', 'fastify', 'koa', 'kysely', 'next', 'pg', 'stripe']);
+    for (const optional of ['@electric-sql/pglite', 'pg', 'express', 'koa', 'fastify', 'next']) {
+      expect(pkg.peerDependenciesMeta[optional].optional, optional).toBe(true);
+    }
     expect(pkg.engines.node).toMatch(/^>=20/);
     expect(process.versions.node.split('.')[0]).toBe('20');
     expect(pkg.bin['stripe-attribution']).toBe('./dist/cli.js');
@@ -79,15 +78,13 @@ describe('the built package', () => {
   });
 });
 
-describe('adapter placeholders', () => {
-  it.each([
-    ['express', express],
-    ['koa', koa],
-    ['fastify', fastify],
-    ['nextjs', nextjs],
-  ] as const)('%s throws NotImplementedError naming the subpath', (name, adapter) => {
-    expect(() => adapter.attributionMiddleware()).toThrow(NotImplementedError);
-    expect(() => adapter.attributionMiddleware()).toThrow(`stripe-attribution/${name} is not implemented yet`);
+describe('the Edge entry point', () => {
+  it('imports nothing but next/server, so it bundles for the Edge runtime', () => {
+    for (const file of ['dist/nextjs-edge.js', 'dist/nextjs-edge.cjs']) {
+      const code = readFileSync(join(root, file), 'utf8');
+      const specifiers = [...code.matchAll(/(?:from\s+|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => m[1]);
+      expect(specifiers, file).toEqual(['next/server.js']);
+    }
   });
 });
 

@@ -17,7 +17,7 @@ import type { Storage } from './types.js';
 export type DatabaseOption = string | Kysely<any> | Storage;
 
 export interface StorageOptions {
-  database?: DatabaseOption | undefined;
+  database: DatabaseOption | undefined;
   /** Table name prefix. Default `sa_`. */
   tablePrefix?: string | undefined;
   /** Postgres schema for the tables. Default: the connection's search path. */

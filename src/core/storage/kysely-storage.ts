@@ -119,6 +119,14 @@ class KyselyOperationsBase implements StorageOperations {
     return { id: row.id, partnerId: row.partner_id, createdAt: row.created_at };
   }
 
+  async listPartnerCodes(partnerId: string): Promise<{ codes: string[]; promotionCodes: string[] }> {
+    const [links, promotionCodes] = await Promise.all([
+      this.db.selectFrom('links').select('code').where('partner_id', '=', partnerId).orderBy('created_at').orderBy('code').execute(),
+      this.db.selectFrom('promotion_codes').select('id').where('partner_id', '=', partnerId).orderBy('created_at').orderBy('id').execute(),
+    ]);
+    return { codes: links.map((link) => link.code), promotionCodes: promotionCodes.map((promo) => promo.id) };
+  }
+
   async findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]> {
     if (ids.length === 0) return [];
     const rows = await this.db.selectFrom('promotion_codes').selectAll().where('id', 'in', [...ids]).execute();
@@ -221,6 +229,11 @@ class KyselyOperationsBase implements StorageOperations {
       .where('partner_id', 'is', null)
       .executeTakeFirst();
     return result.numUpdatedRows > 0n;
+  }
+
+  async customerHasSales(customerId: string): Promise<boolean> {
+    const row = await this.db.selectFrom('sales').select('id').where('customer_id', '=', customerId).limit(1).executeTakeFirst();
+    return row !== undefined;
   }
 
   async insertSale(sale: NewSale): Promise<Inserted<Sale>> {

@@ -227,6 +227,8 @@ export interface StorageOperations {
   /** The code's link and partner, only if both are active. */
   findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined>;
   insertPromotionCode(code: { id: string; partnerId: string }): Promise<PromotionCode>;
+  /** The partner's referral codes and promotion code ids, oldest first. */
+  listPartnerCodes(partnerId: string): Promise<{ codes: string[]; promotionCodes: string[] }>;
   findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]>;
 
   insertClick(click: NewClick): Promise<Click>;
@@ -244,6 +246,8 @@ export interface StorageOperations {
    * customer already has one: attribution never moves.
    */
   attributeCustomer(id: string, attribution: CustomerAttribution): Promise<boolean>;
+  /** Whether any sale is recorded for the customer (a buyer is not claimed by a later click). */
+  customerHasSales(customerId: string): Promise<boolean>;
 
   /** Idempotent on any of the sale's keys: one payment is one sale, whichever event came first. */
   insertSale(sale: NewSale): Promise<Inserted<Sale>>;

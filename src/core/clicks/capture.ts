@@ -1,0 +1,134 @@
+import { createHmac } from 'node:crypto';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import type { ResolvedOptions } from '../options.js';
+import { header, type AttributionRequest } from '../request.js';
+import type { Storage } from '../storage/types.js';
+import { isBot } from './bots.js';
+import { isClickId, newClickId } from './click-id.js';
+
+export interface CaptureResult {
+  /** The visitor's click id after this request: a new click, the cookie's, or null. */
+  clickId: string | null;
+  /** A `Set-Cookie` header value to send, when this request changed the visitor's click. */
+  setCookie?: string;
+}
+
+const REFERRAL_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const COUNTRY_HEADERS = ['cf-ipcountry', 'x-vercel-ip-country', 'cloudfront-viewer-country', 'x-country-code'];
+const MAX_TEXT = 2048;
+const DAY_MS = 86_400_000;
+
+/**
+ * Records a partner click when a visitor lands on a referral link, and says which click the rest
+ * of the request belongs to. Requests without a referral parameter are answered from the cookie
+ * alone, without touching the database. A storage failure never breaks the merchant's page: it is
+ * reported through `onError` and the visit continues with the cookie's click.
+ */
+export async function captureClick(
+  options: ResolvedOptions,
+  storage: () => Promise<Storage>,
+  request: AttributionRequest,
+): Promise<CaptureResult> {
+  const settings = options.clicks;
+  const cookieClickId = readClickCookie(request, settings.cookieName);
+  const code = request.method.toUpperCase() === 'GET' ? referralCode(request.url, settings.params) : undefined;
+  if (!code || isPrefetch(request) || isBot(header(request, 'user-agent'))) return { clickId: cookieClickId };
+  if (settings.consent && !(await settings.consent(request))) return { clickId: cookieClickId };
+
+  try {
+    const db = await storage();
+    const found = await db.findActiveLink(code);
+    if (!found) return { clickId: cookieClickId };
+    const now = options.clock();
+    const lifetimeMs = settings.lifetimeDays * DAY_MS;
+    const previous = cookieClickId ? await db.getClick(cookieClickId) : undefined;
+    const previousLive = previous !== undefined && now.getTime() - previous.createdAt.getTime() < lifetimeMs;
+    // A reload or a return through the same link is the same click, not a new one.
+    if (previousLive && previous.linkCode === found.link.code) return { clickId: previous.id };
+
+    const click = await db.insertClick({
+      id: newClickId(),
+      partnerId: found.partner.id,
+      linkCode: found.link.code,
+      landingUrl: truncate(request.url),
+      referrer: truncate(header(request, 'referer')),
+      userAgent: truncate(header(request, 'user-agent')),
+      ipHash: hashIp(clientIp(request, settings.trustProxy), settings.ipSalt),
+      country: countryOf(request),
+      createdAt: now,
+    });
+    // First-click: the other partner's visit is counted, but the earlier click keeps the visitor.
+    if (previousLive && options.attributionModel === 'first-click') return { clickId: previous.id };
+    const setCookie = serializeCookie(settings.cookieName, click.id, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: isSecure(request, settings.trustProxy),
+      path: '/',
+      maxAge: Math.floor(lifetimeMs / 1000),
+      ...(settings.cookieDomain ? { domain: settings.cookieDomain } : {}),
+    });
+    return { clickId: click.id, setCookie };
+  } catch (error) {
+    options.onError(error, 'click capture');
+    return { clickId: cookieClickId };
+  }
+}
+
+/** The click id carried by the request's cookie, if it is well-formed. */
+export function readClickCookie(request: AttributionRequest, cookieName: string): string | null {
+  const cookieHeader = header(request, 'cookie');
+  if (!cookieHeader) return null;
+  const value = parseCookies(cookieHeader)[cookieName];
+  return isClickId(value) ? value : null;
+}
+
+function referralCode(url: string, params: readonly string[]): string | undefined {
+  // Cheap test first: most requests carry no query string at all.
+  if (!url.includes('?')) return undefined;
+  let searchParams: URLSearchParams;
+  try {
+    searchParams = new URL(url).searchParams;
+  } catch {
+    return undefined;
+  }
+  for (const param of params) {
+    const value = searchParams.get(param)?.trim();
+    if (value && REFERRAL_CODE.test(value)) return value.toLowerCase();
+  }
+  return undefined;
+}
+
+/** Browsers prefetching a page the visitor has not opened yet. */
+function isPrefetch(request: AttributionRequest): boolean {
+  const purpose = header(request, 'sec-purpose') ?? header(request, 'purpose') ?? header(request, 'x-purpose');
+  return purpose !== undefined && /prefetch|prerender/i.test(purpose);
+}
+
+function clientIp(request: AttributionRequest, trustProxy: boolean): string | undefined {
+  const forwarded = trustProxy ? header(request, 'x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+  return forwarded || request.remoteAddress || undefined;
+}
+
+function isSecure(request: AttributionRequest, trustProxy: boolean): boolean {
+  if (trustProxy) {
+    const proto = header(request, 'x-forwarded-proto')?.split(',')[0]?.trim().toLowerCase();
+    if (proto) return proto === 'https';
+  }
+  return request.url.toLowerCase().startsWith('https:');
+}
+
+function hashIp(ip: string | undefined, salt: string): string | null {
+  return ip ? createHmac('sha256', salt).update(ip).digest('base64url').slice(0, 32) : null;
+}
+
+function countryOf(request: AttributionRequest): string | null {
+  for (const name of COUNTRY_HEADERS) {
+    const value = header(request, name)?.trim().toUpperCase();
+    if (value && /^[A-Z]{2}$/.test(value)) return value;
+  }
+  return null;
+}
+
+function truncate(value: string | undefined): string | null {
+  return value ? value.slice(0, MAX_TEXT) : null;
+}

@@ -1,0 +1,63 @@
+import { isClickId } from './clicks/click-id.js';
+import { currentContext } from './context.js';
+import type { ResolvedOptions } from './options.js';
+import type { Customer, Storage } from './storage/types.js';
+import { AttributionError } from './errors.js';
+
+export interface TrackLeadInput {
+  /** Your own id for the user (it becomes `sa_customer_key` in Stripe metadata). */
+  customerExternalId: string;
+  email?: string | null;
+  name?: string | null;
+  /** Default: the current request's click (from the middleware's context). */
+  clickId?: string | null;
+}
+
+export interface LeadResult {
+  customer: Customer;
+  /** True when this call created the customer; a repeat returns the stored one. */
+  created: boolean;
+  /** True when this call gave the customer to a partner. Attribution never moves afterwards. */
+  attributed: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Records a signup. The customer is credited to the click's partner once: only while the click is
+ * within its lifetime, only if the partner is active, never if the customer already belongs to a
+ * partner or already bought unattributed. An unknown or expired click records the lead without a
+ * partner rather than failing.
+ */
+export async function trackLead(options: ResolvedOptions, storage: Storage, input: TrackLeadInput): Promise<LeadResult> {
+  if (!input.customerExternalId) throw new AttributionError('trackLead needs customerExternalId (your id for the user)');
+  const clickId = input.clickId === undefined ? (currentContext()?.clickId ?? null) : input.clickId;
+  const now = options.clock();
+
+  return storage.transaction(async (tx) => {
+    const { record, created } = await tx.insertCustomer({
+      livemode: options.livemode,
+      externalId: input.customerExternalId,
+      email: input.email ?? null,
+      name: input.name ?? null,
+    });
+    const customer = created || !input.email ? record : await tx.linkCustomer(record.id, { email: input.email });
+    if (customer.partnerId || !isClickId(clickId)) return { customer, created, attributed: false };
+
+    const click = await tx.getClick(clickId);
+    const live = click !== undefined && now.getTime() - click.createdAt.getTime() < options.clicks.lifetimeDays * DAY_MS;
+    if (!live) return { customer, created, attributed: false };
+    const partner = await tx.getPartner(click.partnerId);
+    if (partner?.status !== 'active' || (await tx.customerHasSales(customer.id))) {
+      return { customer, created, attributed: false };
+    }
+    const attributed = await tx.attributeCustomer(customer.id, {
+      partnerId: click.partnerId,
+      clickId: click.id,
+      attributedBy: 'click',
+      at: now,
+    });
+    const stored = attributed ? await tx.findCustomer({ id: customer.id }) : customer;
+    return { customer: stored ?? customer, created, attributed };
+  });
+}

@@ -1,0 +1,127 @@
+import { randomBytes } from 'node:crypto';
+import type Stripe from 'stripe';
+import { ConfigurationError } from './errors.js';
+import type { AttributionRequest } from './request.js';
+import type { DatabaseOption } from './storage/database.js';
+
+export interface ClickOptions {
+  /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */
+  params?: string[];
+  /** Name of the first-party cookie holding the click id. Default `sa_click`. */
+  cookieName?: string;
+  /** Cookie domain, e.g. `.example.com` to share the click between the marketing site and the app. Default: none (host only). */
+  cookieDomain?: string;
+  /** How long a click can still attribute a customer, and the cookie's lifetime. Default 90 days. */
+  lifetimeDays?: number;
+  /**
+   * Whether to believe `X-Forwarded-Proto` / `X-Forwarded-For` (set it behind your own load
+   * balancer or Vercel, never when clients reach the server directly). Default `false`.
+   */
+  trustProxy?: boolean;
+  /**
+   * Asked before a click is stored or a cookie set, for consent-management setups. Without
+   * consent the visit records nothing. Default: consent assumed.
+   */
+  consent?: (request: AttributionRequest) => boolean | Promise<boolean>;
+  /**
+   * Secret that salts the hash of visitors' IP addresses (the raw IP is never stored). Default:
+   * `$STRIPE_ATTRIBUTION_IP_SALT`; required when `NODE_ENV=production`, otherwise a random salt per
+   * process is used.
+   */
+  ipSalt?: string;
+}
+
+export interface AttributionOptions {
+  /**
+   * Where attribution data lives: a Postgres URL, your own `Kysely` instance for Postgres, a
+   * custom `Storage`, `memory://`, or a directory for embedded PGlite.
+   * Default: embedded PGlite in `./.stripe-attribution`.
+   */
+  database?: DatabaseOption;
+  /** Prefix of every table, index and constraint the library creates. Default `sa_`. */
+  tablePrefix?: string;
+  /** A Postgres schema of their own for the tables, created by `migrate()`. Default: none (search path). */
+  schema?: string;
+  /** Your Stripe webhook endpoint's signing secret (`whsec_…`), or several during a rotation. */
+  webhookSecret?: string | string[];
+  /** Your Stripe client. Used to verify webhooks and, later, for the few API look-ups. */
+  stripe?: Stripe;
+  /** Which click wins when a visitor followed several partner links before the lead. Default `last-click`. */
+  attributionModel?: 'last-click' | 'first-click';
+  /** Click capture and cookie settings. */
+  clicks?: ClickOptions;
+  /** Whether leads tracked from your own code are live-mode data. Default `true`. */
+  livemode?: boolean;
+  /** "Now", for click expiry (and later approvals). Tests move it. Default `() => new Date()`. */
+  clock?: () => Date;
+  /**
+   * Told about failures that must not break your pages (e.g. the database is down while a
+   * visitor lands on a partner link: the page still renders). Default: `console.error`.
+   */
+  onError?: (error: unknown, during: string) => void;
+}
+
+export interface ResolvedOptions {
+  database: DatabaseOption | undefined;
+  tablePrefix: string | undefined;
+  schema: string | undefined;
+  webhookSecrets: string[];
+  stripe: Stripe | undefined;
+  attributionModel: 'last-click' | 'first-click';
+  clicks: Required<Omit<ClickOptions, 'cookieDomain' | 'consent'>> & Pick<ClickOptions, 'cookieDomain' | 'consent'>;
+  livemode: boolean;
+  clock: () => Date;
+  onError: (error: unknown, during: string) => void;
+  /** Settings production needs that are missing: reported when click capture is installed. */
+  missingInProduction: 'ipSalt'[];
+}
+
+/**
+ * Throws when click capture would run in production without a stable IP salt. Called when a
+ * middleware is installed, so the app fails at boot with the fix rather than on a visitor's request.
+ */
+export function assertClickCaptureConfigured(options: ResolvedOptions): void {
+  if (options.missingInProduction.includes('ipSalt')) {
+    throw new ConfigurationError(
+      'Set clicks.ipSalt or STRIPE_ATTRIBUTION_IP_SALT to a long random secret: it salts the hashes of ' +
+        "visitors' IP addresses, and without a stable one they cannot be compared across restarts or instances.",
+    );
+  }
+}
+
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Every default, decided in one place. */
+export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  const clicks = options.clicks ?? {};
+  const ipSalt = clicks.ipSalt ?? env.STRIPE_ATTRIBUTION_IP_SALT;
+  const cookieName = clicks.cookieName ?? 'sa_click';
+  if (!COOKIE_NAME.test(cookieName)) throw new ConfigurationError(`clicks.cookieName "${cookieName}" is not a valid cookie name`);
+  const lifetimeDays = clicks.lifetimeDays ?? 90;
+  if (!(lifetimeDays > 0)) throw new ConfigurationError('clicks.lifetimeDays must be a positive number of days');
+  const params = (clicks.params ?? ['via', 'ref', 'aff']).filter(Boolean);
+  if (params.length === 0) throw new ConfigurationError('clicks.params needs at least one query parameter name');
+  const secrets = options.webhookSecret === undefined ? [] : [options.webhookSecret].flat().filter(Boolean);
+
+  return {
+    database: options.database,
+    tablePrefix: options.tablePrefix,
+    schema: options.schema,
+    webhookSecrets: secrets,
+    stripe: options.stripe,
+    attributionModel: options.attributionModel ?? 'last-click',
+    clicks: {
+      params,
+      cookieName,
+      cookieDomain: clicks.cookieDomain,
+      lifetimeDays,
+      trustProxy: clicks.trustProxy ?? false,
+      consent: clicks.consent,
+      ipSalt: ipSalt || randomBytes(32).toString('base64url'),
+    },
+    missingInProduction: !ipSalt && env.NODE_ENV === 'production' ? ['ipSalt'] : [],
+    livemode: options.livemode ?? true,
+    clock: options.clock ?? (() => new Date()),
+    onError: options.onError ?? ((error, during) => console.error(`[stripe-attribution] ${during} failed:`, error)),
+  };
+}

@@ -1,0 +1,83 @@
+import { randomBytes } from 'node:crypto';
+import { AttributionError } from './errors.js';
+import type { Partner, Storage } from './storage/types.js';
+
+export interface CreatePartnerInput {
+  name: string;
+  email?: string | null;
+  /** Referral code for `?via=<code>`. Default: a random 8-character code. */
+  code?: string;
+  /** Further referral codes. */
+  codes?: string[];
+  /** Stripe promotion code ids (`promo_…`) whose use credits this partner. */
+  promotionCodes?: string[];
+  metadata?: Record<string, unknown>;
+}
+
+export interface PartnerWithCodes extends Partner {
+  codes: string[];
+  promotionCodes: string[];
+}
+
+export interface Partners {
+  /** Creates the partner and its codes together; a code owned by another partner fails it all (`ConflictError`). */
+  create(input: CreatePartnerInput): Promise<PartnerWithCodes>;
+  get(id: string): Promise<PartnerWithCodes | undefined>;
+  addCode(partnerId: string, code: string): Promise<void>;
+  addPromotionCode(partnerId: string, promotionCodeId: string): Promise<void>;
+  /** A disabled partner's links record no clicks and credit no new customers. */
+  disable(id: string): Promise<void>;
+  enable(id: string): Promise<void>;
+}
+
+const CODE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+function validCode(code: string): string {
+  const normalized = code.trim().toLowerCase();
+  if (!CODE.test(normalized)) {
+    throw new AttributionError(`Referral code "${code}" must be 1–64 letters, digits, "-" or "_", starting with a letter or digit`);
+  }
+  return normalized;
+}
+
+/** Unambiguous letters and digits only, so a code read aloud or typed from a flyer still works. */
+const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+
+function randomCode(): string {
+  return Array.from(randomBytes(8), (byte) => ALPHABET[byte % ALPHABET.length]).join('');
+}
+
+export function createPartners(storage: () => Promise<Storage>): Partners {
+  const get = async (id: string): Promise<PartnerWithCodes | undefined> => {
+    const db = await storage();
+    const partner = await db.getPartner(id);
+    return partner && { ...partner, ...(await db.listPartnerCodes(id)) };
+  };
+  return {
+    async create(input) {
+      if (!input.name?.trim()) throw new AttributionError('A partner needs a name');
+      const codes = [input.code ?? randomCode(), ...(input.codes ?? [])].map(validCode);
+      const db = await storage();
+      const id = await db.transaction(async (tx) => {
+        const partner = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
+        for (const code of codes) await tx.insertLink({ partnerId: partner.id, code });
+        for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id });
+        return partner.id;
+      });
+      return (await get(id))!;
+    },
+    get,
+    async addCode(partnerId, code) {
+      await (await storage()).insertLink({ partnerId, code: validCode(code) });
+    },
+    async addPromotionCode(partnerId, promotionCodeId) {
+      await (await storage()).insertPromotionCode({ id: promotionCodeId, partnerId });
+    },
+    async disable(id) {
+      await (await storage()).setPartnerStatus(id, 'disabled');
+    },
+    async enable(id) {
+      await (await storage()).setPartnerStatus(id, 'active');
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import type Stripe from 'stripe';
+import { importOptional } from '../optional-dependency.js';
+import type { ResolvedOptions } from '../options.js';
+
+/** What an adapter sends back to Stripe. */
+export interface WebhookResponse {
+  status: number;
+  body: { received: true; type: string } | { error: string };
+}
+
+/** Stripe's own default: a signature older than five minutes is a replay. */
+const TOLERANCE_SECONDS = 300;
+
+type Webhooks = Pick<Stripe['webhooks'], 'constructEvent'>;
+
+async function webhooksOf(options: ResolvedOptions): Promise<Webhooks> {
+  if (options.stripe) return options.stripe.webhooks;
+  const { default: StripeClass } = await importOptional('stripe', 'Verifying Stripe webhooks', () => import('stripe'));
+  return (StripeClass as unknown as { webhooks: Webhooks }).webhooks;
+}
+
+/**
+ * Verifies a Stripe webhook delivery with the stripe SDK against every configured secret (several
+ * during a rotation). `rawBody` must be the exact bytes Stripe sent: a re-serialised JSON body
+ * never verifies. A bad signature, a stale timestamp or a malformed body answers 400 and writes
+ * nothing.
+ */
+export async function verifyWebhook(
+  options: ResolvedOptions,
+  rawBody: string | Uint8Array,
+  signature: string | null | undefined,
+): Promise<{ event: Stripe.Event } | { response: WebhookResponse }> {
+  if (options.webhookSecrets.length === 0) {
+    return {
+      response: {
+        status: 500,
+        body: { error: 'No Stripe webhook secret is configured: set webhookSecret (or STRIPE_WEBHOOK_SECRET) to your endpoint’s whsec_… secret' },
+      },
+    };
+  }
+  if (!signature) return { response: { status: 400, body: { error: 'Missing Stripe-Signature header' } } };
+  if (typeof rawBody !== 'string' && !(rawBody instanceof Uint8Array)) {
+    return { response: { status: 400, body: { error: 'Missing webhook body' } } };
+  }
+  const payload = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+  const webhooks = await webhooksOf(options);
+  let failure: unknown;
+  for (const secret of options.webhookSecrets) {
+    try {
+      return { event: webhooks.constructEvent(payload, signature, secret, TOLERANCE_SECONDS) };
+    } catch (error) {
+      failure = error;
+    }
+  }
+  const message = failure instanceof Error ? failure.message : String(failure);
+  // constructEvent parses the body only once the signature matched.
+  const what = failure instanceof SyntaxError ? 'Malformed webhook body' : 'Webhook signature verification failed';
+  return { response: { status: 400, body: { error: `${what}: ${message}` } } };
+}
+
+/**
+ * The answer when a body parser consumed the webhook body before the adapter could read its raw
+ * bytes. 500, not 400: the delivery is fine, the mounting is not, and Stripe should retry once it
+ * is fixed. `fix` says how to mount the middleware in the framework at hand.
+ */
+export function bodyAlreadyParsed(fix: string): WebhookResponse {
+  return {
+    status: 500,
+    body: {
+      error: `The Stripe webhook body was already parsed by another middleware, so its signature cannot be verified. ${fix}`,
+    },
+  };
+}

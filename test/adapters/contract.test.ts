@@ -1,0 +1,242 @@
+import { sql } from 'kysely';
+import Stripe from 'stripe';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAttribution, type Attribution } from '../../src/core/attribution.js';
+import type { AttributionOptions } from '../../src/core/options.js';
+import type { Storage } from '../../src/core/storage/types.js';
+import { backends, freshStorage, type Backend } from '../support/backends.js';
+import { adapters, type App } from './apps.js';
+
+const BROWSER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
+const WEBHOOK_SECRET = 'whsec_contract_suite';
+const stripe = new Stripe('sk_test_contract');
+
+/** Counts storage calls, to prove which requests never touch the database. */
+function counted(storage: Storage): { storage: Storage; calls: string[] } {
+  const calls: string[] = [];
+  const proxy = new Proxy(storage, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        calls.push(String(property));
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { storage: proxy, calls };
+}
+
+interface Setup {
+  app: App;
+  attribution: Attribution;
+  calls: string[];
+  clicks(): Promise<Array<{ partner_id: string; link_code: string; landing_url: string; referrer: string | null; user_agent: string; ip_hash: string | null; country: string | null }>>;
+  partners: { alice: string; bob: string };
+}
+
+const open: App[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((app) => app.close()));
+});
+
+async function setup(backend: Backend, adapter: (typeof adapters)[number], options: AttributionOptions = {}): Promise<Setup> {
+  const real = await freshStorage(backend);
+  const { storage, calls } = counted(real);
+  const attribution = createAttribution({
+    database: storage,
+    webhookSecret: WEBHOOK_SECRET,
+    clicks: { ipSalt: 'contract-salt', ...options.clicks },
+    ...options,
+  });
+  const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice' });
+  const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
+  await attribution.partners.create({ name: 'Dora', code: 'dora' }).then((dora) => attribution.partners.disable(dora.id));
+  const app = await adapter.start(attribution);
+  open.push(app);
+  calls.length = 0;
+  const schema = real.layout.schema!;
+  return {
+    app,
+    attribution,
+    calls,
+    partners: { alice: alice.id, bob: bob.id },
+    clicks: async () => (await sql<any>`select * from ${sql.id(schema, 'sa_clicks')} order by created_at`.execute(backend.db)).rows,
+  };
+}
+
+function cookieValue(setCookie: string | undefined): string | undefined {
+  return setCookie?.match(/^sa_click=([^;]+)/)?.[1];
+}
+
+describe.each(backends())('adapter contract on $name', (backend) => {
+  describe.each(adapters)('$name', (adapter) => {
+    it('a referral visit sets the cookie and stores exactly one click', async () => {
+      const { app, clicks, partners } = await setup(backend, adapter);
+      const reply = await app.send('GET', '/pricing?via=alice&utm_source=newsletter', {
+        headers: { 'user-agent': BROWSER, referer: 'https://blog.example/post', 'cf-ipcountry': 'de' },
+      });
+      expect(reply.status).toBe(200);
+      expect(reply.setCookies).toHaveLength(1);
+      const [setCookie] = reply.setCookies;
+      expect(setCookie).toMatch(/^sa_click=clk_[A-Za-z0-9_-]{22}; /);
+      expect(setCookie).toContain('Max-Age=7776000');
+      expect(setCookie).toContain('HttpOnly');
+      expect(setCookie).toContain('SameSite=Lax');
+      expect(setCookie).toContain('Path=/');
+      expect(setCookie).not.toContain('Secure'); // plain http, no trusted proxy
+      // The page handling this very request already sees the new click.
+      expect(reply.body).toEqual({ clickId: cookieValue(setCookie) });
+
+      const stored = await clicks();
+      expect(stored).toHaveLength(1);
+      expect(stored[0]).toMatchObject({
+        id: cookieValue(setCookie),
+        partner_id: partners.alice,
+        link_code: 'alice',
+        referrer: 'https://blog.example/post',
+        user_agent: BROWSER,
+        country: 'DE',
+      });
+      expect(stored[0]!.landing_url).toMatch(/\/pricing\?via=alice&utm_source=newsletter$/);
+      expect(stored[0]!.ip_hash).toMatch(/^[A-Za-z0-9_-]{32}$/);
+      expect(stored[0]!.ip_hash).not.toContain('127.0.0.1');
+    });
+
+    it('a visit without a referral stores nothing, sets nothing and never touches the database', async () => {
+      const { app, calls, clicks } = await setup(backend, adapter);
+      const reply = await app.send('GET', '/pricing?utm_source=ads', { headers: { 'user-agent': BROWSER } });
+      expect(reply).toMatchObject({ status: 200, setCookies: [], body: { clickId: null } });
+      expect(calls).toEqual([]);
+      expect(await clicks()).toEqual([]);
+    });
+
+    it('an unknown code, or a disabled partner’s code, records nothing', async () => {
+      const { app, clicks } = await setup(backend, adapter);
+      for (const path of ['/?via=nobody', '/?via=dora', '/?via=%3Cscript%3E']) {
+        const reply = await app.send('GET', path, { headers: { 'user-agent': BROWSER } });
+        expect(reply.setCookies, path).toEqual([]);
+      }
+      expect(await clicks()).toEqual([]);
+    });
+
+    it('a bot or link preview records nothing', async () => {
+      const { app, clicks } = await setup(backend, adapter);
+      for (const ua of ['Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)', 'Googlebot/2.1 (+http://www.google.com/bot.html)', 'curl/8.5.0']) {
+        expect((await app.send('GET', '/?via=alice', { headers: { 'user-agent': ua } })).setCookies, ua).toEqual([]);
+      }
+      expect((await app.send('GET', '/?via=alice')).setCookies).toEqual([]); // no user agent at all
+      expect(await clicks()).toEqual([]);
+    });
+
+    it('without consent, no cookie and no stored click', async () => {
+      const { app, clicks } = await setup(backend, adapter, {
+        clicks: { consent: (request) => /consent=yes/.test(String(request.headers instanceof Headers ? request.headers.get('cookie') : request.headers.cookie)) },
+      });
+      expect((await app.send('GET', '/?via=alice', { headers: { 'user-agent': BROWSER } })).setCookies).toEqual([]);
+      expect(await clicks()).toEqual([]);
+      const consented = await app.send('GET', '/?via=alice', { headers: { 'user-agent': BROWSER, cookie: 'consent=yes' } });
+      expect(consented.setCookies).toHaveLength(1);
+      expect(await clicks()).toHaveLength(1);
+    });
+
+    it('last-click by default: a newer partner link replaces the cookie', async () => {
+      const { app, clicks, partners } = await setup(backend, adapter);
+      const first = cookieValue((await app.send('GET', '/?via=alice', { headers: { 'user-agent': BROWSER } })).setCookies[0]);
+      const second = await app.send('GET', '/?via=bob', { headers: { 'user-agent': BROWSER, cookie: `sa_click=${first}` } });
+      const replaced = cookieValue(second.setCookies[0]);
+      expect(replaced).toBeDefined();
+      expect(replaced).not.toBe(first);
+      expect(second.body).toEqual({ clickId: replaced });
+      expect((await clicks()).map((click) => click.partner_id)).toEqual([partners.alice, partners.bob]);
+
+      // Coming back through the same link is the same click: no new row, no new cookie.
+      const again = await app.send('GET', '/?via=bob', { headers: { 'user-agent': BROWSER, cookie: `sa_click=${replaced}` } });
+      expect(again).toMatchObject({ setCookies: [], body: { clickId: replaced } });
+      expect(await clicks()).toHaveLength(2);
+    });
+
+    it('first-click as an option: the first partner keeps the visitor, the second visit still counts', async () => {
+      const { app, clicks, partners } = await setup(backend, adapter, { attributionModel: 'first-click' });
+      const first = cookieValue((await app.send('GET', '/?via=alice', { headers: { 'user-agent': BROWSER } })).setCookies[0]);
+      const second = await app.send('GET', '/?ref=bob', { headers: { 'user-agent': BROWSER, cookie: `sa_click=${first}` } });
+      expect(second).toMatchObject({ setCookies: [], body: { clickId: first } });
+      expect((await clicks()).map((click) => click.partner_id)).toEqual([partners.alice, partners.bob]);
+    });
+
+    it('trackLead inside a route picks up the visitor’s click', async () => {
+      const { app, partners, attribution } = await setup(backend, adapter);
+      const clickId = cookieValue((await app.send('GET', '/?via=alice', { headers: { 'user-agent': BROWSER } })).setCookies[0]);
+      const signup = await app.send('POST', '/signup', {
+        headers: { 'user-agent': BROWSER, cookie: `theme=dark; sa_click=${clickId}`, 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify({ userId: 'user_42', email: 'Zoe@Example.com' })),
+      });
+      expect(signup.status).toBe(200);
+      expect(signup.body).toEqual({ attributed: true, partnerId: partners.alice, clickId });
+      const customer = await (await attribution.storage()).findCustomer({ externalId: 'user_42' });
+      expect(customer).toMatchObject({ partnerId: partners.alice, clickId, attributedBy: 'click', email: 'zoe@example.com' });
+    });
+
+    it('concurrent visitors never see each other’s click', async () => {
+      const { app } = await setup(backend, adapter);
+      const visitors = await Promise.all(
+        Array.from({ length: 16 }, async (_, i) => {
+          const visit = await app.send('GET', `/?via=${i % 2 ? 'bob' : 'alice'}`, { headers: { 'user-agent': BROWSER } });
+          return cookieValue(visit.setCookies[0])!;
+        }),
+      );
+      expect(new Set(visitors).size).toBe(16);
+      const signups = await Promise.all(
+        visitors.map((clickId, i) =>
+          app.send('POST', '/signup', {
+            headers: { 'user-agent': BROWSER, cookie: `sa_click=${clickId}`, 'content-type': 'application/json' },
+            body: Buffer.from(JSON.stringify({ userId: `user_${i}`, email: `u${i}@example.com` })),
+          }),
+        ),
+      );
+      expect(signups.map((signup) => signup.body.clickId)).toEqual(visitors);
+      expect(signups.every((signup) => signup.body.attributed)).toBe(true);
+    });
+
+    it('a forged or garbage cookie is ignored, not trusted', async () => {
+      const { app } = await setup(backend, adapter);
+      const garbage = await app.send('GET', '/', { headers: { 'user-agent': BROWSER, cookie: 'sa_click=%27%3B%20drop%20table' } });
+      expect(garbage.body).toEqual({ clickId: null });
+      const forged = 'clk_AAAAAAAAAAAAAAAAAAAAAA';
+      const signup = await app.send('POST', '/signup', {
+        headers: { 'user-agent': BROWSER, cookie: `sa_click=${forged}`, 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify({ userId: 'user_forged', email: 'f@example.com' })),
+      });
+      expect(signup.status).toBe(200);
+      expect(signup.body).toEqual({ attributed: false, partnerId: null, clickId: forged });
+    });
+
+    it('the webhook route verifies the exact raw bytes Stripe signed', async () => {
+      const { app } = await setup(backend, adapter);
+      // Unicode, escaped and literal, and whitespace no JSON serializer would produce.
+      const payload =
+        '{\n  "id": "evt_1PqRaw",  "object":"event",\t"api_version": "2025-03-31.basil", "created": 1735689600,\r\n' +
+        '  "type": "customer.created", "livemode": false, "pending_webhooks": 1, "request": {"id": null, "idempotency_key": null},\n' +
+        '  "data": {"object": {"id": "cus_Zoe", "object": "customer", "name": "Zoë 🚀 Müller \\u00e9", "email": "zoë@exämple.com"}}\n}  \n';
+      const body = Buffer.from(payload, 'utf8');
+      const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+      const json = { 'content-type': 'application/json; charset=utf-8' };
+
+      const verified = await app.send('POST', '/webhooks/stripe', { headers: { ...json, 'stripe-signature': signature }, body });
+      // Verified, then refused until sale processing ships (so Stripe retries rather than losing it).
+      expect(verified.status).toBe(501);
+      expect(verified.body.error).toContain('customer.created');
+
+      const tampered = Buffer.from(payload.replace('Müller', 'Muller'), 'utf8');
+      const rejected = await app.send('POST', '/webhooks/stripe', { headers: { ...json, 'stripe-signature': signature }, body: tampered });
+      expect(rejected.status).toBe(400);
+      expect(rejected.body.error).toMatch(/signature/i);
+
+      const unsigned = await app.send('POST', '/webhooks/stripe', { headers: json, body });
+      expect(unsigned).toMatchObject({ status: 400, body: { error: 'Missing Stripe-Signature header' } });
+
+      const wrongSecret = stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_someone_else' });
+      expect((await app.send('POST', '/webhooks/stripe', { headers: { ...json, 'stripe-signature': wrongSecret }, body })).status).toBe(400);
+    });
+  });
+});

@@ -1,0 +1,109 @@
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import Stripe from 'stripe';
+import request from 'supertest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAttribution } from '../../src/core/attribution.js';
+import { ConfigurationError } from '../../src/core/errors.js';
+import { attributionMiddleware as expressAttribution } from '../../src/express/index.js';
+import { attributionMiddleware as fastifyAttribution } from '../../src/fastify/index.js';
+import { attributionMiddleware as koaAttribution } from '../../src/koa/index.js';
+import { attributionMiddleware as nextAttribution } from '../../src/nextjs/index.js';
+
+const secret = 'whsec_mounting';
+const payload = '{"id":"evt_mount","object":"event","type":"invoice.paid","data":{"object":{"id":"in_1","object":"invoice"}}}';
+const signature = () => new Stripe('sk_test_x').webhooks.generateTestHeaderString({ payload, secret });
+const attribution = () => createAttribution({ database: 'memory://', webhookSecret: secret, clicks: { ipSalt: 'salt' } });
+
+describe('mounting the adapters', () => {
+  it('express: a JSON parser mounted first gets a 500 that says how to mount', async () => {
+    const app = express();
+    app.use(express.json());
+    app.use(expressAttribution(attribution()));
+    const reply = await request(app).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signature()).send(payload);
+    expect(reply.status).toBe(500);
+    expect(reply.body.error).toContain('already parsed by another middleware');
+    expect(reply.body.error).toContain('Mount attributionMiddleware() before express.json()');
+  });
+
+  it('express: express.raw() mounted first leaves the bytes, which verify', async () => {
+    const app = express();
+    app.use('/webhooks/stripe', express.raw({ type: 'application/json' }));
+    app.use(expressAttribution(attribution()));
+    const reply = await request(app).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signature()).send(payload);
+    expect(reply.status).toBe(501);
+  });
+
+  it('express: the webhook path is configurable', async () => {
+    const app = express();
+    app.use(expressAttribution(attribution(), { webhookPath: '/hooks/stripe' }));
+    app.post('/webhooks/stripe', (_req, res) => void res.status(204).end());
+    const moved = await request(app).post('/hooks/stripe').set('content-type', 'application/json').set('stripe-signature', signature()).send(payload);
+    expect(moved.status).toBe(501);
+    expect((await request(app).post('/webhooks/stripe').send(payload)).status).toBe(204);
+  });
+
+  it('koa: a body parser that ran first gets a 500 that says how to mount', async () => {
+    const app = new Koa();
+    app.use(async (ctx, next) => {
+      (ctx.request as { body?: unknown }).body = { parsed: true };
+      await next();
+    });
+    app.use(koaAttribution(attribution()));
+    const reply = await request(app.callback()).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signature()).send(payload);
+    expect(reply.status).toBe(500);
+    expect(reply.body.error).toContain('Use attributionMiddleware() before your body parser');
+  });
+
+  it('fastify: the webhook’s raw-body parser does not leak into the merchant’s routes', async () => {
+    const app = Fastify();
+    await app.register(fastifyAttribution(attribution()));
+    app.post('/echo', async (req) => ({ isObject: typeof req.body === 'object' && !Buffer.isBuffer(req.body), body: req.body }));
+    await app.ready();
+    const echo = await request(app.server).post('/echo').set('content-type', 'application/json').send({ a: 1 });
+    expect(echo.body).toEqual({ isObject: true, body: { a: 1 } });
+    const hook = await request(app.server).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signature()).send(payload);
+    expect(hook.status).toBe(501);
+    expect(app.attribution).toBeDefined();
+    await app.close();
+  });
+});
+
+describe('attributionMiddleware() without an instance', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('builds one from DATABASE_URL, STRIPE_WEBHOOK_SECRET and STRIPE_SECRET_KEY, and exposes it', async () => {
+    process.env.DATABASE_URL = 'memory://';
+    process.env.STRIPE_WEBHOOK_SECRET = 'whsec_old, whsec_new';
+    process.env.STRIPE_SECRET_KEY = 'sk_test_123';
+    for (const middleware of [expressAttribution(), koaAttribution(), fastifyAttribution(), nextAttribution()]) {
+      expect(middleware.attribution.options.webhookSecrets).toEqual(['whsec_old', 'whsec_new']);
+      expect(middleware.attribution.options.livemode).toBe(false);
+    }
+    const app = express();
+    const middleware = expressAttribution();
+    app.use(middleware);
+    expect(await middleware.attribution.migrate()).toEqual({ applied: ['0001_initial'] });
+    const partner = await middleware.attribution.partners.create({ name: 'Env', code: 'env' });
+    const visit = await request(app).get('/?via=env').set('user-agent', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0');
+    expect(visit.headers['set-cookie']).toHaveLength(1);
+    expect(partner.codes).toEqual(['env']);
+    await middleware.attribution.close();
+  });
+
+  it('refuses to capture clicks in production without an IP salt, naming the setting', () => {
+    process.env.NODE_ENV = 'production';
+    delete process.env.STRIPE_ATTRIBUTION_IP_SALT;
+    const unsalted = createAttribution({ database: 'memory://' });
+    for (const install of [() => expressAttribution(unsalted), () => koaAttribution(unsalted), () => fastifyAttribution(unsalted), () => nextAttribution(unsalted)]) {
+      expect(install).toThrow(ConfigurationError);
+      expect(install).toThrow('STRIPE_ATTRIBUTION_IP_SALT');
+    }
+    process.env.STRIPE_ATTRIBUTION_IP_SALT = 'a-long-random-secret';
+    expect(() => expressAttribution(createAttribution({ database: 'memory://' }))).not.toThrow();
+  });
+});
