@@ -1,6 +1,17 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const src = (path: string) => fileURLToPath(new URL(`./src/${path}`, import.meta.url));
+
 export default defineConfig({
+  // Examples import the package by name, as a merchant's app does; here that name is the source.
+  resolve: {
+    alias: [
+      { find: /^stripe-attribution$/, replacement: src('core/index.ts') },
+      { find: /^stripe-attribution\/nextjs\/edge$/, replacement: src('nextjs/edge.ts') },
+      { find: /^stripe-attribution\/(express|koa|fastify|nextjs)$/, replacement: src('$1/index.ts') },
+    ],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',

@@ -49,10 +49,3 @@ export class ConfigurationError extends AttributionError {}
 
 /** A record would break a uniqueness promise that is not an idempotent repeat (e.g. a taken code). */
 export class ConflictError extends AttributionError {}
-
-/** A public entry point that a later release fills; it never fails silently. */
-export class NotImplementedError extends AttributionError {
-  constructor(readonly feature: string) {
-    super(`${feature} is not implemented yet in this version of stripe-attribution.`);
-  }
-}

@@ -13,7 +13,6 @@ export {
   EmbeddedDatabaseLockedError,
   MigrationError,
   MissingDependencyError,
-  NotImplementedError,
 } from './errors.js';
 export type { Amount } from './money.js';
 export type { DatabaseOption } from './storage/database.js';
