@@ -1,5 +1,5 @@
 import { withAttribution } from 'stripe-attribution/nextjs';
-import { attribution } from '../../../lib/attribution';
+import { attribution } from '@/lib/attribution';
 
 export const POST = withAttribution(async (request: Request) => {
   const { email } = (await request.json()) as { email: string };

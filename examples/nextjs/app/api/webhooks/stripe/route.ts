@@ -1,4 +1,4 @@
 import { webhookRoute } from 'stripe-attribution/nextjs';
-import { attribution } from '../../../../lib/attribution';
+import { attribution } from '@/lib/attribution';
 
 export const POST = webhookRoute(attribution);
