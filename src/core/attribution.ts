@@ -7,6 +7,10 @@ import type { AttributionRequest } from './request.js';
 import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
 import { verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
+import { AttributionError } from './errors.js';
+import { isValidClientReferenceId } from './stripe/enrich.js';
+import { wrapStripe } from './stripe/wrap-stripe.js';
+import type Stripe from 'stripe';
 
 export interface Attribution {
   /** Applies the packaged schema migrations to the database. Idempotent and safe to run concurrently. */
@@ -36,6 +40,21 @@ export interface Attribution {
 
   /** Records a signup and credits the visitor's partner once (see `TrackLeadInput`). */
   trackLead(input: TrackLeadInput): Promise<LeadResult>;
+
+  /**
+   * Your Stripe client, same type and same instance underneath, whose `checkout.sessions.create`,
+   * `customers.create`, `subscriptions.create` and `paymentIntents.create` carry the attribution of
+   * the current request — or of `explicit`, for code outside a request (jobs, queues). Your own
+   * values are never overwritten; everything else passes through untouched.
+   */
+  wrapStripe<T extends Stripe>(stripe: T, explicit?: ExplicitAttribution): T;
+  /**
+   * A Stripe Payment Link URL with `client_reference_id` set to the visitor's click (the current
+   * request's, or `clickId`); unchanged when there is none.
+   */
+  paymentLinkUrl(url: string, clickId?: string | null): string;
+  /** Attributes for `<stripe-pricing-table>`: `{ 'client-reference-id': clickId }`, or `{}` without a click. */
+  pricingTableAttributes(clickId?: string | null): { 'client-reference-id'?: string };
 
   /**
    * Verifies a Stripe webhook delivery (the raw body exactly as received, and the
@@ -75,6 +94,25 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     runInContext,
     context: currentContext,
     trackLead: async (input) => trackLead(resolved, await storage(), input),
+    wrapStripe: (stripe, explicit = {}) =>
+      wrapStripe(stripe, () => {
+        const context = currentContext();
+        return {
+          clickId: explicit.clickId !== undefined ? explicit.clickId : (context?.clickId ?? null),
+          customerKey: explicit.customerKey !== undefined ? explicit.customerKey : (context?.customerKey ?? null),
+        };
+      }),
+    paymentLinkUrl: (url, clickId) => {
+      const id = clientReferenceId(clickId);
+      if (!id) return url;
+      const link = new URL(url);
+      link.searchParams.set('client_reference_id', id);
+      return link.href;
+    },
+    pricingTableAttributes: (clickId) => {
+      const id = clientReferenceId(clickId);
+      return id ? { 'client-reference-id': id } : {};
+    },
     handleWebhook: async (rawBody, signature) => {
       const verified = await verifyWebhook(resolved, rawBody, signature);
       if ('response' in verified) return verified.response;
@@ -83,6 +121,23 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
       return { status: 501, body: { error: `Processing Stripe events (${verified.event.type}) is not implemented yet` } };
     },
   };
+}
+
+/** Attribution given explicitly to `wrapStripe`, instead of the request's. */
+export interface ExplicitAttribution {
+  clickId?: string | null;
+  /** Your id for the user (`sa_customer_key`). */
+  customerKey?: string | null;
+}
+
+/** The click to put in `client_reference_id`: the given one, else the request's. */
+function clientReferenceId(clickId: string | null | undefined): string | null {
+  const id = clickId === undefined ? (currentContext()?.clickId ?? null) : clickId;
+  if (id !== null && !isValidClientReferenceId(id)) {
+    // Stripe drops an invalid client_reference_id without a word; refuse it loudly instead.
+    throw new AttributionError(`"${id}" cannot be a Stripe client_reference_id (letters, digits, "-" and "_", at most 200)`);
+  }
+  return id;
 }
 
 /**

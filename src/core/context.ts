@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface AttributionContext {
   /** The visitor's click id: captured by this request or carried by its cookie. */
   clickId: string | null;
+  /** Your id for the signed-in user (`sa_customer_key`), once `trackLead` has run in this request. */
+  customerKey?: string | null;
 }
 
 /**

@@ -1,4 +1,4 @@
-export { attributionFromEnv, createAttribution, type Attribution } from './attribution.js';
+export { attributionFromEnv, createAttribution, type Attribution, type ExplicitAttribution } from './attribution.js';
 export type { AttributionOptions, ClickOptions, ResolvedOptions } from './options.js';
 export type { AttributionContext } from './context.js';
 export type { AttributionRequest } from './request.js';

@@ -31,7 +31,10 @@ const DAY_MS = 86_400_000;
  */
 export async function trackLead(options: ResolvedOptions, storage: Storage, input: TrackLeadInput): Promise<LeadResult> {
   if (!input.customerExternalId) throw new AttributionError('trackLead needs customerExternalId (your id for the user)');
-  const clickId = input.clickId === undefined ? (currentContext()?.clickId ?? null) : input.clickId;
+  const context = currentContext();
+  const clickId = input.clickId === undefined ? (context?.clickId ?? null) : input.clickId;
+  // Checkouts later in this request (through the wrapped Stripe client) carry the customer key.
+  if (context) context.customerKey = input.customerExternalId;
   const now = options.clock();
 
   return storage.transaction(async (tx) => {

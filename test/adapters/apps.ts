@@ -6,6 +6,7 @@ import Koa from 'koa';
 import { NextRequest } from 'next/server.js';
 import getRawBody from 'raw-body';
 import request from 'supertest';
+import type Stripe from 'stripe';
 import type { Attribution } from '../../src/core/attribution.js';
 import { attributionMiddleware as expressAttribution } from '../../src/express/index.js';
 import { attributionMiddleware as fastifyAttribution } from '../../src/fastify/index.js';
@@ -36,7 +37,8 @@ export interface App {
 
 export interface AdapterUnderTest {
   name: string;
-  start(attribution: Attribution): Promise<App>;
+  /** `stripe` is the merchant's client; the app wraps it once, as the README says. */
+  start(attribution: Attribution, stripe: Stripe): Promise<App>;
 }
 
 /** The merchant's routes, the same in every framework: where am I, and sign me up. */
@@ -47,6 +49,16 @@ const routes = {
     await new Promise((resolve) => setTimeout(resolve, 5));
     const lead = await attribution.trackLead({ customerExternalId: body.userId, email: body.email });
     return { attributed: lead.attributed, partnerId: lead.customer.partnerId, clickId: attribution.context()?.clickId ?? null };
+  },
+  async checkout(billing: Stripe, body: { order: string }) {
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const session = await billing.checkout.sessions.create({
+      mode: 'payment',
+      success_url: 'https://shop.example/thanks',
+      line_items: [{ price: 'price_gold', quantity: 1 }],
+      metadata: { order: body.order },
+    });
+    return { session: session.id };
   },
 };
 
@@ -65,13 +77,17 @@ function supertestApp(handler: Parameters<typeof request>[0], close: () => Promi
 }
 
 function expressApp(factory: typeof express) {
-  return async (attribution: Attribution): Promise<App> => {
+  return async (attribution: Attribution, stripe: Stripe): Promise<App> => {
+    const billing = attribution.wrapStripe(stripe);
     const app = factory();
     app.use(expressAttribution(attribution));
     app.use(factory.json());
     app.get(['/', '/pricing'], (_req, res) => void res.json(routes.whoami(attribution)));
     app.post('/signup', (req, res, next) => {
       routes.signup(attribution, req.body).then((result) => res.json(result), next);
+    });
+    app.post('/checkout', (req, res, next) => {
+      routes.checkout(billing, req.body).then((result) => res.json(result), next);
     });
     return supertestApp(app);
   };
@@ -82,13 +98,16 @@ export const adapters: AdapterUnderTest[] = [
   { name: 'express 4', start: expressApp(expressV4) },
   {
     name: 'koa',
-    async start(attribution) {
+    async start(attribution, stripe) {
+      const billing = attribution.wrapStripe(stripe);
       const app = new Koa();
       app.use(koaAttribution(attribution));
       app.use(async (ctx) => {
         if (ctx.method === 'GET' && (ctx.path === '/' || ctx.path === '/pricing')) ctx.body = routes.whoami(attribution);
         else if (ctx.method === 'POST' && ctx.path === '/signup') {
           ctx.body = await routes.signup(attribution, JSON.parse(await getRawBody(ctx.req, { encoding: 'utf8' })));
+        } else if (ctx.method === 'POST' && ctx.path === '/checkout') {
+          ctx.body = await routes.checkout(billing, JSON.parse(await getRawBody(ctx.req, { encoding: 'utf8' })));
         } else ctx.status = 404;
       });
       const server: Server = app.listen(0);
@@ -97,23 +116,27 @@ export const adapters: AdapterUnderTest[] = [
   },
   {
     name: 'fastify',
-    async start(attribution) {
+    async start(attribution, stripe) {
+      const billing = attribution.wrapStripe(stripe);
       const app = Fastify();
       await app.register(fastifyAttribution(attribution));
       app.get('/', async () => routes.whoami(attribution));
       app.get('/pricing', async () => routes.whoami(attribution));
       // Fastify's own JSON parser reads this body: the context must survive it.
       app.post('/signup', async (req) => routes.signup(attribution, req.body as { userId: string; email: string }));
+      app.post('/checkout', async (req) => routes.checkout(billing, req.body as { order: string }));
       await app.ready();
       return supertestApp(app.server, () => app.close());
     },
   },
   {
     name: 'nextjs',
-    async start(attribution) {
+    async start(attribution, stripe) {
+      const billing = attribution.wrapStripe(stripe);
       const proxy = nextProxy(attribution);
       const webhook = webhookRoute(attribution);
       const page = withAttribution(async () => Response.json(routes.whoami(attribution)), attribution);
+      const checkout = withAttribution(async (req: Request) => Response.json(await routes.checkout(billing, (await req.json()) as { order: string })), attribution);
       const signup = withAttribution(async (req: Request) => Response.json(await routes.signup(attribution, (await req.json()) as { userId: string; email: string })), attribution);
       return {
         async send(method, path, options = {}) {
@@ -133,7 +156,7 @@ export const adapters: AdapterUnderTest[] = [
             const overridden = proxied.headers.get('x-middleware-override-headers')?.split(',') ?? [];
             for (const name of overridden.filter(Boolean)) routedHeaders.set(name, proxied.headers.get(`x-middleware-request-${name}`) ?? '');
             const routed = new NextRequest(url, { ...init, headers: routedHeaders });
-            const handler = method === 'POST' && path === '/signup' ? signup : page;
+            const handler = method === 'POST' ? (path === '/signup' ? signup : checkout) : page;
             response = await handler(routed, {});
             setCookies = [...setCookies, ...response.headers.getSetCookie()];
           }

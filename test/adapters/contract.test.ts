@@ -1,11 +1,12 @@
 import { sql } from 'kysely';
 import Stripe from 'stripe';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { backends, freshStorage, type Backend } from '../support/backends.js';
 import { adapters, type App } from './apps.js';
+import { startStripeServer } from '../support/stripe-server.js';
 
 const BROWSER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
 const WEBHOOK_SECRET = 'whsec_contract_suite';
@@ -35,6 +36,12 @@ interface Setup {
   partners: { alice: string; bob: string };
 }
 
+let stripeServer: Awaited<ReturnType<typeof startStripeServer>>;
+beforeAll(async () => {
+  stripeServer = await startStripeServer();
+});
+afterAll(() => stripeServer.close());
+
 const open: App[] = [];
 afterEach(async () => {
   await Promise.all(open.splice(0).map((app) => app.close()));
@@ -52,7 +59,7 @@ async function setup(backend: Backend, adapter: (typeof adapters)[number], optio
   const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice' });
   const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
   await attribution.partners.create({ name: 'Dora', code: 'dora' }).then((dora) => attribution.partners.disable(dora.id));
-  const app = await adapter.start(attribution);
+  const app = await adapter.start(attribution, stripeServer.client());
   open.push(app);
   calls.length = 0;
   const schema = real.layout.schema!;
@@ -196,6 +203,37 @@ describe.each(backends())('adapter contract on $name', (backend) => {
       );
       expect(signups.map((signup) => signup.body.clickId)).toEqual(visitors);
       expect(signups.every((signup) => signup.body.attributed)).toBe(true);
+    });
+
+    it('the wrapped Stripe client carries each visitor’s click, 50 requests interleaved', async () => {
+      const { app } = await setup(backend, adapter);
+      const visitors = await Promise.all(
+        Array.from({ length: 50 }, async (_, i) => {
+          const visit = await app.send('GET', `/?via=${i % 2 ? 'bob' : 'alice'}`, { headers: { 'user-agent': BROWSER } });
+          return cookieValue(visit.setCookies[0])!;
+        }),
+      );
+      const orders = visitors.map((_, i) => `${adapter.name}-${backend.name}-${i}-${Math.random()}`);
+      const replies = await Promise.all(
+        visitors.map((clickId, i) =>
+          app.send('POST', '/checkout', {
+            headers: { 'user-agent': BROWSER, cookie: `sa_click=${clickId}`, 'content-type': 'application/json' },
+            body: Buffer.from(JSON.stringify({ order: orders[i] })),
+          }),
+        ),
+      );
+      expect(replies.every((reply) => reply.status === 200)).toBe(true);
+      for (const [i, order] of orders.entries()) {
+        const sent = stripeServer.requests.find((recorded) => recorded.form['metadata[order]'] === order);
+        expect(sent?.path).toBe('/v1/checkout/sessions');
+        expect(sent?.form).toMatchObject({
+          client_reference_id: visitors[i],
+          'metadata[sa_click_id]': visitors[i],
+          'payment_intent_data[metadata][sa_click_id]': visitors[i],
+          'payment_intent_data[metadata][sa_via]': 'checkout',
+          customer_creation: 'always',
+        });
+      }
     });
 
     it('a forged or garbage cookie is ignored, not trusted', async () => {

@@ -1,0 +1,50 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** The form-encoded body as Stripe reads it: flat bracketed keys (`metadata[sa_click_id]`). */
+  form: Record<string, string>;
+}
+
+const OBJECTS: Record<string, string> = {
+  '/v1/checkout/sessions': 'checkout.session',
+  '/v1/customers': 'customer',
+  '/v1/subscriptions': 'subscription',
+  '/v1/payment_intents': 'payment_intent',
+  '/v1/payment_links': 'payment_link',
+};
+
+/**
+ * A local stand-in for api.stripe.com: the real stripe SDK talks to it over HTTP, it records
+ * exactly what Stripe would have received and answers with an object of the right kind.
+ */
+export async function startStripeServer() {
+  const requests: RecordedRequest[] = [];
+  let counter = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => {
+      const path = (req.url ?? '').split('?')[0]!;
+      requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)) });
+      const base = Object.keys(OBJECTS).find((prefix) => path.startsWith(prefix));
+      const object = base ? OBJECTS[base] : 'unknown';
+      const id = `${object!.replace('.', '_')}_${++counter}`;
+      res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${counter}` });
+      res.end(JSON.stringify({ id, object, livemode: false, metadata: {} }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    requests,
+    /** A real Stripe client pointed at this server. */
+    client: () => new Stripe('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
