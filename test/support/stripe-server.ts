@@ -43,8 +43,9 @@ export async function startStripeServer() {
   const { port } = server.address() as AddressInfo;
   return {
     requests,
-    /** A real Stripe client pointed at this server. */
-    client: () => new Stripe('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }),
+    /** A real Stripe client pointed at this server (of another stripe-node major when given its class). */
+    client: (StripeClass: new (key: string, config: object) => unknown = Stripe): Stripe =>
+      new StripeClass('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }) as Stripe,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
