@@ -34,9 +34,9 @@ export class MigrationError extends AttributionError {
  * database: opening it twice would corrupt it, so the second opener is refused instead.
  */
 export class EmbeddedDatabaseLockedError extends AttributionError {
-  constructor(readonly dataDir: string, readonly pid: number) {
+  constructor(readonly dataDir: string, readonly pid: number, readonly host?: string) {
     super(
-      `The embedded database in ${dataDir} is in use by process ${pid}. ` +
+      `The embedded database in ${dataDir} is in use by process ${pid}${host ? ` on ${host}` : ''}. ` +
         'Embedded PGlite serves one process at a time: stop that process first (for example your ' +
         'app, before running the CLI), or point every process at a shared Postgres with ' +
         'DATABASE_URL / --database-url.',

@@ -1,5 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -46,8 +47,12 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
     expect(refused.stderr).toContain(`is in use by process ${process.pid}`);
     expect(refused.stderr).toContain('DATABASE_URL');
 
-    // The same process opening it twice is refused as well, with the error class.
-    await expect(createAttribution({ database: dataDir }).migrate()).rejects.toBeInstanceOf(EmbeddedDatabaseLockedError);
+    // A second instance in the same process (another bundle, a dev reload) shares the database.
+    const sibling = createAttribution({ database: dataDir });
+    expect(await sibling.migrate()).toEqual({ applied: [] });
+    expect((await (await sibling.storage()).insertPartner({ name: 'Sibling' })).name).toBe('Sibling');
+    await sibling.close();
+    expect((await stripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(1);
 
     const partner = await storage.insertPartner({ name: 'After' });
     expect((await storage.getPartner(partner.id))?.name).toBe('After');
@@ -57,13 +62,29 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
     expect(afterClose).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
   });
 
-  it('takes over a lock left by a process that crashed', async () => {
+  it('takes over a lock left by a process that crashed, or by this pid in a previous life of the container', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-stale-'));
     await stripeAttribution(['migrate', '--data-dir', dataDir]);
+    const lockFile = join(dataDir, 'stripe-attribution.lock');
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']);
-    writeFileSync(join(dataDir, 'stripe-attribution.lock'), String(dead.pid));
+    writeFileSync(lockFile, JSON.stringify({ pid: dead.pid, hostname: hostname() }));
     const result = await stripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(result).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
+
+    writeFileSync(lockFile, JSON.stringify({ pid: process.pid, hostname: hostname() }));
+    const restarted = createAttribution({ database: dataDir });
+    expect(await restarted.migrate()).toEqual({ applied: [] });
+    await restarted.close();
+  });
+
+  it('never takes the lock of a process on another host sharing the volume', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sa-host-'));
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, 'stripe-attribution.lock'), JSON.stringify({ pid: 1, hostname: 'other-container' }));
+    const refused = await stripeAttribution(['migrate', '--data-dir', dataDir]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('in use by process 1 on other-container');
+    await expect(createAttribution({ database: dataDir }).migrate()).rejects.toBeInstanceOf(EmbeddedDatabaseLockedError);
   });
 });
 
