@@ -12,6 +12,8 @@ export interface EdgeAttributionOptions {
   captureRoute?: string;
   /** Must match `clicks.params` of the server's instance. Default `['via', 'ref', 'aff']`. */
   params?: string[];
+  /** How long the page may wait for the capture route before going on without a cookie. Default 1500 ms. */
+  captureTimeoutMs?: number;
 }
 
 const FORWARDED_HEADERS = [
@@ -31,6 +33,7 @@ export function attributionEdgeMiddleware(
 ): Middleware {
   const captureRoute = options.captureRoute ?? '/api/attribution/click';
   const params = options.params ?? ['via', 'ref', 'aff'];
+  const captureTimeoutMs = options.captureTimeoutMs ?? 1500;
   return async (request) => {
     const url = new URL(request.url);
     const isReferral = request.method === 'GET' && params.some((param) => url.searchParams.has(param));
@@ -44,7 +47,7 @@ export function attributionEdgeMiddleware(
       if (value !== null) headers.set(name, value);
     }
     const [captured, response] = await Promise.all([
-      fetch(capture, { headers }).catch(() => undefined),
+      fetch(capture, { headers, signal: AbortSignal.timeout(captureTimeoutMs) }).catch(() => undefined),
       next(request),
     ]);
     // The page never waits on, or fails with, attribution: a failed capture just sets no cookie.

@@ -87,6 +87,16 @@ describe('click capture rules', () => {
     expect(errors[0]![1]).toBe('click capture');
   });
 
+  it('a consent callback that throws is reported and records nothing, the page goes on', async () => {
+    const errors: string[] = [];
+    const { attribution } = await instance({
+      clicks: { consent: () => { throw new Error('CMP not loaded'); } },
+      onError: (_error, during) => errors.push(during),
+    });
+    expect(await attribution.captureClick(visit('http://shop.example/?via=alice'))).toEqual({ clickId: null });
+    expect(errors).toEqual(['click capture']);
+  });
+
   it('a click older than its lifetime is replaced by a new one through the same link', async () => {
     const { attribution, advance } = await instance();
     const first = await clickOf(attribution, visit('http://shop.example/?via=alice'));
@@ -201,5 +211,17 @@ describe('Next.js 14/15 Edge middleware', () => {
     const degraded = await unreachable(new Request(`${origin}/?via=alice`, { headers: { 'user-agent': BROWSER } }));
     expect(await degraded.text()).toBe('still here');
     expect(degraded.headers.get('set-cookie')).toBeNull();
+  });
+
+  it('does not let a hanging capture route hold the page', async () => {
+    const hanging = createServer(() => {});
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const port = (hanging.address() as AddressInfo).port;
+    const middleware = attributionEdgeMiddleware({ captureRoute: `http://127.0.0.1:${port}/capture`, captureTimeoutMs: 100 }, () => new Response('page'));
+    const response = await middleware(new Request(`${origin}/?via=alice`, { headers: { 'user-agent': BROWSER } }));
+    expect(await response.text()).toBe('page');
+    expect(response.headers.get('set-cookie')).toBeNull();
+    hanging.closeAllConnections();
+    await new Promise<void>((resolve) => hanging.close(() => resolve()));
   });
 });

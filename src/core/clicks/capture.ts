@@ -33,9 +33,8 @@ export async function captureClick(
   const cookieClickId = readClickCookie(request, settings.cookieName);
   const code = request.method.toUpperCase() === 'GET' ? referralCode(request.url, settings.params) : undefined;
   if (!code || isPrefetch(request) || isBot(header(request, 'user-agent'))) return { clickId: cookieClickId };
-  if (settings.consent && !(await settings.consent(request))) return { clickId: cookieClickId };
-
   try {
+    if (settings.consent && !(await settings.consent(request))) return { clickId: cookieClickId };
     const db = await storage();
     const found = await db.findActiveLink(code);
     if (!found) return { clickId: cookieClickId };

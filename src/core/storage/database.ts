@@ -18,6 +18,8 @@ export type DatabaseOption = string | Kysely<any> | Storage;
 
 export interface StorageOptions {
   database: DatabaseOption | undefined;
+  /** Told about errors that happen outside any call, such as a pooled connection dropping. */
+  onError: (error: unknown, during: string) => void;
   /** Table name prefix. Default `sa_`. */
   tablePrefix?: string | undefined;
   /** Postgres schema for the tables. Default: the connection's search path. */
@@ -37,7 +39,11 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   if (/^postgres(ql)?:\/\//i.test(database)) {
     const pg = await importOptional('pg', 'A Postgres database URL', () => import('pg'));
     const Pool = pg.Pool ?? (pg as unknown as { default: typeof pg }).default.Pool;
-    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool: new Pool({ connectionString: database }) }) });
+    const pool = new Pool({ connectionString: database });
+    // An idle connection dropped by a restart or failover is an 'error' event on the pool; without
+    // a listener Node would crash the merchant's process. The pool replaces the connection.
+    pool.on('error', (error) => options.onError(error, 'postgres connection'));
+    const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
     return createKyselyStorage({ db, ...defined(layout), onClose: () => db.destroy() });
   }
   const embedded = await openEmbeddedDatabase(database);
