@@ -147,9 +147,16 @@ function clientReferenceId(clickId: string | null | undefined): string | null {
  */
 export function attributionFromEnv(env: NodeJS.ProcessEnv = process.env): Attribution {
   const key = env.STRIPE_SECRET_KEY ?? '';
-  return createAttribution({
+  // One instance per process and settings, however many adapters (or bundles) ask for it.
+  const cacheKey = JSON.stringify([env.DATABASE_URL, env.STRIPE_WEBHOOK_SECRET, key, env.STRIPE_ATTRIBUTION_IP_SALT, env.NODE_ENV]);
+  const instances = ((globalThis as Record<symbol, unknown>)[Symbol.for('stripe-attribution.fromEnv')] ??= new Map()) as Map<string, Attribution>;
+  const existing = instances.get(cacheKey);
+  if (existing) return existing;
+  const created = createAttribution({
     ...(env.DATABASE_URL ? { database: env.DATABASE_URL } : {}),
     ...(env.STRIPE_WEBHOOK_SECRET ? { webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(',').map((s) => s.trim()) } : {}),
     livemode: !/^(sk|rk)_test_/.test(key),
   });
+  instances.set(cacheKey, created);
+  return created;
 }

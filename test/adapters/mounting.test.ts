@@ -78,14 +78,19 @@ describe('attributionMiddleware() without an instance', () => {
 
   it('builds one from DATABASE_URL, STRIPE_WEBHOOK_SECRET and STRIPE_SECRET_KEY, and exposes it', async () => {
     process.env.DATABASE_URL = 'memory://';
+    process.env.STRIPE_ATTRIBUTION_IP_SALT = 'env-test-salt';
     process.env.STRIPE_WEBHOOK_SECRET = 'whsec_old, whsec_new';
     process.env.STRIPE_SECRET_KEY = 'sk_test_123';
-    for (const middleware of [expressAttribution(), koaAttribution(), fastifyAttribution(), nextAttribution()]) {
+    const middlewares = [expressAttribution(), koaAttribution(), fastifyAttribution(), nextAttribution()];
+    for (const middleware of middlewares) {
       expect(middleware.attribution.options.webhookSecrets).toEqual(['whsec_old', 'whsec_new']);
       expect(middleware.attribution.options.livemode).toBe(false);
+      // One instance per process: several adapters never open the database twice.
+      expect(middleware.attribution).toBe(middlewares[0]!.attribution);
     }
     const app = express();
     const middleware = expressAttribution();
+    expect(middleware.attribution).toBe(middlewares[0]!.attribution);
     app.use(middleware);
     expect(await middleware.attribution.migrate()).toEqual({ applied: ['0001_initial'] });
     const partner = await middleware.attribution.partners.create({ name: 'Env', code: 'env' });

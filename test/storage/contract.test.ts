@@ -65,6 +65,12 @@ describe.each(backends())('storage contract on $name', (backend) => {
       expect(await tablesIn(backend.db, schema)).toEqual(expect.arrayContaining(['customers', 'migrations', 'sa_customers']));
     });
 
+    it('an older instance meeting a newer instance’s migration has nothing to do (rolling deploy)', async () => {
+      const storage = await freshStorage(backend);
+      await sql`insert into ${sql.id(storage.layout.schema!, 'sa_migrations')} (name, timestamp) values ('9999_from_the_future', '2030-01-01T00:00:00.000Z')`.execute(backend.db);
+      expect(await storage.migrate()).toEqual({ applied: [] });
+    });
+
     it('honours a custom table prefix', async () => {
       const schema = uniqueSchema();
       const storage = createKyselyStorage({ db: backend.db, schema, tablePrefix: 'aff_' });

@@ -1,4 +1,5 @@
 import {
+  sql,
   DummyDriver,
   Kysely,
   Migrator,
@@ -66,6 +67,9 @@ export function migrationTables(layout: TableLayout) {
  * nothing pending.
  */
 export async function migrateToLatest(db: Kysely<any>, layout: TableLayout): Promise<MigrationReport> {
+  // During a rolling deploy an older instance meets migrations a newer one applied: with all of
+  // its own applied it has nothing to do (Kysely's Migrator would call that history corrupted).
+  if (await allApplied(db, layout)) return { applied: [] };
   const migrator = new Migrator({
     db: scopeDatabase(db, layout),
     provider: new PackagedMigrationProvider(migrationContext(layout)),
@@ -78,6 +82,16 @@ export async function migrateToLatest(db: Kysely<any>, layout: TableLayout): Pro
     throw new MigrationError(failed?.migrationName, { cause: error });
   }
   return { applied: results.filter((result) => result.status === 'Success').map((result) => result.migrationName) };
+}
+
+async function allApplied(db: Kysely<any>, layout: TableLayout): Promise<boolean> {
+  const { migrationTableName } = migrationTables(layout);
+  const table = layout.schema ? `${layout.schema}.${migrationTableName}` : migrationTableName;
+  const { rows } = await sql<{ present: boolean }>`select to_regclass(${table}) is not null as present`.execute(db);
+  if (!rows[0]?.present) return false;
+  const applied = await sql<{ name: string }>`select name from ${sql.table(table)}`.execute(db);
+  const names = new Set(applied.rows.map((row) => row.name));
+  return Object.keys(MIGRATIONS).every((name) => names.has(name));
 }
 
 /**
@@ -100,13 +114,17 @@ export async function migrationSql(layout: TableLayout): Promise<string> {
   });
   const db = scopeDatabase(recorder, layout);
   const context = migrationContext(layout);
-  const { migrationTableName } = migrationTables(layout);
+  const { migrationTableName, migrationLockTableName } = migrationTables(layout);
   const q = (name: string) => `"${name}"`;
-  const table = layout.schema ? `${q(layout.schema)}.${q(migrationTableName)}` : q(migrationTableName);
+  const qualified = (name: string) => (layout.schema ? `${q(layout.schema)}.${q(name)}` : q(name));
+  const table = qualified(migrationTableName);
+  const lockTable = qualified(migrationLockTableName);
 
   if (layout.schema) statements.push(`create schema if not exists ${q(layout.schema)}`);
   // Same shape as the table Kysely's Migrator creates, so it adopts this one.
   statements.push(`create table if not exists ${table} ("name" varchar(255) not null primary key, "timestamp" varchar(255) not null)`);
+  statements.push(`create table if not exists ${lockTable} ("id" varchar(255) not null primary key, "is_locked" integer default 0 not null)`);
+  statements.push(`insert into ${lockTable} ("id", "is_locked") values ('migration_lock', 0) on conflict do nothing`);
   for (const [name, migration] of Object.entries(MIGRATIONS)) {
     statements.push(`-- migration ${name}`);
     await migration.up(db, context);
