@@ -7,7 +7,7 @@ import type { AttributionRequest } from './request.js';
 import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
 import { verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
-import { AttributionError } from './errors.js';
+import { AttributionError, ConfigurationError } from './errors.js';
 import { isValidClientReferenceId } from './stripe/enrich.js';
 import { wrapStripe } from './stripe/wrap-stripe.js';
 import type Stripe from 'stripe';
@@ -152,6 +152,13 @@ export function attributionFromEnv(env: NodeJS.ProcessEnv = process.env): Attrib
   const instances = ((globalThis as Record<symbol, unknown>)[Symbol.for('stripe-attribution.fromEnv')] ??= new Map()) as Map<string, Attribution>;
   const existing = instances.get(cacheKey);
   if (existing) return existing;
+  if (!env.DATABASE_URL && env.NODE_ENV === 'production') {
+    // Each instance would quietly keep its own embedded database: almost surely a missing variable.
+    throw new ConfigurationError(
+      'DATABASE_URL is not set. In production every app instance must share one Postgres; to use the embedded ' +
+        "database on purpose, create the instance yourself: createAttribution({ database: './.stripe-attribution' }).",
+    );
+  }
   const created = createAttribution({
     ...(env.DATABASE_URL ? { database: env.DATABASE_URL } : {}),
     ...(env.STRIPE_WEBHOOK_SECRET ? { webhookSecret: env.STRIPE_WEBHOOK_SECRET.split(',').map((s) => s.trim()) } : {}),

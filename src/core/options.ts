@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
 import { ConfigurationError } from './errors.js';
+import { resolveLayout } from './storage/layout.js';
 import type { AttributionRequest } from './request.js';
 import type { DatabaseOption } from './storage/database.js';
 
@@ -93,6 +94,8 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** Every default, decided in one place. */
 export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  // Checked here so a typo fails at boot, not at the first visitor (where capture only reports it).
+  resolveLayout(options);
   const clicks = options.clicks ?? {};
   const ipSalt = clicks.ipSalt ?? env.STRIPE_ATTRIBUTION_IP_SALT;
   const cookieName = clicks.cookieName ?? 'sa_click';

@@ -52,7 +52,15 @@ export function attributionEdgeMiddleware(
     ]);
     // The page never waits on, or fails with, attribution: a failed capture just sets no cookie.
     const setCookie = captured?.ok ? captured.headers.get('set-cookie') : null;
-    if (setCookie) response.headers.append('set-cookie', setCookie);
-    return response;
+    if (!setCookie) return response;
+    try {
+      response.headers.append('set-cookie', setCookie);
+      return response;
+    } catch {
+      // Responses such as Response.redirect() have immutable headers: copy, then add.
+      const copy = new Response(response.body, response);
+      copy.headers.append('set-cookie', setCookie);
+      return copy;
+    }
   };
 }

@@ -1,4 +1,3 @@
-import { parse as parseCookies, stringifyCookie } from 'cookie';
 import { NextResponse, type NextRequest } from 'next/server.js';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured } from '../core/options.js';
@@ -43,13 +42,22 @@ export function attributionMiddleware(
   const proxy = async (request: NextRequest): Promise<Response> => {
     const { clickId, setCookie } = await attribution.captureClick(fromWebRequest(request));
     const headers = new Headers(request.headers);
-    if (setCookie && clickId) {
-      const cookies = { ...parseCookies(headers.get('cookie') ?? ''), [cookieName]: clickId };
-      headers.set('cookie', stringifyCookie(cookies));
-    }
+    if (setCookie && clickId) headers.set('cookie', replaceCookie(headers.get('cookie'), cookieName, clickId));
     return withCookie(await next(request, { request: { headers } }), setCookie);
   };
   return Object.assign(proxy, { attribution });
+}
+
+/**
+ * The request's Cookie header with one cookie replaced. Every other pair is kept byte for byte:
+ * re-serialising them would re-encode values and drop duplicates the app may rely on.
+ */
+function replaceCookie(header: string | null, name: string, value: string): string {
+  const others = (header ?? '')
+    .split(';')
+    .map((pair) => pair.trim())
+    .filter((pair) => pair !== '' && pair.split('=', 1)[0]!.trim() !== name);
+  return [...others, `${name}=${value}`].join('; ');
 }
 
 /**

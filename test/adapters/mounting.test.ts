@@ -1,6 +1,7 @@
 import express from 'express';
 import Fastify from 'fastify';
 import Koa from 'koa';
+import { NextRequest } from 'next/server.js';
 import Stripe from 'stripe';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -70,6 +71,26 @@ describe('mounting the adapters', () => {
   });
 });
 
+describe('Next.js proxy', () => {
+  it('passes the new click on in the Cookie header, leaving every other cookie byte for byte', async () => {
+    const instance = attribution();
+    await instance.migrate();
+    await instance.partners.create({ name: 'Alice', code: 'alice' });
+    let forwarded: string | null = null;
+    const proxy = nextAttribution(instance, (_request, init) => {
+      forwarded = init.request.headers.get('cookie');
+      return new Response('ok');
+    });
+    const cookie = 'theme=dark; sa_click=clk_oldoldoldoldoldoldoldo; x="quoted%20v"; theme=light; café=1';
+    const response = await proxy(
+      new NextRequest('http://shop.example/?via=alice', { headers: { cookie, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } }),
+    );
+    const clickId = response.headers.get('set-cookie')?.match(/^sa_click=([^;]+)/)?.[1];
+    expect(clickId).toMatch(/^clk_/);
+    expect(forwarded).toBe(`theme=dark; x="quoted%20v"; theme=light; café=1; sa_click=${clickId}`);
+  });
+});
+
 describe('attributionMiddleware() without an instance', () => {
   const saved = { ...process.env };
   afterEach(() => {
@@ -98,6 +119,14 @@ describe('attributionMiddleware() without an instance', () => {
     expect(visit.headers['set-cookie']).toHaveLength(1);
     expect(partner.codes).toEqual(['env']);
     await middleware.attribution.close();
+  });
+
+  it('refuses, in production, to fall back to an embedded database because DATABASE_URL is missing', () => {
+    process.env.NODE_ENV = 'production';
+    process.env.STRIPE_ATTRIBUTION_IP_SALT = 'salt';
+    delete process.env.DATABASE_URL;
+    expect(() => expressAttribution()).toThrow(ConfigurationError);
+    expect(() => expressAttribution()).toThrow('DATABASE_URL is not set');
   });
 
   it('refuses to capture clicks in production without an IP salt, naming the setting', () => {

@@ -213,6 +213,14 @@ describe('Next.js 14/15 Edge middleware', () => {
     expect(degraded.headers.get('set-cookie')).toBeNull();
   });
 
+  it('adds the cookie to a response whose headers are immutable (a redirect)', async () => {
+    const middleware = attributionEdgeMiddleware({}, () => Response.redirect(`${origin}/welcome`, 307));
+    const response = await middleware(new Request(`${origin}/?via=alice`, { headers: { 'user-agent': BROWSER } }));
+    expect(response.status).toBe(307);
+    expect(response.headers.get('location')).toBe(`${origin}/welcome`);
+    expect(response.headers.get('set-cookie')).toMatch(/^sa_click=clk_/);
+  });
+
   it('does not let a hanging capture route hold the page', async () => {
     const hanging = createServer(() => {});
     await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));

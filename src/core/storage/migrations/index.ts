@@ -66,12 +66,15 @@ export function migrationTables(layout: TableLayout) {
  * advisory lock meanwhile, so processes migrating at once take turns and the later ones find
  * nothing pending.
  */
-export async function migrateToLatest(db: Kysely<any>, layout: TableLayout): Promise<MigrationReport> {
+export async function migrateToLatest(db: Kysely<any>, given: TableLayout): Promise<MigrationReport> {
+  // Without a schema of their own the tables land in the connection's current schema: name it, or
+  // Kysely would take a migrations table of the same name in any other schema for ours.
+  const layout = given.schema ? given : { ...given, schema: await currentSchema(db) };
   // During a rolling deploy an older instance meets migrations a newer one applied: with all of
   // its own applied it has nothing to do (Kysely's Migrator would call that history corrupted).
   if (await allApplied(db, layout)) return { applied: [] };
   const migrator = new Migrator({
-    db: scopeDatabase(db, layout),
+    db: scopeDatabase(db, given),
     provider: new PackagedMigrationProvider(migrationContext(layout)),
     ...migrationTables(layout),
     ...(layout.schema ? { migrationTableSchema: layout.schema } : {}),
@@ -82,6 +85,11 @@ export async function migrateToLatest(db: Kysely<any>, layout: TableLayout): Pro
     throw new MigrationError(failed?.migrationName, { cause: error });
   }
   return { applied: results.filter((result) => result.status === 'Success').map((result) => result.migrationName) };
+}
+
+async function currentSchema(db: Kysely<any>): Promise<string> {
+  const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  return rows[0]!.schema;
 }
 
 async function allApplied(db: Kysely<any>, layout: TableLayout): Promise<boolean> {
