@@ -7,6 +7,9 @@ import type { AttributionRequest } from './request.js';
 import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
 import { verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
+import { applyParked, processEvent } from './webhooks/process-event.js';
+import { trackSale } from './sales/track-sale.js';
+import type { Customer, Sale } from './storage/types.js';
 import { AttributionError, ConfigurationError } from './errors.js';
 import { isValidClientReferenceId } from './stripe/enrich.js';
 import { wrapStripe } from './stripe/wrap-stripe.js';
@@ -61,6 +64,35 @@ export interface Attribution {
    * `Stripe-Signature` header) and processes it. Adapters send back `status` and `body` as JSON.
    */
   handleWebhook(rawBody: string | Uint8Array, signature: string | null | undefined): Promise<WebhookResponse>;
+  /**
+   * Processes a Stripe event you already verified in your own webhook route, with the same
+   * guarantees. Throws when it could not be recorded (answer 5xx so Stripe retries).
+   */
+  handleEvent(event: Stripe.Event): Promise<WebhookResponse>;
+  /** Retries events parked until their counterpart arrived (run it from a cron; safe in several instances). */
+  applyParked(): Promise<{ retried: number; stillParked: number }>;
+  /** Records a sale billed outside Stripe; `invoiceId` is its idempotency key. */
+  trackSale(input: TrackSaleInput): Promise<{ sale: Sale; duplicate: boolean }>;
+  /** The sales ledger. */
+  readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
+  /** Customers by your id, Stripe's id, or email. */
+  readonly customers: {
+    get(by: { externalId: string } | { stripeCustomerId: string } | { email: string } | { id: string }): Promise<Customer | undefined>;
+  };
+}
+
+export interface TrackSaleInput {
+  /** Your id for the buyer (as given to `trackLead`). */
+  customerExternalId: string;
+  /** Untaxed, in minor units of `currency`. */
+  amount: number;
+  currency: string;
+  /** Your invoice or order id: a repeat with the same id returns the first sale. */
+  invoiceId: string;
+  /** When it was paid. Default: now (the clock). */
+  paidAt?: Date;
+  email?: string | null;
+  livemode?: boolean;
 }
 
 /**
@@ -116,10 +148,19 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     handleWebhook: async (rawBody, signature) => {
       const verified = await verifyWebhook(resolved, rawBody, signature);
       if ('response' in verified) return verified.response;
-      // Verified deliveries are refused until sale processing ships, so Stripe keeps retrying
-      // them (for three days) instead of their being acknowledged and lost.
-      return { status: 501, body: { error: `Processing Stripe events (${verified.event.type}) is not implemented yet` } };
+      try {
+        return await processEvent(await storage(), resolved, verified.event);
+      } catch (error) {
+        // Nothing was kept (one transaction): a 5xx makes Stripe deliver it again.
+        resolved.onError(error, `processing Stripe event ${verified.event.id}`);
+        return { status: 500, body: { error: 'The event could not be processed; Stripe will retry it' } };
+      }
     },
+    handleEvent: async (event) => processEvent(await storage(), resolved, event),
+    applyParked: async () => applyParked(await storage(), resolved),
+    trackSale: async (input) => trackSale(resolved, await storage(), input),
+    sales: { list: async (filter = {}) => (await storage()).listSales(filter) },
+    customers: { get: async (by) => (await storage()).findCustomer(by) },
   };
 }
 

@@ -39,7 +39,7 @@ describe.each(backends())('storage contract on $name', (backend) => {
     it('creates every table once; migrating again applies nothing and changes nothing', async () => {
       const schema = uniqueSchema();
       const storage = createKyselyStorage({ db: backend.db, schema });
-      expect(await storage.migrate()).toEqual({ applied: ['0001_initial'] });
+      expect(await storage.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments'] });
       const tables = await tablesIn(backend.db, schema);
       expect(tables).toContain('sa_webhook_events');
       expect(tables).toContain('sa_sales');
@@ -88,9 +88,9 @@ describe.each(backends())('storage contract on $name', (backend) => {
       const first = createKyselyStorage({ db: backend.db, schema });
       const second = createKyselyStorage({ db: backend.other(), schema });
       const reports = await Promise.all([first.migrate(), second.migrate()]);
-      expect(reports.flatMap((report) => report.applied)).toEqual(['0001_initial']);
-      const recorded = await sql<{ name: string }>`select name from ${sql.id(schema, 'sa_migrations')}`.execute(backend.db);
-      expect(recorded.rows).toEqual([{ name: '0001_initial' }]);
+      expect(reports.flatMap((report) => report.applied)).toEqual(['0001_initial', '0002_invoice_payments']);
+      const recorded = await sql<{ name: string }>`select name from ${sql.id(schema, 'sa_migrations')} order by name`.execute(backend.db);
+      expect(recorded.rows).toEqual([{ name: '0001_initial' }, { name: '0002_invoice_payments' }]);
     });
 
     it('the printed SQL builds the same schema, and migrate() then finds nothing pending', async () => {
@@ -301,10 +301,11 @@ describe.each(backends())('storage contract on $name', (backend) => {
       expect(first.record.currency).toBe('usd');
       await storage.insertCommission({ ...commission, kind: 'clawback', amount: -100, status: 'approved' });
       await storage.insertCommission({ ...commission, kind: 'clawback', amount: -200, status: 'approved' });
-      expect((await storage.listCommissions({ saleId: s.id })).map((c) => [c.kind, c.amount])).toEqual([
-        ['sale', 1470],
-        ['clawback', -100],
+      const listed = (await storage.listCommissions({ saleId: s.id })).map((c) => [c.kind, c.amount]);
+      expect(listed.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
         ['clawback', -200],
+        ['clawback', -100],
+        ['sale', 1470],
       ]);
     });
 

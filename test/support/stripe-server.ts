@@ -24,6 +24,8 @@ const OBJECTS: Record<string, string> = {
  */
 export async function startStripeServer() {
   const requests: RecordedRequest[] = [];
+  /** Canned answers by "METHOD /path", e.g. a list for `GET /v1/invoice_payments`. */
+  const answers = new Map<string, unknown>();
   let counter = 0;
   const server = createServer((req, res) => {
     let body = '';
@@ -32,6 +34,12 @@ export async function startStripeServer() {
     req.on('end', () => {
       const path = (req.url ?? '').split('?')[0]!;
       requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)) });
+      const canned = answers.get(`${req.method} ${path}`);
+      if (canned !== undefined || req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(canned ?? { object: 'list', data: [], has_more: false, url: path }));
+        return;
+      }
       const base = Object.keys(OBJECTS).find((prefix) => path.startsWith(prefix));
       const object = base ? OBJECTS[base] : 'unknown';
       const id = `${object!.replace('.', '_')}_${++counter}`;
@@ -43,6 +51,7 @@ export async function startStripeServer() {
   const { port } = server.address() as AddressInfo;
   return {
     requests,
+    answers,
     /** A real Stripe client pointed at this server (of another stripe-node major when given its class). */
     client: (StripeClass: new (key: string, config: object) => unknown = Stripe): Stripe =>
       new StripeClass('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }) as Stripe,

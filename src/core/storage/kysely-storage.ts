@@ -231,9 +231,68 @@ class KyselyOperationsBase implements StorageOperations {
     return result.numUpdatedRows > 0n;
   }
 
-  async customerHasSales(customerId: string): Promise<boolean> {
-    const row = await this.db.selectFrom('sales').select('id').where('customer_id', '=', customerId).limit(1).executeTakeFirst();
-    return row !== undefined;
+  async customerHasSales(customerId: string, except: SaleKeys = {}): Promise<boolean> {
+    let query = this.db.selectFrom('sales').select('id').where('customer_id', '=', customerId);
+    const same = saleKeyConditions(except);
+    if (same.length) {
+      query = query.where((eb) => eb.not(eb.or(same.map(([column, value]) => eb(column, '=', value)))));
+    }
+    return (await query.limit(1).executeTakeFirst()) !== undefined;
+  }
+
+  async listSales(filter: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> {
+    let query = this.db.selectFrom('sales').selectAll().orderBy('occurred_at').orderBy('created_at').orderBy('id');
+    if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
+    if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
+    if (filter.livemode !== undefined) query = query.where('livemode', '=', filter.livemode);
+    return (await query.execute()).map(toSale);
+  }
+
+  async attributeSale(saleId: string, attribution: { partnerId: string; clickId: string | null; customerId: string }): Promise<boolean> {
+    const result = await this.db
+      .updateTable('sales')
+      .set({ partner_id: attribution.partnerId, click_id: attribution.clickId, customer_id: attribution.customerId })
+      .where('id', '=', saleId)
+      .where('partner_id', 'is', null)
+      .executeTakeFirst();
+    return result.numUpdatedRows > 0n;
+  }
+
+  async setSalePaymentIntent(saleId: string, paymentIntentId: string): Promise<void> {
+    await this.db
+      .updateTable('sales')
+      .set({ stripe_payment_intent_id: paymentIntentId })
+      .where('id', '=', saleId)
+      .where('stripe_payment_intent_id', 'is', null)
+      .execute();
+  }
+
+  async raiseSaleRefunded(saleId: string, amount: number): Promise<Sale> {
+    const row = await this.db
+      .updateTable('sales')
+      .set((eb) => ({ amount_refunded: eb.fn('greatest', ['amount_refunded', eb.val(assertAmount(amount))]) as never }))
+      .where('id', '=', saleId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSale(row);
+  }
+
+  async recordInvoicePayment(link: { paymentIntentId: string; invoiceId: string }): Promise<void> {
+    await this.db
+      .insertInto('invoice_payments')
+      .values({ payment_intent_id: link.paymentIntentId, invoice_id: link.invoiceId })
+      .onConflict((oc) => oc.column('payment_intent_id').doNothing())
+      .execute();
+  }
+
+  async findInvoiceForPaymentIntent(paymentIntentId: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('invoice_payments').select('invoice_id').where('payment_intent_id', '=', paymentIntentId).executeTakeFirst();
+    return row?.invoice_id;
+  }
+
+  async findPaymentIntentForInvoice(invoiceId: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('invoice_payments').select('payment_intent_id').where('invoice_id', '=', invoiceId).orderBy('created_at').executeTakeFirst();
+    return row?.payment_intent_id;
   }
 
   async insertSale(sale: NewSale): Promise<Inserted<Sale>> {
@@ -285,13 +344,7 @@ class KyselyOperationsBase implements StorageOperations {
   }
 
   async findSale(keys: SaleKeys): Promise<Sale | undefined> {
-    const conditions = [
-      ['stripe_payment_intent_id', keys.stripePaymentIntentId],
-      ['stripe_invoice_id', keys.stripeInvoiceId],
-      ['stripe_checkout_session_id', keys.stripeCheckoutSessionId],
-      ['external_invoice_id', keys.externalInvoiceId],
-    ] as const;
-    const present = conditions.filter((entry): entry is [(typeof entry)[0], string] => Boolean(entry[1]));
+    const present = saleKeyConditions(keys);
     if (present.length === 0) return undefined;
     const row = await this.db
       .selectFrom('sales')
@@ -447,6 +500,16 @@ export class KyselyStorage extends KyselyOperationsBase implements Storage {
 }
 
 type Row<T extends keyof Database> = Selectable<Database[T]>;
+
+function saleKeyConditions(keys: SaleKeys) {
+  const conditions = [
+    ['stripe_payment_intent_id', keys.stripePaymentIntentId],
+    ['stripe_invoice_id', keys.stripeInvoiceId],
+    ['stripe_checkout_session_id', keys.stripeCheckoutSessionId],
+    ['external_invoice_id', keys.externalInvoiceId],
+  ] as const;
+  return conditions.filter((entry): entry is [(typeof entry)[0], string] => Boolean(entry[1]));
+}
 
 function toPartner(row: Row<'partners'>): Partner {
   return {

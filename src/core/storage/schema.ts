@@ -103,6 +103,11 @@ export interface Database {
     reason: string;
     created_at: CreatedAt;
   };
+  invoice_payments: {
+    payment_intent_id: string;
+    invoice_id: string;
+    created_at: CreatedAt;
+  };
   webhook_events: {
     id: string;
     type: string;
@@ -134,6 +139,7 @@ export const TABLES: readonly TableName[] = [
   'sale_lines',
   'commissions',
   'commission_adjustments',
+  'invoice_payments',
   'webhook_events',
   'parked_events',
 ];

@@ -246,12 +246,30 @@ export interface StorageOperations {
    * customer already has one: attribution never moves.
    */
   attributeCustomer(id: string, attribution: CustomerAttribution): Promise<boolean>;
-  /** Whether any sale is recorded for the customer (a buyer is not claimed by a later click). */
-  customerHasSales(customerId: string): Promise<boolean>;
+  /**
+   * Whether any sale is recorded for the customer (a buyer is not claimed by a later click),
+   * not counting the sale known under `except` — the purchase being attributed right now.
+   */
+  customerHasSales(customerId: string, except?: SaleKeys): Promise<boolean>;
 
   /** Idempotent on any of the sale's keys: one payment is one sale, whichever event came first. */
   insertSale(sale: NewSale): Promise<Inserted<Sale>>;
   findSale(keys: SaleKeys): Promise<Sale | undefined>;
+  listSales(filter: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]>;
+  /** Credits an unattributed sale (the same purchase, whose attribution arrived later). False if it had a partner. */
+  attributeSale(saleId: string, attribution: { partnerId: string; clickId: string | null; customerId: string }): Promise<boolean>;
+  /** Fills the sale's payment intent when it was not known yet; never replaces one. */
+  setSalePaymentIntent(saleId: string, paymentIntentId: string): Promise<void>;
+  /**
+   * Raises the sale's refunded amount to `amount` (never lowers it): refunds arrive as cumulative
+   * totals, so a repeated or older event changes nothing.
+   */
+  raiseSaleRefunded(saleId: string, amount: Amount): Promise<Sale>;
+
+  /** Remembers which invoice a payment intent paid. Idempotent. */
+  recordInvoicePayment(link: { paymentIntentId: string; invoiceId: string }): Promise<void>;
+  findInvoiceForPaymentIntent(paymentIntentId: string): Promise<string | undefined>;
+  findPaymentIntentForInvoice(invoiceId: string): Promise<string | undefined>;
   getSaleLines(saleId: string): Promise<SaleLine[]>;
 
   /** Idempotent per sale, partner and kind for sale commissions, per customer and partner for leads. */

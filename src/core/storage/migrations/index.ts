@@ -13,6 +13,7 @@ import { MigrationError } from '../../errors.js';
 import type { MigrationReport } from '../types.js';
 import { scopeDatabase, type TableLayout } from '../layout.js';
 import * as initial from './0001_initial.js';
+import * as invoicePayments from './0002_invoice_payments.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -31,6 +32,7 @@ interface PackagedMigration {
  */
 const MIGRATIONS: Record<string, PackagedMigration> = {
   '0001_initial': initial,
+  '0002_invoice_payments': invoicePayments,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {

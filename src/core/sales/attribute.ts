@@ -1,0 +1,98 @@
+import { isClickId } from '../clicks/click-id.js';
+import type { ResolvedOptions } from '../options.js';
+import type { AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
+
+/** What a Stripe object tells about who bought. */
+export interface BuyerEvidence {
+  livemode: boolean;
+  /** When the Stripe object was created: a click counts only if it was still live then. */
+  at: Date;
+  stripeCustomerId: string | null;
+  /** `metadata.sa_customer_key`: the merchant's user id. */
+  customerKey: string | null;
+  email: string | null;
+  name?: string | null;
+  /** Click ids in order of precedence; each counts only if it is a known, live click. */
+  clickIds: Array<string | null | undefined>;
+  /** Stripe promotion code ids used, fetched only if neither customer nor click decided. */
+  promotionCodes?: () => Promise<string[]>;
+  /** The purchase being attributed, so its own earlier record does not count as a prior purchase. */
+  purchase?: SaleKeys;
+}
+
+export interface Attributed {
+  customer: Customer;
+  partnerId: string | null;
+  clickId: string | null;
+  attributedBy: AttributionSource | null;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * DESIGN.md §3, first match wins: the customer if already attributed (by Stripe customer id, then
+ * `sa_customer_key`, then email); else a live known click (metadata, then `client_reference_id`,
+ * then subscription metadata, as the caller orders them); else a partner's promotion code. A
+ * customer who already bought unattributed is not claimed. The customer record is created or
+ * linked to the Stripe customer on the way, and credited once, by a conditional update.
+ */
+export async function attributeBuyer(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence): Promise<Attributed> {
+  const byStripeId = evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId }) : undefined;
+  const byKey = evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey }) : undefined;
+  const byEmail = evidence.email ? await tx.findCustomer({ email: evidence.email }) : undefined;
+  const known = [byStripeId, byKey, byEmail].filter((customer): customer is Customer => customer !== undefined);
+
+  // The first attributed match speaks for the buyer; else the first match at all; else a new one.
+  let customer = known.find((candidate) => candidate.partnerId) ?? known[0];
+  if (customer) {
+    // Fill in identifiers no other customer holds (two records may exist until Stripe links them).
+    customer = await tx.linkCustomer(customer.id, {
+      ...(evidence.stripeCustomerId && (!byStripeId || byStripeId.id === customer.id) ? { stripeCustomerId: evidence.stripeCustomerId } : {}),
+      ...(evidence.customerKey && (!byKey || byKey.id === customer.id) ? { externalId: evidence.customerKey } : {}),
+      ...(evidence.email ? { email: evidence.email } : {}),
+    });
+  } else {
+    ({ record: customer } = await tx.insertCustomer({
+      livemode: evidence.livemode,
+      stripeCustomerId: evidence.stripeCustomerId,
+      externalId: evidence.customerKey,
+      email: evidence.email,
+      name: evidence.name ?? null,
+    }));
+  }
+  if (customer.partnerId) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
+
+  const unattributed: Attributed = { customer, partnerId: null, clickId: null, attributedBy: null };
+  if (await tx.customerHasSales(customer.id, evidence.purchase)) return unattributed;
+
+  const credit = (await firstLiveClick(tx, options, evidence)) ?? (await promotionCodePartner(tx, evidence));
+  if (!credit) return unattributed;
+  const won = await tx.attributeCustomer(customer.id, { ...credit, at: evidence.at });
+  customer = (await tx.findCustomer({ id: customer.id }))!;
+  if (!won) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
+  return { customer, partnerId: credit.partnerId, clickId: credit.clickId, attributedBy: credit.attributedBy };
+}
+
+async function firstLiveClick(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence) {
+  const lifetimeMs = options.clicks.lifetimeDays * DAY_MS;
+  for (const clickId of evidence.clickIds) {
+    if (!isClickId(clickId)) continue;
+    const click = await tx.getClick(clickId);
+    if (!click) continue;
+    const age = evidence.at.getTime() - click.createdAt.getTime();
+    if (age > lifetimeMs) continue;
+    const partner = await tx.getPartner(click.partnerId);
+    if (partner?.status !== 'active') continue;
+    return { partnerId: click.partnerId, clickId: click.id, attributedBy: 'click' as const };
+  }
+  return undefined;
+}
+
+async function promotionCodePartner(tx: StorageOperations, evidence: BuyerEvidence) {
+  const ids = evidence.promotionCodes ? await evidence.promotionCodes() : [];
+  for (const code of await tx.findPromotionCodes(ids)) {
+    const partner = await tx.getPartner(code.partnerId);
+    if (partner?.status === 'active') return { partnerId: code.partnerId, clickId: null, attributedBy: 'promotion_code' as const };
+  }
+  return undefined;
+}

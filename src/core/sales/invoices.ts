@@ -1,0 +1,96 @@
+import type Stripe from 'stripe';
+import { attributeBuyer } from './attribute.js';
+import { scaleRoundHalfUp, splitProRata } from './amounts.js';
+import type { EventContext } from '../webhooks/events.js';
+import {
+  idOf,
+  invoiceLinePrice,
+  invoiceLineProduct,
+  invoicePaymentIntentId,
+  invoiceSubscriptionId,
+  invoiceSubscriptionMetadata,
+  invoiceTotalExcludingTax,
+  toDate,
+} from '../webhooks/stripe-payloads.js';
+
+/**
+ * `invoice.paid` / `invoice.payment_succeeded` (the same invoice is one sale, whichever arrives
+ * first): first invoices, renewals, prorations. The sale is what was paid without its tax share;
+ * an invoice with nothing paid is not a sale. Renewals belong to the customer's partner for the
+ * subscription's life; a first invoice may carry its own attribution in the subscription's metadata
+ * (put there by the wrapped client), which is how it is attributed before its checkout session.
+ */
+export async function invoicePaidEvent(context: EventContext): Promise<void> {
+  const invoice = context.event.data.object as Stripe.Invoice;
+  if (invoice.amount_paid <= 0 || invoice.total <= 0) return;
+  const subscriptionMetadata = invoiceSubscriptionMetadata(invoice);
+  const paymentIntentId = invoicePaymentIntentId(invoice) ?? (await context.tx.findPaymentIntentForInvoice(invoice.id!)) ?? null;
+  const purchase = { stripeInvoiceId: invoice.id!, stripePaymentIntentId: paymentIntentId };
+
+  const buyer = await attributeBuyer(context.tx, context.options, {
+    livemode: invoice.livemode,
+    at: toDate(invoice.created),
+    stripeCustomerId: idOf(invoice.customer),
+    customerKey: subscriptionMetadata.sa_customer_key ?? invoice.metadata?.sa_customer_key ?? null,
+    email: invoice.customer_email,
+    name: invoice.customer_name,
+    clickIds: [invoice.metadata?.sa_click_id, subscriptionMetadata.sa_click_id],
+    // Invoice discounts are bare ids: expanding them costs an API call, made only at this step.
+    promotionCodes: () => invoicePromotionCodes(context, invoice),
+    purchase,
+  });
+
+  const amount = scaleRoundHalfUp(invoice.amount_paid, Math.max(invoiceTotalExcludingTax(invoice), 0), invoice.total);
+  const lines = invoice.lines?.data ?? [];
+  const shares = splitProRata(amount, lines.map((line) => line.amount));
+  const { record, created } = await context.tx.insertSale({
+    livemode: invoice.livemode,
+    customerId: buyer.customer.id,
+    partnerId: buyer.partnerId,
+    clickId: buyer.clickId,
+    stripeInvoiceId: invoice.id!,
+    stripePaymentIntentId: paymentIntentId,
+    stripeSubscriptionId: invoiceSubscriptionId(invoice),
+    amount,
+    currency: invoice.currency,
+    billingReason: invoice.billing_reason,
+    occurredAt: toDate(invoice.status_transitions?.paid_at ?? context.event.created),
+    lines: lines.map((line, index) => ({
+      stripeProductId: invoiceLineProduct(line),
+      stripePriceId: invoiceLinePrice(line),
+      description: line.description,
+      quantity: line.quantity,
+      amount: shares[index]!,
+    })),
+  });
+  if (!created && !record.partnerId && buyer.partnerId) {
+    await context.tx.attributeSale(record.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id });
+  }
+  if (created) await context.saleKnown({ stripeInvoiceId: record.stripeInvoiceId, stripePaymentIntentId: record.stripePaymentIntentId });
+}
+
+async function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): Promise<string[]> {
+  const stripe = context.options.stripe;
+  if (!stripe || !invoice.discounts?.length || !invoice.id) return [];
+  const expanded = await stripe.invoices.retrieve(invoice.id, { expand: ['discounts'] });
+  return (expanded.discounts ?? [])
+    .map((discount) => (typeof discount === 'string' ? null : idOf((discount as Stripe.Discount).promotion_code)))
+    .filter((id): id is string => id !== null);
+}
+
+/**
+ * `invoice_payment.paid` (Basil onwards): remembers which payment intent paid which invoice, and
+ * gives the invoice's sale its payment intent, so refunds and disputes on that charge find it.
+ */
+export async function invoicePaymentPaidEvent(context: EventContext): Promise<void> {
+  const payment = context.event.data.object as Stripe.InvoicePayment;
+  const invoiceId = idOf(payment.invoice as string | { id: string } | null);
+  const paymentIntentId = idOf(payment.payment?.payment_intent ?? null);
+  if (!invoiceId || !paymentIntentId) return;
+  await context.tx.recordInvoicePayment({ paymentIntentId, invoiceId });
+  const sale = await context.tx.findSale({ stripeInvoiceId: invoiceId });
+  if (sale && !sale.stripePaymentIntentId) {
+    await context.tx.setSalePaymentIntent(sale.id, paymentIntentId);
+    await context.saleKnown({ stripePaymentIntentId: paymentIntentId });
+  }
+}

@@ -1,0 +1,37 @@
+import type Stripe from 'stripe';
+import { scaleRoundHalfUp } from './amounts.js';
+import { park, type EventContext } from '../webhooks/events.js';
+import { chargeInvoiceId, idOf } from '../webhooks/stripe-payloads.js';
+import type { Sale } from '../storage/types.js';
+
+/**
+ * `charge.refunded`. `amount_refunded` is the charge's cumulative total, so the sale's refunded
+ * amount is raised to it (never lowered): a repeat or an older event changes nothing. Refunds are
+ * recorded untaxed, in the sale's currency: the refunded share of the charge times the sale.
+ * A refund whose sale is not known yet waits, parked, for it.
+ */
+export async function chargeRefundedEvent(context: EventContext): Promise<void> {
+  const charge = context.event.data.object as Stripe.Charge;
+  const paymentIntentId = idOf(charge.payment_intent);
+  const sale = await saleOfCharge(context, charge, paymentIntentId);
+  if (!sale) {
+    await park(context, paymentIntentId ? `payment_intent:${paymentIntentId}` : `invoice:${chargeInvoiceId(charge)}`);
+    return;
+  }
+  if (charge.amount <= 0) return;
+  const refunded = Math.min(scaleRoundHalfUp(sale.amount, Math.min(charge.amount_refunded, charge.amount), charge.amount), sale.amount);
+  await context.tx.raiseSaleRefunded(sale.id, refunded);
+}
+
+async function saleOfCharge(context: EventContext, charge: Stripe.Charge, paymentIntentId: string | null): Promise<Sale | undefined> {
+  const { tx } = context;
+  const invoiceId = chargeInvoiceId(charge) ?? (paymentIntentId ? await tx.findInvoiceForPaymentIntent(paymentIntentId) : undefined);
+  const found = await tx.findSale({ stripePaymentIntentId: paymentIntentId, stripeInvoiceId: invoiceId });
+  if (found || !paymentIntentId || !context.options.stripe) return found;
+  // Basil renewal charges name only their payment intent: ask Stripe which invoice it paid.
+  const payments = await context.options.stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId } });
+  const paidInvoice = idOf((payments.data[0]?.invoice ?? null) as string | { id: string } | null);
+  if (!paidInvoice) return undefined;
+  await tx.recordInvoicePayment({ paymentIntentId, invoiceId: paidInvoice });
+  return tx.findSale({ stripeInvoiceId: paidInvoice });
+}

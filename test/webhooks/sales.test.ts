@@ -1,0 +1,408 @@
+import express from 'express';
+import { sql } from 'kysely';
+import Stripe from 'stripe';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAttribution, type Attribution } from '../../src/core/attribution.js';
+import type { Storage } from '../../src/core/storage/types.js';
+import { attributionMiddleware } from '../../src/express/index.js';
+import { backends, freshStorage, type Backend } from '../support/backends.js';
+import { startStripeServer } from '../support/stripe-server.js';
+import { T0, charge, checkoutSession, customer, event, invoice, invoiceLine, invoicePayment, paymentIntent } from '../support/stripe-fixtures.js';
+
+const SECRET = 'whsec_sales_suite';
+const signer = new Stripe('sk_test_signer');
+const LEGACY = '2024-06-20';
+
+let stripeServer: Awaited<ReturnType<typeof startStripeServer>>;
+beforeAll(async () => {
+  stripeServer = await startStripeServer();
+});
+afterAll(() => stripeServer.close());
+
+interface World {
+  attribution: Attribution;
+  storage: Storage;
+  alice: string;
+  bob: string;
+  /** A live click of Alice's, made just before the purchases. */
+  aliceClick: string;
+  deliver(stripeEvent: Stripe.Event): Promise<{ status: number; body: any }>;
+  count(table: string): Promise<number>;
+}
+
+async function world(backend: Backend, wrap?: (storage: Storage) => Storage): Promise<World> {
+  const real = await freshStorage(backend);
+  const storage = wrap ? wrap(real) : real;
+  const attribution = createAttribution({
+    database: storage,
+    webhookSecret: SECRET,
+    stripe: stripeServer.client(),
+    clicks: { ipSalt: 'pepper' },
+    clock: () => new Date((T0 - 3600) * 1000),
+    onError: () => {},
+  });
+  const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice', promotionCodes: ['promo_alice'] });
+  const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
+  const { clickId } = await attribution.captureClick({
+    method: 'GET',
+    url: 'https://shop.example/?via=alice',
+    headers: { 'user-agent': 'Mozilla/5.0 (Macintosh) Safari/605.1.15' },
+  });
+  const schema = real.layout.schema!;
+  return {
+    attribution,
+    storage: real,
+    alice: alice.id,
+    bob: bob.id,
+    aliceClick: clickId!,
+    async deliver(stripeEvent) {
+      const payload = JSON.stringify(stripeEvent);
+      return attribution.handleWebhook(payload, signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }));
+    },
+    async count(table) {
+      const rows = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, table)}`.execute(backend.db);
+      return rows.rows[0]!.n;
+    },
+  };
+}
+
+const subscriptionSession = (w: World, overrides: Partial<Stripe.Checkout.Session> = {}) =>
+  checkoutSession({
+    id: 'cs_sub',
+    mode: 'subscription',
+    payment_intent: null,
+    invoice: 'in_1',
+    subscription: 'sub_1',
+    metadata: { sa_click_id: w.aliceClick },
+    ...overrides,
+  });
+
+const firstInvoice = (w: World | null, overrides: Partial<Stripe.Invoice> = {}) =>
+  invoice({
+    parent: {
+      type: 'subscription_details',
+      quote_details: null,
+      subscription_details: { metadata: w ? { sa_click_id: w.aliceClick } : {}, subscription: 'sub_1' },
+    },
+    ...overrides,
+  });
+
+/** The same invoice as an endpoint pinned to 2024-06-20 receives it: the legacy fields, no `parent`. */
+function legacyInvoice(basil: Stripe.Invoice, paymentIntentId: string | null): Record<string, unknown> {
+  const { parent, ...rest } = basil;
+  return {
+    ...rest,
+    subscription: parent?.subscription_details?.subscription ?? null,
+    subscription_details: { metadata: parent?.subscription_details?.metadata ?? {} },
+    payment_intent: paymentIntentId,
+    tax: basil.total - (basil.total_excluding_tax ?? basil.total),
+    lines: {
+      ...basil.lines,
+      data: basil.lines.data.map(({ pricing, ...line }) => ({
+        ...line,
+        price: { id: pricing?.price_details?.price, object: 'price', product: pricing?.price_details?.product },
+      })),
+    },
+  };
+}
+
+describe.each(backends())('Stripe sales on $name', (backend) => {
+  describe('checkout in payment mode', () => {
+    it('is one sale, untaxed, credited to the click in its metadata; a repeat and a concurrent copy change nothing', async () => {
+      const w = await world(backend);
+      const completed = event(
+        'checkout.session.completed',
+        checkoutSession({ amount_total: 11900, amount_subtotal: 10000, total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 1900 }, metadata: { sa_click_id: w.aliceClick } }),
+      );
+      const results = await Promise.all([w.deliver(completed), w.deliver(completed)]);
+      expect(results.map((r) => r.status)).toEqual([200, 200]);
+      expect(await w.deliver(completed)).toMatchObject({ status: 200 });
+      const sales = await w.attribution.sales.list();
+      expect(sales).toHaveLength(1);
+      expect(sales[0]).toMatchObject({ amount: 10000, currency: 'usd', partnerId: w.alice, clickId: w.aliceClick, stripePaymentIntentId: 'pi_checkout_1', livemode: false });
+      expect(await w.count('sa_webhook_events')).toBe(1);
+      expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_buyer' })).toMatchObject({ partnerId: w.alice, email: 'buyer@example.com' });
+    });
+
+    it('a guest checkout is credited through client_reference_id when it is one of our clicks, not when it is an order number', async () => {
+      const w = await world(backend);
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_a', payment_intent: 'pi_a', customer: 'cus_a', client_reference_id: w.aliceClick })));
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_b', payment_intent: 'pi_b', customer: 'cus_b', client_reference_id: 'order_1234', customer_details: null, customer_email: 'other@example.com' })));
+      const sales = await w.attribution.sales.list();
+      expect(sales.map((s) => [s.stripePaymentIntentId, s.partnerId])).toEqual([
+        ['pi_a', w.alice],
+        ['pi_b', null],
+      ]);
+    });
+
+    it('a promotion code alone credits its partner', async () => {
+      const w = await world(backend);
+      await w.deliver(event('checkout.session.completed', checkoutSession({ discounts: [{ coupon: 'co_1', promotion_code: 'promo_alice' }] })));
+      const [sale] = await w.attribution.sales.list();
+      expect(sale).toMatchObject({ partnerId: w.alice, clickId: null });
+      expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_buyer' })).toMatchObject({ attributedBy: 'promotion_code' });
+    });
+
+    it('an already attributed customer keeps their partner, whatever click a later checkout carries', async () => {
+      const w = await world(backend);
+      const bobClick = (await w.attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=bob', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } })).clickId!;
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_1', payment_intent: 'pi_1', metadata: { sa_click_id: w.aliceClick } })));
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_2', payment_intent: 'pi_2', metadata: { sa_click_id: bobClick } })));
+      expect((await w.attribution.sales.list()).map((s) => s.partnerId)).toEqual([w.alice, w.alice]);
+    });
+
+    it('Adaptive Pricing before 2025-03-31: the merchant’s currency from currency_conversion, tax share removed', async () => {
+      const w = await world(backend);
+      const session = checkoutSession({
+        currency: 'eur',
+        amount_total: 11000,
+        total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 1000 },
+        currency_conversion: { amount_subtotal: 11000, amount_total: 12001, fx_rate: '0.9166' as unknown as Stripe.Decimal, source_currency: 'usd' },
+        metadata: { sa_click_id: w.aliceClick },
+      });
+      await w.deliver(event('checkout.session.completed', session, LEGACY));
+      // 12001 × 10000 / 11000 = 10910.0 → 10910
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10910, currency: 'usd' });
+    });
+
+    it('an async payment becomes a sale when it succeeds; setup mode never', async () => {
+      const w = await world(backend);
+      await w.deliver(event('checkout.session.completed', checkoutSession({ payment_status: 'unpaid', metadata: { sa_click_id: w.aliceClick } })));
+      expect(await w.attribution.sales.list()).toEqual([]);
+      await w.deliver(event('checkout.session.async_payment_succeeded', checkoutSession({ payment_status: 'paid', metadata: { sa_click_id: w.aliceClick } })));
+      expect(await w.attribution.sales.list()).toHaveLength(1);
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_setup', mode: 'setup', payment_intent: null, amount_total: null, payment_status: 'no_payment_required' })));
+      expect(await w.attribution.sales.list()).toHaveLength(1);
+    });
+  });
+
+  describe('subscriptions', () => {
+    for (const order of ['session first', 'invoice first'] as const) {
+      it(`the first paid invoice is the sale, attributed through the session (${order}), delivered twice`, async () => {
+        const w = await world(backend);
+        const session = event('checkout.session.completed', subscriptionSession(w));
+        const paid = event('invoice.paid', firstInvoice(null));
+        const succeeded = event('invoice.payment_succeeded', firstInvoice(null));
+        const sequence = order === 'session first' ? [session, paid, succeeded] : [paid, succeeded, session];
+        for (const delivery of [...sequence, ...sequence]) expect((await w.deliver(delivery)).status).toBe(200);
+        const sales = await w.attribution.sales.list();
+        expect(sales).toHaveLength(1);
+        expect(sales[0]).toMatchObject({ stripeInvoiceId: 'in_1', stripeSubscriptionId: 'sub_1', amount: 10000, partnerId: w.alice, billingReason: 'subscription_create' });
+        expect(await w.storage.getSaleLines(sales[0]!.id)).toEqual([
+          { position: 0, stripeProductId: 'prod_gold', stripePriceId: 'price_gold', description: '1 × Gold (at $100.00 / month)', quantity: 1, amount: 10000 },
+        ]);
+      });
+    }
+
+    it('renewals belong to the partner for the subscription’s life; a direct subscription is attributed by its metadata', async () => {
+      const w = await world(backend);
+      await w.deliver(event('invoice.paid', firstInvoice(w)));
+      await w.deliver(event('invoice.paid', invoice({ id: 'in_2', billing_reason: 'subscription_cycle', created: T0 + 30 * 86400 })));
+      await w.deliver(event('invoice.paid', invoice({ id: 'in_3', billing_reason: 'subscription_cycle', created: T0 + 400 * 86400 })));
+      expect((await w.attribution.sales.list()).map((s) => [s.stripeInvoiceId, s.partnerId])).toEqual([
+        ['in_1', w.alice],
+        ['in_2', w.alice],
+        ['in_3', w.alice],
+      ]);
+    });
+
+    it('reads the legacy (2024-06-20) invoice shape the same way', async () => {
+      const w = await world(backend);
+      const basil = firstInvoice(w, { total: 11900, total_excluding_tax: 10000, amount_paid: 11900, amount_due: 11900 });
+      await w.deliver(event('invoice.paid', legacyInvoice(basil, 'pi_legacy') as unknown as Stripe.Invoice, LEGACY));
+      const [sale] = await w.attribution.sales.list();
+      expect(sale).toMatchObject({ amount: 10000, partnerId: w.alice, stripeSubscriptionId: 'sub_1', stripePaymentIntentId: 'pi_legacy' });
+      expect((await w.storage.getSaleLines(sale!.id))[0]).toMatchObject({ stripeProductId: 'prod_gold', stripePriceId: 'price_gold' });
+    });
+
+    it('tax and customer credit: the sale is what was paid without its tax share; $0 and 100%-off invoices are not sales', async () => {
+      const w = await world(backend);
+      // 11900 with 1900 tax, half of it paid from the customer's credit balance.
+      await w.deliver(event('invoice.paid', firstInvoice(w, { total: 11900, total_excluding_tax: 10000, amount_due: 5950, amount_paid: 5950 })));
+      await w.deliver(event('invoice.paid', invoice({ id: 'in_free', total: 0, subtotal: 10000, total_excluding_tax: 0, amount_due: 0, amount_paid: 0, billing_reason: 'subscription_cycle' })));
+      const sales = await w.attribution.sales.list();
+      expect(sales.map((s) => [s.stripeInvoiceId, s.amount])).toEqual([['in_1', 5000]]);
+    });
+
+    it('splits the sale across lines pro rata, the shares summing to the sale', async () => {
+      const w = await world(backend);
+      const lines = [
+        invoiceLine({ id: 'il_a', amount: 3333 }),
+        invoiceLine({ id: 'il_b', amount: 3333, pricing: { type: 'price_details', price_details: { price: 'price_silver', product: 'prod_silver' }, unit_amount_decimal: null } }),
+        invoiceLine({ id: 'il_c', amount: 3334 }),
+      ];
+      await w.deliver(event('invoice.paid', firstInvoice(w, { total: 10000, total_excluding_tax: 10000, amount_paid: 7001, lines: { object: 'list', data: lines, has_more: false, url: '' } })));
+      const [sale] = await w.attribution.sales.list();
+      const shares = (await w.storage.getSaleLines(sale!.id)).map((line) => line.amount);
+      expect(shares.reduce((a, b) => a + b, 0)).toBe(7001);
+      // 7001 × 3333/10000 = 2333.33 (twice), × 3334/10000 = 2334.13: the one cent left goes to the
+      // largest remainder, the first line.
+      expect(shares).toEqual([2334, 2333, 2334]);
+    });
+  });
+
+  describe('direct payments', () => {
+    it('a payment intent created with our metadata is a sale; one from Checkout is not counted twice', async () => {
+      const w = await world(backend);
+      await w.deliver(event('payment_intent.succeeded', paymentIntent({ metadata: { sa_click_id: w.aliceClick, sa_customer_key: 'user_7' } })));
+      await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
+      await w.deliver(event('payment_intent.succeeded', paymentIntent({ id: 'pi_checkout_1', amount_received: 10000, metadata: { sa_click_id: w.aliceClick, sa_via: 'checkout' } })));
+      await w.deliver(event('payment_intent.succeeded', paymentIntent({ id: 'pi_plain', metadata: {} })));
+      expect((await w.attribution.sales.list()).map((s) => [s.stripePaymentIntentId, s.amount, s.partnerId])).toEqual([
+        ['pi_direct_1', 2500, w.alice],
+        ['pi_checkout_1', 10000, w.alice],
+      ]);
+      expect(await w.attribution.customers.get({ externalId: 'user_7' })).toMatchObject({ stripeCustomerId: 'cus_buyer' });
+    });
+  });
+
+  describe('refunds', () => {
+    it('a partial refund of a one-time payment is recorded untaxed; cumulative totals make repeats and older events harmless', async () => {
+      const w = await world(backend);
+      await w.deliver(event('checkout.session.completed', checkoutSession({ amount_total: 11900, total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 1900 }, metadata: { sa_click_id: w.aliceClick } })));
+      const later = event('charge.refunded', charge({ amount: 11900, amount_refunded: 5000 }));
+      const earlier = event('charge.refunded', charge({ amount: 11900, amount_refunded: 2000 }));
+      await w.deliver(later);
+      await w.deliver(earlier);
+      await w.deliver(later);
+      // 10000 × 5000 / 11900 = 4201.68 → 4202
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, amountRefunded: 4202 });
+    });
+
+    it('a refund before its sale waits, parked, and is applied when the sale arrives', async () => {
+      const w = await world(backend);
+      expect((await w.deliver(event('charge.refunded', charge({ amount: 10000, amount_refunded: 10000, refunded: true })))).status).toBe(200);
+      expect(await w.count('sa_parked_events')).toBe(1);
+      await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
+      expect(await w.count('sa_parked_events')).toBe(0);
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, amountRefunded: 10000 });
+    });
+
+    it('a Basil renewal charge names only its payment intent: its invoice is asked of Stripe', async () => {
+      const w = await world(backend);
+      await w.deliver(event('invoice.paid', firstInvoice(w, { id: 'in_api' })));
+      stripeServer.answers.set('GET /v1/invoice_payments', { object: 'list', has_more: false, url: '/v1/invoice_payments', data: [invoicePayment({ invoice: 'in_api', payment: { type: 'payment_intent', payment_intent: 'pi_api' } })] });
+      try {
+        expect((await w.deliver(event('charge.refunded', charge({ payment_intent: 'pi_api', amount_refunded: 2500 })))).status).toBe(200);
+      } finally {
+        stripeServer.answers.clear();
+      }
+      expect(await w.count('sa_parked_events')).toBe(0);
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ stripeInvoiceId: 'in_api', amountRefunded: 2500 });
+      expect(stripeServer.requests.some((r) => r.method === 'GET' && r.path === '/v1/invoice_payments')).toBe(true);
+    });
+
+    it('without an API answer, the refund waits for invoice_payment.paid', async () => {
+      const w = await world(backend);
+      await w.deliver(event('invoice.paid', firstInvoice(w, { id: 'in_9' })));
+      const attribution = createAttribution({ database: w.storage, webhookSecret: SECRET, onError: () => {} });
+      const deliver = (e: Stripe.Event) => {
+        const payload = JSON.stringify(e);
+        return attribution.handleWebhook(payload, signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }));
+      };
+      await deliver(event('charge.refunded', charge({ payment_intent: 'pi_9', amount_refunded: 2500 })));
+      expect(await w.count('sa_parked_events')).toBe(1);
+      await deliver(event('invoice_payment.paid', invoicePayment({ invoice: 'in_9', payment: { type: 'payment_intent', payment_intent: 'pi_9' } })));
+      expect(await w.count('sa_parked_events')).toBe(0);
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ stripeInvoiceId: 'in_9', stripePaymentIntentId: 'pi_9', amountRefunded: 2500 });
+    });
+  });
+
+  describe('leads from Stripe', () => {
+    it('customer.created with our metadata is a lead, credited once; updates never move it', async () => {
+      const w = await world(backend);
+      const bobClick = (await w.attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=bob', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } })).clickId!;
+      await w.deliver(event('customer.created', customer({ id: 'cus_lead', metadata: { sa_click_id: w.aliceClick, sa_customer_key: 'user_9' } })));
+      await w.deliver(event('customer.updated', customer({ id: 'cus_lead', metadata: { sa_click_id: bobClick, sa_customer_key: 'user_9' } })));
+      expect(await w.attribution.customers.get({ externalId: 'user_9' })).toMatchObject({ stripeCustomerId: 'cus_lead', partnerId: w.alice });
+    });
+  });
+
+  describe('delivery guarantees', () => {
+    it('a failure on our side answers 500 with nothing kept; the retry records the sale once', async () => {
+      let failures = 1;
+      const w = await world(backend, (real) => ({
+        ...bind(real),
+        transaction: (fn) =>
+          real.transaction((tx) =>
+            fn({
+              ...bind(tx),
+              insertSale: async (sale) => {
+                if (failures-- > 0) throw new Error('connection reset mid-transaction');
+                return tx.insertSale(sale);
+              },
+            }),
+          ),
+      }));
+      const completed = event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } }));
+      expect((await w.deliver(completed)).status).toBe(500);
+      expect(await w.count('sa_webhook_events')).toBe(0);
+      expect(await w.count('sa_customers')).toBe(0);
+      expect((await w.deliver(completed)).status).toBe(200);
+      expect(await w.attribution.sales.list()).toHaveLength(1);
+      expect(await w.count('sa_webhook_events')).toBe(1);
+    });
+
+    it('bad signatures answer 400 and write nothing; unknown types 200; types not processed yet 501', async () => {
+      const w = await world(backend);
+      const payload = JSON.stringify(event('checkout.session.completed', checkoutSession()));
+      const stale = signer.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 600 });
+      expect((await w.attribution.handleWebhook(payload, stale)).status).toBe(400);
+      expect((await w.attribution.handleWebhook(payload, 't=1,v1=deadbeef')).status).toBe(400);
+      const garbage = 'not json at all';
+      expect(await w.attribution.handleWebhook(garbage, signer.webhooks.generateTestHeaderString({ payload: garbage, secret: SECRET }))).toMatchObject({ status: 400, body: { error: expect.stringContaining('Malformed') } });
+      expect(await w.count('sa_webhook_events')).toBe(0);
+      expect(await w.deliver(event('product.created', { id: 'prod_1', object: 'product' }))).toEqual({ status: 200, body: { received: true, type: 'product.created' } });
+      expect((await w.deliver(event('charge.dispute.created', { id: 'dp_1', object: 'dispute' }))).status).toBe(501);
+      expect(await w.count('sa_webhook_events')).toBe(0);
+    });
+
+    it('handleEvent gives the same guarantees to merchants who verify webhooks themselves', async () => {
+      const w = await world(backend);
+      const completed = event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } }));
+      await Promise.all([w.attribution.handleEvent(completed), w.attribution.handleEvent(completed)]);
+      expect(await w.attribution.sales.list()).toHaveLength(1);
+    });
+
+    it('arrives through the Express adapter’s raw-body route', async () => {
+      const w = await world(backend);
+      const app = express();
+      app.use(attributionMiddleware(w.attribution));
+      app.use(express.json());
+      const payload = JSON.stringify(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
+      const reply = await request(app)
+        .post('/webhooks/stripe')
+        .set('content-type', 'application/json')
+        .set('stripe-signature', signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }))
+        .send(payload);
+      expect(reply.status).toBe(200);
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ partnerId: w.alice, amount: 10000 });
+    });
+  });
+
+  describe('trackSale (billing outside Stripe)', () => {
+    it('goes through the same ledger, attributed by the lead; invoiceId makes a repeat a flagged duplicate', async () => {
+      const w = await world(backend);
+      await w.attribution.trackLead({ customerExternalId: 'user_ext', clickId: w.aliceClick });
+      const first = await w.attribution.trackSale({ customerExternalId: 'user_ext', amount: 4900, currency: 'EUR', invoiceId: 'ord_1' });
+      const repeat = await w.attribution.trackSale({ customerExternalId: 'user_ext', amount: 4900, currency: 'EUR', invoiceId: 'ord_1' });
+      expect(first).toMatchObject({ duplicate: false, sale: { amount: 4900, currency: 'eur', partnerId: w.alice, externalInvoiceId: 'ord_1' } });
+      expect(repeat).toEqual({ duplicate: true, sale: first.sale });
+    });
+  });
+});
+
+/** The storage's methods bound to it, so a test can override a few and keep the rest. */
+function bind<T extends object>(target: T): T {
+  const bound: Record<string, unknown> = {};
+  let proto: object | null = target;
+  while (proto && proto !== Object.prototype) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const value = (target as Record<string, unknown>)[key];
+      if (typeof value === 'function' && key !== 'constructor' && !(key in bound)) bound[key] = (value as Function).bind(target);
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  return bound as T;
+}
