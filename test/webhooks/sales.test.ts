@@ -128,7 +128,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
     it('a guest checkout is credited through client_reference_id when it is one of our clicks, not when it is an order number', async () => {
       const w = await world(backend);
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_a', payment_intent: 'pi_a', customer: 'cus_a', client_reference_id: w.aliceClick })));
-      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_b', payment_intent: 'pi_b', customer: 'cus_b', client_reference_id: 'order_1234', customer_details: null, customer_email: 'other@example.com' })));
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_b', created: T0 + 60, payment_intent: 'pi_b', customer: 'cus_b', client_reference_id: 'order_1234', customer_details: null, customer_email: 'other@example.com' })));
       const sales = await w.attribution.sales.list();
       expect(sales.map((s) => [s.stripePaymentIntentId, s.partnerId])).toEqual([
         ['pi_a', w.alice],
@@ -148,7 +148,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const w = await world(backend);
       const bobClick = (await w.attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=bob', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } })).clickId!;
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_1', payment_intent: 'pi_1', metadata: { sa_click_id: w.aliceClick } })));
-      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_2', payment_intent: 'pi_2', metadata: { sa_click_id: bobClick } })));
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_2', created: T0 + 60, payment_intent: 'pi_2', metadata: { sa_click_id: bobClick } })));
       expect((await w.attribution.sales.list()).map((s) => s.partnerId)).toEqual([w.alice, w.alice]);
     });
 
@@ -246,7 +246,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
     it('a payment intent created with our metadata is a sale; one from Checkout is not counted twice', async () => {
       const w = await world(backend);
       await w.deliver(event('payment_intent.succeeded', paymentIntent({ metadata: { sa_click_id: w.aliceClick, sa_customer_key: 'user_7' } })));
-      await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
+      await w.deliver(event('checkout.session.completed', checkoutSession({ created: T0 + 60, metadata: { sa_click_id: w.aliceClick } })));
       await w.deliver(event('payment_intent.succeeded', paymentIntent({ id: 'pi_checkout_1', amount_received: 10000, metadata: { sa_click_id: w.aliceClick, sa_via: 'checkout' } })));
       await w.deliver(event('payment_intent.succeeded', paymentIntent({ id: 'pi_plain', metadata: {} })));
       expect((await w.attribution.sales.list()).map((s) => [s.stripePaymentIntentId, s.amount, s.partnerId])).toEqual([
