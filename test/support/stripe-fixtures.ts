@@ -338,3 +338,99 @@ export function event<T extends { object: string }>(type: string, object: T, api
     type,
   } as unknown as Stripe.Event;
 }
+
+export function dispute(overrides: Partial<Stripe.Dispute> = {}): Stripe.Dispute {
+  return {
+    id: 'dp_1',
+    object: 'dispute',
+    amount: 10000,
+    balance_transactions: [],
+    charge: 'ch_1',
+    created: T0 + 86400,
+    currency: 'usd',
+    enhanced_eligibility_types: [],
+    evidence: {} as Stripe.Dispute.Evidence,
+    evidence_details: { due_by: null, enhanced_eligibility: {}, has_evidence: false, past_due: false, submission_count: 0, submission_method: 'not_submitted' },
+    intended_submission_method: null,
+    is_charge_refundable: false,
+    livemode: false,
+    metadata: {},
+    payment_intent: 'pi_checkout_1',
+    reason: 'fraudulent',
+    status: 'needs_response',
+    ...overrides,
+  };
+}
+
+export function creditNote(overrides: Partial<Stripe.CreditNote> = {}): Stripe.CreditNote {
+  return {
+    id: 'cn_1',
+    object: 'credit_note',
+    amount: 5950,
+    amount_shipping: 0,
+    created: T0 + 86400,
+    currency: 'usd',
+    customer: 'cus_buyer',
+    customer_account: null,
+    customer_balance_transaction: 'cbtxn_1',
+    discount_amount: 0,
+    discount_amounts: [],
+    effective_at: T0 + 86400,
+    invoice: 'in_1',
+    lines: { object: 'list', data: [], has_more: false, url: '/v1/credit_notes/cn_1/lines' },
+    livemode: false,
+    memo: null,
+    metadata: {},
+    number: 'SHOP-0001-CN-01',
+    out_of_band_amount: null,
+    pdf: 'https://pay.stripe.com/credit_notes/cn_1/pdf',
+    post_payment_amount: 5950,
+    pre_payment_amount: 0,
+    pretax_credit_amounts: [],
+    reason: 'order_change',
+    refunds: [],
+    shipping_cost: null,
+    status: 'issued',
+    subtotal: 5000,
+    subtotal_excluding_tax: 5000,
+    total: 5950,
+    total_excluding_tax: 5000,
+    total_taxes: [],
+    type: 'post_payment',
+    voided_at: null,
+    ...overrides,
+  };
+}
+
+/**
+ * A subscription with the fields the ledger reads. Its nested plan and price objects are not
+ * built in full here, so this one builder is cast; the fields it does set are checked.
+ */
+export function subscription(overrides: Partial<Stripe.Subscription> & { quantity?: number } = {}): Stripe.Subscription {
+  const { quantity = 1, ...rest } = overrides;
+  const fields: Partial<Stripe.Subscription> = {
+    id: 'sub_1',
+    object: 'subscription',
+    cancel_at: null,
+    cancel_at_period_end: false,
+    canceled_at: null,
+    created: T0,
+    currency: 'usd',
+    customer: 'cus_buyer',
+    ended_at: null,
+    livemode: false,
+    metadata: {},
+    start_date: T0,
+    status: 'active',
+    trial_end: null,
+    trial_start: null,
+    items: {
+      object: 'list',
+      data: [{ id: 'si_1', object: 'subscription_item', quantity, price: { id: 'price_gold' } } as Stripe.SubscriptionItem],
+      has_more: false,
+      url: '/v1/subscription_items?subscription=sub_1',
+    },
+    ...rest,
+  };
+  return fields as Stripe.Subscription;
+}

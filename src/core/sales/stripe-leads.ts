@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { attributeBuyer } from './attribute.js';
 import type { EventContext } from '../webhooks/events.js';
-import { idOf, toDate } from '../webhooks/stripe-payloads.js';
+import { toDate } from '../webhooks/stripe-payloads.js';
 
 /**
  * `customer.created` / `customer.updated` with our metadata (customers created through the
@@ -18,21 +18,6 @@ export async function customerEvent(context: EventContext): Promise<void> {
     customerKey: metadata.sa_customer_key ?? null,
     email: customer.email,
     name: customer.name ?? null,
-    clickIds: [metadata.sa_click_id],
-  });
-}
-
-/** `customer.subscription.created` in `trialing`: a trial is a lead, attributed from the subscription's metadata. */
-export async function subscriptionCreatedEvent(context: EventContext): Promise<void> {
-  const subscription = context.event.data.object as Stripe.Subscription;
-  if (subscription.status !== 'trialing') return;
-  const metadata = subscription.metadata ?? {};
-  await attributeBuyer(context.tx, context.options, {
-    livemode: subscription.livemode,
-    at: toDate(subscription.created),
-    stripeCustomerId: idOf(subscription.customer),
-    customerKey: metadata.sa_customer_key ?? null,
-    email: null,
     clickIds: [metadata.sa_click_id],
   });
 }

@@ -30,6 +30,7 @@ import type {
   SaleLine,
   Storage,
   StorageOperations,
+  SubscriptionState,
   WebhookEventRecord,
 } from './types.js';
 
@@ -275,6 +276,101 @@ class KyselyOperationsBase implements StorageOperations {
       .returningAll()
       .executeTakeFirstOrThrow();
     return toSale(row);
+  }
+
+  async recordSaleCredit(credit: { creditNoteId: string; saleId: string; amount: number }): Promise<Sale> {
+    await this.db
+      .insertInto('sale_credits')
+      .values({ credit_note_id: credit.creditNoteId, sale_id: credit.saleId, amount: assertAmount(credit.amount) })
+      .onConflict((oc) => oc.column('credit_note_id').doNothing())
+      .execute();
+    const row = await this.db
+      .updateTable('sales')
+      .set((eb) => ({
+        amount_credited: eb
+          .selectFrom('sale_credits')
+          .select((inner) => inner.fn.coalesce(inner.fn.sum<number>('amount'), eb.val(0)).as('total'))
+          .where('sale_credits.sale_id', '=', credit.saleId) as never,
+      }))
+      .where('id', '=', credit.saleId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSale(row);
+  }
+
+  async recordDispute(dispute: { id: string; saleId: string; amount: number; status: string; at: Date }): Promise<Sale> {
+    await this.db
+      .insertInto('sale_disputes')
+      .values({ id: dispute.id, sale_id: dispute.saleId, amount: assertAmount(dispute.amount), status: dispute.status, stripe_updated_at: dispute.at })
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({ status: eb.ref('excluded.status'), amount: eb.ref('excluded.amount'), stripe_updated_at: eb.ref('excluded.stripe_updated_at') }))
+          .whereRef('sale_disputes.stripe_updated_at', '<=', 'excluded.stripe_updated_at'),
+      )
+      .execute();
+    const row = await this.db
+      .updateTable('sales')
+      .set((eb) => ({
+        amount_disputed: eb
+          .selectFrom('sale_disputes')
+          .select((inner) => inner.fn.coalesce(inner.fn.sum<number>('amount'), eb.val(0)).as('total'))
+          .where('sale_disputes.sale_id', '=', dispute.saleId)
+          .where('sale_disputes.status', 'in', ['needs_response', 'under_review', 'lost']) as never,
+      }))
+      .where('id', '=', dispute.saleId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toSale(row);
+  }
+
+  async upsertSubscription(subscription: SubscriptionState): Promise<void> {
+    const values = {
+      id: subscription.id,
+      livemode: subscription.livemode,
+      customer_id: subscription.customerId,
+      status: subscription.status,
+      quantity: subscription.quantity,
+      stripe_price_id: subscription.stripePriceId,
+      canceled_at: subscription.canceledAt,
+      ended_at: subscription.endedAt,
+      stripe_updated_at: subscription.at,
+    };
+    await this.db
+      .insertInto('subscriptions')
+      .values(values)
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            quantity: eb.ref('excluded.quantity'),
+            stripe_price_id: eb.ref('excluded.stripe_price_id'),
+            canceled_at: eb.ref('excluded.canceled_at'),
+            ended_at: eb.ref('excluded.ended_at'),
+            customer_id: eb.fn.coalesce('subscriptions.customer_id', eb.ref('excluded.customer_id')),
+            stripe_updated_at: eb.ref('excluded.stripe_updated_at'),
+          }))
+          .whereRef('subscriptions.stripe_updated_at', '<=', 'excluded.stripe_updated_at'),
+      )
+      .execute();
+  }
+
+  async getSubscription(id: string): Promise<SubscriptionState | undefined> {
+    const row = await this.db.selectFrom('subscriptions').selectAll().where('id', '=', id).executeTakeFirst();
+    return (
+      row && {
+        id: row.id,
+        livemode: row.livemode,
+        customerId: row.customer_id,
+        status: row.status,
+        quantity: row.quantity,
+        stripePriceId: row.stripe_price_id,
+        canceledAt: row.canceled_at,
+        endedAt: row.ended_at,
+        at: row.stripe_updated_at,
+      }
+    );
   }
 
   async recordInvoicePayment(link: { paymentIntentId: string; invoiceId: string }): Promise<void> {
@@ -572,6 +668,7 @@ function toSale(row: Row<'sales'>): Sale {
     currency: row.currency,
     amountRefunded: toAmount(row.amount_refunded),
     amountDisputed: toAmount(row.amount_disputed),
+    amountCredited: toAmount(row.amount_credited),
     billingReason: row.billing_reason,
     occurredAt: row.occurred_at,
     createdAt: row.created_at,

@@ -68,6 +68,7 @@ export interface Database {
     currency: string;
     amount_refunded: ColumnType<string | number | bigint, number | undefined, number>;
     amount_disputed: ColumnType<string | number | bigint, number | undefined, number>;
+    amount_credited: ColumnType<string | number | bigint, number | undefined, number>;
     billing_reason: string | null;
     occurred_at: Date;
     created_at: CreatedAt;
@@ -101,6 +102,32 @@ export interface Database {
     commission_id: string;
     amount: Money;
     reason: string;
+    created_at: CreatedAt;
+  };
+  sale_credits: {
+    credit_note_id: string;
+    sale_id: string;
+    amount: Money;
+    created_at: CreatedAt;
+  };
+  sale_disputes: {
+    id: string;
+    sale_id: string;
+    amount: Money;
+    status: string;
+    stripe_updated_at: Date;
+    created_at: CreatedAt;
+  };
+  subscriptions: {
+    id: string;
+    livemode: boolean;
+    customer_id: string | null;
+    status: string;
+    quantity: number | null;
+    stripe_price_id: string | null;
+    canceled_at: Date | null;
+    ended_at: Date | null;
+    stripe_updated_at: Date;
     created_at: CreatedAt;
   };
   invoice_payments: {
@@ -139,6 +166,9 @@ export const TABLES: readonly TableName[] = [
   'sale_lines',
   'commissions',
   'commission_adjustments',
+  'sale_credits',
+  'sale_disputes',
+  'subscriptions',
   'invoice_payments',
   'webhook_events',
   'parked_events',

@@ -99,8 +99,12 @@ export interface Sale {
   /** Untaxed, in minor units of `currency`, as paid. */
   amount: Amount;
   currency: string;
+  /** Untaxed, refunded to the payment method (cumulative, from `charge.refunded`). */
   amountRefunded: Amount;
+  /** Untaxed, under disputes that are open or lost. */
   amountDisputed: Amount;
+  /** Untaxed, credited to the customer's balance or settled out of band by credit notes. */
+  amountCredited: Amount;
   billingReason: string | null;
   /** Stripe's own time of the payment, never the time of delivery. */
   occurredAt: Date;
@@ -122,6 +126,20 @@ export interface NewSale {
   billingReason?: string | null;
   occurredAt: Date;
   lines?: NewSaleLine[];
+}
+
+export interface SubscriptionState {
+  id: string;
+  livemode: boolean;
+  customerId: string | null;
+  status: string;
+  quantity: number | null;
+  stripePriceId: string | null;
+  canceledAt: Date | null;
+  /** Set when the subscription ended: churn. */
+  endedAt: Date | null;
+  /** Stripe's time of the event this state comes from. */
+  at: Date;
 }
 
 /** A sale's share per line item (pro rata, largest remainder, summing to the sale's amount). */
@@ -265,6 +283,17 @@ export interface StorageOperations {
    * totals, so a repeated or older event changes nothing.
    */
   raiseSaleRefunded(saleId: string, amount: Amount): Promise<Sale>;
+
+  /** Records a credit note's reduction of a sale once (keyed by the credit note) and returns the sale. */
+  recordSaleCredit(credit: { creditNoteId: string; saleId: string; amount: Amount }): Promise<Sale>;
+  /**
+   * Records a dispute's latest state (keyed by the dispute; an older event never overwrites a newer
+   * one) and returns the sale, whose disputed amount counts disputes open or lost.
+   */
+  recordDispute(dispute: { id: string; saleId: string; amount: Amount; status: string; at: Date }): Promise<Sale>;
+  /** Records a subscription's state as of `at`; an older event never overwrites a newer one. */
+  upsertSubscription(subscription: SubscriptionState): Promise<void>;
+  getSubscription(id: string): Promise<SubscriptionState | undefined>;
 
   /** Remembers which invoice a payment intent paid. Idempotent. */
   recordInvoicePayment(link: { paymentIntentId: string; invoiceId: string }): Promise<void>;

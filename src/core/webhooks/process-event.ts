@@ -4,7 +4,10 @@ import { checkoutSessionEvent } from '../sales/checkout-sessions.js';
 import { invoicePaidEvent, invoicePaymentPaidEvent } from '../sales/invoices.js';
 import { paymentIntentSucceededEvent } from '../sales/payment-intents.js';
 import { chargeRefundedEvent } from '../sales/refunds.js';
-import { customerEvent, subscriptionCreatedEvent } from '../sales/stripe-leads.js';
+import { customerEvent } from '../sales/stripe-leads.js';
+import { creditNoteEvent } from '../sales/credit-notes.js';
+import { disputeEvent } from '../sales/disputes.js';
+import { subscriptionEvent } from '../sales/subscriptions.js';
 import type { Storage, StorageOperations } from '../storage/types.js';
 import { parkingKeys, type EventContext, type EventHandler } from './events.js';
 import type { WebhookResponse } from './handle-webhook.js';
@@ -19,21 +22,14 @@ const HANDLERS: Record<string, EventHandler> = {
   'charge.refunded': chargeRefundedEvent,
   'customer.created': customerEvent,
   'customer.updated': customerEvent,
-  'customer.subscription.created': subscriptionCreatedEvent,
+  'customer.subscription.created': subscriptionEvent,
+  'customer.subscription.updated': subscriptionEvent,
+  'customer.subscription.deleted': subscriptionEvent,
+  'charge.dispute.created': disputeEvent,
+  'charge.dispute.updated': disputeEvent,
+  'charge.dispute.closed': disputeEvent,
+  'credit_note.created': creditNoteEvent,
 };
-
-/**
- * Types the ledger will act on but this version does not process yet. They are refused (501) so
- * Stripe keeps retrying them and a later version applies them, instead of being acknowledged and
- * lost.
- */
-const NOT_YET_PROCESSED = new Set([
-  'charge.dispute.created',
-  'charge.dispute.closed',
-  'credit_note.created',
-  'customer.subscription.updated',
-  'customer.subscription.deleted',
-]);
 
 /** The Stripe event types to enable on the webhook endpoint. */
 export const HANDLED_EVENT_TYPES = Object.keys(HANDLERS);
@@ -44,9 +40,6 @@ export const HANDLED_EVENT_TYPES = Object.keys(HANDLERS);
  * and a failure rolls everything back for Stripe to retry.
  */
 export async function processEvent(storage: Storage, options: ResolvedOptions, event: Stripe.Event): Promise<WebhookResponse> {
-  if (NOT_YET_PROCESSED.has(event.type)) {
-    return { status: 501, body: { error: `Processing ${event.type} is not implemented yet in this version` } };
-  }
   const handler = HANDLERS[event.type];
   if (!handler) return { status: 200, body: { received: true, type: event.type } };
   await storage.transaction(async (tx) => {

@@ -14,6 +14,7 @@ import type { MigrationReport } from '../types.js';
 import { scopeDatabase, type TableLayout } from '../layout.js';
 import * as initial from './0001_initial.js';
 import * as invoicePayments from './0002_invoice_payments.js';
+import * as afterSale from './0003_disputes_credits_subscriptions.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -33,6 +34,7 @@ interface PackagedMigration {
 const MIGRATIONS: Record<string, PackagedMigration> = {
   '0001_initial': initial,
   '0002_invoice_payments': invoicePayments,
+  '0003_disputes_credits_subscriptions': afterSale,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {

@@ -1,0 +1,26 @@
+import type Stripe from 'stripe';
+import { scaleRoundHalfUp } from './amounts.js';
+import { park, type EventContext } from '../webhooks/events.js';
+import { idOf, toDate } from '../webhooks/stripe-payloads.js';
+
+/**
+ * `charge.dispute.created` / `charge.dispute.updated` / `charge.dispute.closed`: the dispute's
+ * latest state against its sale, untaxed (the disputed share of the charge times the sale). Open
+ * and lost disputes count as disputed; won ones stop counting. Keyed by the dispute and ordered by
+ * Stripe's event time, so repeats and late older events change nothing.
+ */
+export async function disputeEvent(context: EventContext): Promise<void> {
+  const dispute = context.event.data.object as Stripe.Dispute;
+  const paymentIntentId = idOf(dispute.payment_intent);
+  const invoiceId = paymentIntentId ? await context.tx.findInvoiceForPaymentIntent(paymentIntentId) : undefined;
+  const sale = await context.tx.findSale({ stripePaymentIntentId: paymentIntentId, stripeInvoiceId: invoiceId });
+  if (!sale) {
+    await park(context, `payment_intent:${paymentIntentId}`);
+    return;
+  }
+  const charge =
+    typeof dispute.charge !== 'string' ? dispute.charge : context.options.stripe ? await context.options.stripe.charges.retrieve(dispute.charge) : undefined;
+  // Without the charge's total (no Stripe client to ask), the dispute is taken as covering the whole payment.
+  const amount = charge && charge.amount > 0 ? Math.min(scaleRoundHalfUp(sale.amount, Math.min(dispute.amount, charge.amount), charge.amount), sale.amount) : sale.amount;
+  await context.tx.recordDispute({ id: dispute.id, saleId: sale.id, amount, status: dispute.status, at: toDate(context.event.created) });
+}
