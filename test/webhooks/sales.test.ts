@@ -166,6 +166,18 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10910, currency: 'usd' });
     });
 
+    it('Adaptive Pricing since 2025-03-31: the session already reports the merchant’s currency; presentment_details is ignored', async () => {
+      const w = await world(backend);
+      const session = checkoutSession({
+        amount_total: 11900,
+        total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 1900 },
+        presentment_details: { presentment_amount: 10950, presentment_currency: 'eur' },
+        metadata: { sa_click_id: w.aliceClick },
+      });
+      await w.deliver(event('checkout.session.completed', session));
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, currency: 'usd' });
+    });
+
     it('an async payment becomes a sale when it succeeds; setup mode never', async () => {
       const w = await world(backend);
       await w.deliver(event('checkout.session.completed', checkoutSession({ payment_status: 'unpaid', metadata: { sa_click_id: w.aliceClick } })));
@@ -205,6 +217,17 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         ['in_2', w.alice],
         ['in_3', w.alice],
       ]);
+    });
+
+    it('an upgrade’s proration invoice is a sale for what was paid', async () => {
+      const w = await world(backend);
+      await w.deliver(event('invoice.paid', firstInvoice(w)));
+      const credit = invoiceLine({ id: 'il_credit', amount: -3000, description: 'Unused time on Silver' });
+      const charged = invoiceLine({ id: 'il_gold', amount: 5000, description: 'Remaining time on Gold' });
+      await w.deliver(event('invoice.paid', invoice({ id: 'in_upgrade', billing_reason: 'subscription_update', created: T0 + 86400, total: 2000, subtotal: 2000, total_excluding_tax: 2000, amount_due: 2000, amount_paid: 2000, lines: { object: 'list', data: [credit, charged], has_more: false, url: '' } })));
+      const upgrade = (await w.attribution.sales.list()).find((sale) => sale.stripeInvoiceId === 'in_upgrade')!;
+      expect(upgrade).toMatchObject({ amount: 2000, billingReason: 'subscription_update', partnerId: w.alice });
+      expect((await w.storage.getSaleLines(upgrade.id)).map((line) => line.amount)).toEqual([0, 2000]);
     });
 
     it('reads the legacy (2024-06-20) invoice shape the same way', async () => {
@@ -291,6 +314,15 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       expect(await w.count('sa_parked_events')).toBe(0);
       expect((await w.attribution.sales.list())[0]).toMatchObject({ stripeInvoiceId: 'in_api', amountRefunded: 2500 });
       expect(stripeServer.requests.some((r) => r.method === 'GET' && r.path === '/v1/invoice_payments')).toBe(true);
+    });
+
+    it('a legacy (2024-06-20) charge names its invoice directly', async () => {
+      const w = await world(backend);
+      const basil = firstInvoice(w, { id: 'in_legacy' });
+      await w.deliver(event('invoice.paid', legacyInvoice(basil, null) as unknown as Stripe.Invoice, LEGACY));
+      const legacyCharge = { ...charge({ payment_intent: 'pi_unknown', amount_refunded: 10000, refunded: true }), invoice: 'in_legacy' };
+      await w.deliver(event('charge.refunded', legacyCharge as unknown as Stripe.Charge, LEGACY));
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ stripeInvoiceId: 'in_legacy', amountRefunded: 10000 });
     });
 
     it('without an API answer, the refund waits for invoice_payment.paid', async () => {
@@ -386,6 +418,28 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
   });
 
   describe('delivery guarantees', () => {
+    it('applyParked() retries what is still parked: a customer whose click this database did not know yet', async () => {
+      const w = await world(backend);
+      const early = 'clk_earlyearlyearlyearly_1';
+      await w.deliver(event('customer.created', customer({ id: 'cus_early', metadata: { sa_click_id: early } })));
+      expect(await w.count('sa_parked_events')).toBe(1);
+      expect(await w.attribution.applyParked()).toEqual({ retried: 1, stillParked: 1 });
+      const alice = (await w.storage.listPartnerCodes(w.alice)).codes[0]!;
+      await w.storage.insertClick({ id: early, partnerId: w.alice, linkCode: alice, landingUrl: null, referrer: null, userAgent: null, ipHash: null, country: null, createdAt: new Date((T0 - 60) * 1000) });
+      expect(await w.attribution.applyParked()).toEqual({ retried: 1, stillParked: 0 });
+      expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_early' })).toMatchObject({ partnerId: w.alice, clickId: early });
+    });
+
+    it('accepts events signed with either secret during a rotation', async () => {
+      const w = await world(backend);
+      const rotating = createAttribution({ database: w.storage, webhookSecret: ['whsec_new', SECRET], onError: () => {} });
+      const payload = JSON.stringify(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
+      const oldSigned = await rotating.handleWebhook(payload, signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }));
+      expect(oldSigned.status).toBe(200);
+      const other = JSON.stringify(event('product.created', { id: 'prod_2', object: 'product' }));
+      expect((await rotating.handleWebhook(other, signer.webhooks.generateTestHeaderString({ payload: other, secret: 'whsec_new' }))).status).toBe(200);
+    });
+
     it('a failure on our side answers 500 with nothing kept; the retry records the sale once', async () => {
       let failures = 1;
       const w = await world(backend, (real) => ({

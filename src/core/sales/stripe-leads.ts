@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { attributeBuyer } from './attribute.js';
-import type { EventContext } from '../webhooks/events.js';
+import { isClickId } from '../clicks/click-id.js';
+import { park, type EventContext } from '../webhooks/events.js';
 import { toDate } from '../webhooks/stripe-payloads.js';
 
 /**
@@ -11,6 +12,12 @@ export async function customerEvent(context: EventContext): Promise<void> {
   const customer = context.event.data.object as Stripe.Customer;
   const metadata = customer.metadata ?? {};
   if (!metadata.sa_click_id && !metadata.sa_customer_key) return;
+  // A click this database does not know yet (recorded by another instance a moment ago, or still
+  // on its way from an Edge middleware) is waited for: applyParked() retries it.
+  if (isClickId(metadata.sa_click_id) && !(await context.tx.getClick(metadata.sa_click_id))) {
+    await park(context, `click:${metadata.sa_click_id}`);
+    return;
+  }
   await attributeBuyer(context.tx, context.options, {
     livemode: customer.livemode,
     at: toDate(customer.created),
