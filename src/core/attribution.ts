@@ -10,6 +10,7 @@ import { verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.j
 import { applyParked, processEvent } from './webhooks/process-event.js';
 import { trackSale } from './sales/track-sale.js';
 import type { Customer, Sale } from './storage/types.js';
+import { createCommissions, type Commissions } from './commissions/ledger.js';
 import { AttributionError, ConfigurationError } from './errors.js';
 import { isValidClientReferenceId } from './stripe/enrich.js';
 import { wrapStripe } from './stripe/wrap-stripe.js';
@@ -73,6 +74,8 @@ export interface Attribution {
   applyParked(): Promise<{ retried: number; stillParked: number }>;
   /** Records a sale billed outside Stripe; `invoiceId` is its idempotency key. */
   trackSale(input: TrackSaleInput): Promise<{ sale: Sale; duplicate: boolean }>;
+  /** The commission ledger and its lifecycle: pending → approved → paid; held; voided. */
+  readonly commissions: Commissions;
   /** The sales ledger. */
   readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
   /** Customers by your id, Stripe's id, or email. */
@@ -160,6 +163,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     applyParked: async () => applyParked(await storage(), resolved),
     trackSale: async (input) => trackSale(resolved, await storage(), input),
     sales: { list: async (filter = {}) => (await storage()).listSales(filter) },
+    commissions: createCommissions(storage, resolved),
     customers: { get: async (by) => (await storage()).findCustomer(by) },
   };
 }

@@ -3,6 +3,7 @@ import { currentContext } from './context.js';
 import type { ResolvedOptions } from './options.js';
 import type { Customer, Storage } from './storage/types.js';
 import { AttributionError } from './errors.js';
+import { commissionLead } from './commissions/engine.js';
 
 export interface TrackLeadInput {
   /** Your own id for the user (it becomes `sa_customer_key` in Stripe metadata). */
@@ -61,6 +62,7 @@ export async function trackLead(options: ResolvedOptions, storage: Storage, inpu
       at: now,
     });
     const stored = attributed ? await tx.findCustomer({ id: customer.id }) : customer;
+    if (attributed && stored) await commissionLead(tx, options, stored, now);
     return { customer: stored ?? customer, created, attributed };
   });
 }

@@ -4,6 +4,8 @@ import { ConfigurationError } from './errors.js';
 import { resolveLayout } from './storage/layout.js';
 import type { AttributionRequest } from './request.js';
 import type { DatabaseOption } from './storage/database.js';
+import type { Customer, Partner } from './storage/types.js';
+import { rewardTerms, type SaleReward } from './commissions/rewards.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */
@@ -32,6 +34,20 @@ export interface ClickOptions {
   ipSalt?: string;
 }
 
+export interface ProgramOptions {
+  /**
+   * The program's currency (lower-case ISO code): lead rewards are paid in it. Sale commissions are
+   * in the sale's currency.
+   */
+  currency?: string;
+  /** Days a commission stays `pending` after its sale before it can be approved. Default 30. */
+  holdDays?: number;
+  /** What a partner earns on a sale. Without it, sales are recorded but earn nothing. */
+  reward?: SaleReward;
+  /** A flat amount per new customer, paid once when the customer is first attributed. */
+  leadReward?: { type: 'flat'; amount: number };
+}
+
 export interface AttributionOptions {
   /**
    * Where attribution data lives: a Postgres URL, your own `Kysely` instance for Postgres, a
@@ -53,6 +69,13 @@ export interface AttributionOptions {
   clicks?: ClickOptions;
   /** Whether leads tracked from your own code are live-mode data. Default `true`. */
   livemode?: boolean;
+  /** The partner program: rewards, hold period. Terms are locked per customer at their first sale. */
+  program?: ProgramOptions;
+  /**
+   * Extra self-referral check besides "the buyer's email is the partner's": return true to void the
+   * commission (and block the customer's later ones).
+   */
+  isSelfReferral?: (input: { partner: Partner; customer: Customer }) => boolean;
   /** "Now", for click expiry (and later approvals). Tests move it. Default `() => new Date()`. */
   clock?: () => Date;
   /**
@@ -73,6 +96,8 @@ export interface ResolvedOptions {
   livemode: boolean;
   clock: () => Date;
   onError: (error: unknown, during: string) => void;
+  program: { currency: string; holdDays: number; reward: SaleReward | null; leadReward: number | null };
+  isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
   /** Settings production needs that are missing: reported when click capture is installed. */
   missingInProduction: 'ipSalt'[];
 }
@@ -104,6 +129,15 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
   if (!(lifetimeDays > 0)) throw new ConfigurationError('clicks.lifetimeDays must be a positive number of days');
   const params = (clicks.params ?? ['via', 'ref', 'aff']).filter(Boolean);
   if (params.length === 0) throw new ConfigurationError('clicks.params needs at least one query parameter name');
+  const program = options.program ?? {};
+  if (program.reward) rewardTerms(program.reward); // validates the configuration at once
+  const holdDays = program.holdDays ?? 30;
+  if (!(holdDays >= 0)) throw new ConfigurationError('program.holdDays must be zero or more days');
+  const leadReward = program.leadReward?.amount ?? null;
+  if (leadReward !== null && (!Number.isSafeInteger(leadReward) || leadReward < 0)) {
+    throw new ConfigurationError('program.leadReward.amount must be a non-negative integer of minor units');
+  }
+  if (leadReward !== null && !program.currency) throw new ConfigurationError('program.leadReward needs program.currency to be paid in');
   const secrets = options.webhookSecret === undefined ? [] : [options.webhookSecret].flat().filter(Boolean);
 
   return {
@@ -123,6 +157,8 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
       ipSalt: ipSalt || randomBytes(32).toString('base64url'),
     },
     missingInProduction: !ipSalt && env.NODE_ENV === 'production' ? ['ipSalt'] : [],
+    program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward },
+    isSelfReferral: options.isSelfReferral,
     livemode: options.livemode ?? true,
     clock: options.clock ?? (() => new Date()),
     onError: options.onError ?? ((error, during) => console.error(`[stripe-attribution] ${during} failed:`, error)),

@@ -1,5 +1,6 @@
 import { isClickId } from '../clicks/click-id.js';
 import type { ResolvedOptions } from '../options.js';
+import { commissionLead } from '../commissions/engine.js';
 import type { AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
 
 /** What a Stripe object tells about who bought. */
@@ -69,6 +70,7 @@ export async function attributeBuyer(tx: StorageOperations, options: ResolvedOpt
   if (!credit) return unattributed;
   const won = await tx.attributeCustomer(customer.id, { ...credit, at: evidence.at });
   customer = (await tx.findCustomer({ id: customer.id }))!;
+  if (won) await commissionLead(tx, options, customer, evidence.at);
   if (!won) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
   return { customer, partnerId: credit.partnerId, clickId: credit.clickId, attributedBy: credit.attributedBy };
 }

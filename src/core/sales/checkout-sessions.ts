@@ -33,8 +33,8 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
 
   if (session.mode === 'subscription') {
     const sale = invoiceId ? await context.tx.findSale({ stripeInvoiceId: invoiceId }) : undefined;
-    if (sale && buyer.partnerId) {
-      await context.tx.attributeSale(sale.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id });
+    if (sale && buyer.partnerId && (await context.tx.attributeSale(sale.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id }))) {
+      await context.saleRecorded((await context.tx.findSale({ stripeInvoiceId: invoiceId }))!);
     }
     return;
   }
@@ -52,7 +52,7 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
     ...amount,
     occurredAt: toDate(session.created),
   });
-  if (created) await context.saleKnown({ stripePaymentIntentId: record.stripePaymentIntentId, stripeInvoiceId: record.stripeInvoiceId });
+  if (created) await context.saleRecorded(record);
 }
 
 /**

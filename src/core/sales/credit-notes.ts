@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { scaleRoundHalfUp } from './amounts.js';
+import { reconcileCommission } from '../commissions/engine.js';
 import { park, type EventContext } from '../webhooks/events.js';
 import { idOf } from '../webhooks/stripe-payloads.js';
 
@@ -22,4 +23,5 @@ export async function creditNoteEvent(context: EventContext): Promise<void> {
   if (offCard === 0) return;
   const untaxed = scaleRoundHalfUp(offCard, Math.max(note.total_excluding_tax ?? note.total, 0), note.total);
   await context.tx.recordSaleCredit({ creditNoteId: note.id, saleId: sale.id, amount: Math.min(untaxed, sale.amount) });
+  await reconcileCommission(context.tx, sale.id);
 }

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { scaleRoundHalfUp } from './amounts.js';
+import { reconcileCommission } from '../commissions/engine.js';
 import { park, type EventContext } from '../webhooks/events.js';
 import { idOf, toDate } from '../webhooks/stripe-payloads.js';
 
@@ -23,4 +24,5 @@ export async function disputeEvent(context: EventContext): Promise<void> {
   // Without the charge's total (no Stripe client to ask), the dispute is taken as covering the whole payment.
   const amount = charge && charge.amount > 0 ? Math.min(scaleRoundHalfUp(sale.amount, Math.min(dispute.amount, charge.amount), charge.amount), sale.amount) : sale.amount;
   await context.tx.recordDispute({ id: dispute.id, saleId: sale.id, amount, status: dispute.status, at: toDate(context.event.created) });
+  await reconcileCommission(context.tx, sale.id);
 }

@@ -63,10 +63,11 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
       amount: shares[index]!,
     })),
   });
-  if (!created && !record.partnerId && buyer.partnerId) {
-    await context.tx.attributeSale(record.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id });
+  if (created) {
+    await context.saleRecorded(record);
+  } else if (!record.partnerId && buyer.partnerId && (await context.tx.attributeSale(record.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id }))) {
+    await context.saleRecorded((await context.tx.findSale({ stripeInvoiceId: record.stripeInvoiceId }))!);
   }
-  if (created) await context.saleKnown({ stripeInvoiceId: record.stripeInvoiceId, stripePaymentIntentId: record.stripePaymentIntentId });
 }
 
 async function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): Promise<string[]> {

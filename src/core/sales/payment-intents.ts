@@ -36,5 +36,5 @@ export async function paymentIntentSucceededEvent(context: EventContext): Promis
     currency: intent.currency,
     occurredAt: toDate(intent.created),
   });
-  if (created) await context.saleKnown({ stripePaymentIntentId: record.stripePaymentIntentId });
+  if (created) await context.saleRecorded(record);
 }

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { scaleRoundHalfUp } from './amounts.js';
+import { reconcileCommission } from '../commissions/engine.js';
 import { park, type EventContext } from '../webhooks/events.js';
 import { chargeInvoiceId, idOf } from '../webhooks/stripe-payloads.js';
 import type { Sale } from '../storage/types.js';
@@ -21,6 +22,7 @@ export async function chargeRefundedEvent(context: EventContext): Promise<void> 
   if (charge.amount <= 0) return;
   const refunded = Math.min(scaleRoundHalfUp(sale.amount, Math.min(charge.amount_refunded, charge.amount), charge.amount), sale.amount);
   await context.tx.raiseSaleRefunded(sale.id, refunded);
+  await reconcileCommission(context.tx, sale.id);
 }
 
 async function saleOfCharge(context: EventContext, charge: Stripe.Charge, paymentIntentId: string | null): Promise<Sale | undefined> {

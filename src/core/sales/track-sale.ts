@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { Sale, Storage } from '../storage/types.js';
 import type { TrackSaleInput } from '../attribution.js';
 import { attributeBuyer } from './attribute.js';
+import { commissionSale } from '../commissions/engine.js';
 
 /**
  * A sale billed outside Stripe, through the same ledger: attributed by the customer (tracked as a
@@ -37,6 +38,7 @@ export async function trackSale(options: ResolvedOptions, storage: Storage, inpu
       currency: input.currency,
       occurredAt: at,
     });
+    if (created) await commissionSale(tx, options, record);
     return { sale: record, duplicate: !created };
   });
 }

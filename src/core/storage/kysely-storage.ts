@@ -478,6 +478,9 @@ class KyselyOperationsBase implements StorageOperations {
         currency: commission.currency.toLowerCase(),
         reason: commission.reason ?? null,
         hold_until: commission.holdUntil ?? null,
+        exact_numerator: (commission.exactNumerator ?? 0n).toString(),
+        basis_amount: commission.basisAmount ?? 0,
+        approved_at: commission.approvedAt ?? null,
       })
       .onConflict((oc) => oc.doNothing())
       .returningAll()
@@ -493,6 +496,122 @@ class KyselyOperationsBase implements StorageOperations {
         ? existing.where('customer_id', '=', commission.customerId ?? null)
         : existing.where('sale_id', '=', commission.saleId ?? null);
     return { record: toCommission(await existing.executeTakeFirstOrThrow()), created: false };
+  }
+
+  async lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }> {
+    await this.db
+      .updateTable('customers')
+      .set({ reward_terms: JSON.stringify(first.terms), first_sale_id: first.saleId, first_sale_at: first.at })
+      .where('id', '=', customerId)
+      .where('reward_terms', 'is', null)
+      .execute();
+    const row = await this.db
+      .selectFrom('customers')
+      .select(['reward_terms', 'first_sale_id', 'first_sale_at'])
+      .where('id', '=', customerId)
+      .executeTakeFirstOrThrow();
+    return { terms: row.reward_terms as T, saleId: row.first_sale_id!, at: row.first_sale_at! };
+  }
+
+  async blockCustomer(customerId: string, reason: string): Promise<void> {
+    await this.db.updateTable('customers').set({ blocked_reason: reason }).where('id', '=', customerId).where('blocked_reason', 'is', null).execute();
+  }
+
+  async setPartnerReward(partnerId: string, reward: unknown): Promise<void> {
+    await this.db.updateTable('partners').set({ reward: reward === null ? null : JSON.stringify(reward) }).where('id', '=', partnerId).execute();
+  }
+
+  async getPartnerReward(partnerId: string): Promise<unknown> {
+    const row = await this.db.selectFrom('partners').select('reward').where('id', '=', partnerId).executeTakeFirst();
+    return row?.reward ?? null;
+  }
+
+  async findSaleCommission(saleId: string, partnerId: string): Promise<Commission | undefined> {
+    const row = await this.db
+      .selectFrom('commissions')
+      .selectAll()
+      .where('sale_id', '=', saleId)
+      .where('partner_id', '=', partnerId)
+      .where('kind', '=', 'sale')
+      .executeTakeFirst();
+    return row && toCommission(row);
+  }
+
+  async getCommission(id: string): Promise<Commission | undefined> {
+    const row = await this.db.selectFrom('commissions').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toCommission(row);
+  }
+
+  async recordedForSale(saleId: string): Promise<number> {
+    const { total } = await this.db
+      .selectFrom('commissions')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<string | number>('amount'), eb.val(0)).as('total'))
+      .where('sale_id', '=', saleId)
+      .where('kind', 'in', ['sale', 'clawback'])
+      .executeTakeFirstOrThrow();
+    return toAmount(total as string | number);
+  }
+
+  async adjustCommission(
+    id: string,
+    change: { delta: number; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null },
+  ): Promise<Commission> {
+    if (change.delta !== 0) {
+      await this.db
+        .insertInto('commission_adjustments')
+        .values({ id: newId('adj'), commission_id: id, amount: assertAmount(change.delta), reason: change.reason })
+        .execute();
+    }
+    const row = await this.db
+      .updateTable('commissions')
+      .set((eb) => ({
+        amount: eb('amount', '+', change.delta) as never,
+        updated_at: new Date(),
+        ...(change.status ? { status: change.status } : {}),
+        ...(change.statusBeforeHold !== undefined ? { status_before_hold: change.statusBeforeHold } : {}),
+        ...(change.status === 'voided' ? { reason: change.reason } : {}),
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toCommission(row);
+  }
+
+  async disputeTotals(saleId: string): Promise<{ open: number; lost: number }> {
+    const rows = await this.db.selectFrom('sale_disputes').select(['amount', 'status']).where('sale_id', '=', saleId).execute();
+    let open = 0;
+    let lost = 0;
+    for (const row of rows) {
+      if (row.status === 'lost') lost += toAmount(row.amount);
+      else if (row.status === 'needs_response' || row.status === 'under_review') open += toAmount(row.amount);
+    }
+    return { open, lost };
+  }
+
+  async lockSale(saleId: string): Promise<Sale | undefined> {
+    const row = await this.db.selectFrom('sales').selectAll().where('id', '=', saleId).forUpdate().executeTakeFirst();
+    return row && toSale(row);
+  }
+
+  async approveDueCommissions(now: Date): Promise<number> {
+    const result = await this.db
+      .updateTable('commissions')
+      .set({ status: 'approved', approved_at: now, updated_at: now })
+      .where('status', '=', 'pending')
+      .where('hold_until', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.db
+      .updateTable('commissions')
+      .set({ status: 'paid', paid_at: paidAt, payout_id: payoutId, updated_at: paidAt })
+      .where('id', 'in', [...ids])
+      .where('status', '=', 'approved')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
   }
 
   async listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]> {
@@ -648,6 +767,7 @@ function toCustomer(row: Row<'customers'>): Customer {
     clickId: row.click_id,
     attributedBy: row.attributed_by as AttributionSource | null,
     attributedAt: row.attributed_at,
+    blockedReason: row.blocked_reason,
     createdAt: row.created_at,
   };
 }
@@ -688,6 +808,12 @@ function toCommission(row: Row<'commissions'>): Commission {
     currency: row.currency,
     reason: row.reason,
     holdUntil: row.hold_until,
+    exactNumerator: BigInt(row.exact_numerator),
+    basisAmount: toAmount(row.basis_amount),
+    statusBeforeHold: row.status_before_hold as CommissionStatus | null,
+    approvedAt: row.approved_at,
+    paidAt: row.paid_at,
+    payoutId: row.payout_id,
     createdAt: row.created_at,
   };
 }

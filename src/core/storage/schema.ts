@@ -16,6 +16,7 @@ export interface Database {
     email: string | null;
     status: string;
     metadata: Json<Record<string, unknown>>;
+    reward: ColumnType<unknown, string | null | undefined, string | null>;
     created_at: CreatedAt;
   };
   links: {
@@ -51,6 +52,10 @@ export interface Database {
     click_id: string | null;
     attributed_by: string | null;
     attributed_at: Date | null;
+    reward_terms: ColumnType<unknown, string | null | undefined, string>;
+    first_sale_id: string | null;
+    first_sale_at: Date | null;
+    blocked_reason: string | null;
     created_at: CreatedAt;
   };
   sales: {
@@ -94,6 +99,12 @@ export interface Database {
     currency: string;
     reason: string | null;
     hold_until: Date | null;
+    exact_numerator: ColumnType<string | number | bigint, string | number | undefined, string | number>;
+    basis_amount: ColumnType<string | number | bigint, number | undefined, number>;
+    status_before_hold: string | null;
+    approved_at: Date | null;
+    paid_at: Date | null;
+    payout_id: string | null;
     created_at: CreatedAt;
     updated_at: ColumnType<Date, Date | undefined, Date>;
   };

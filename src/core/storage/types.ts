@@ -65,6 +65,8 @@ export interface Customer {
   clickId: string | null;
   attributedBy: AttributionSource | null;
   attributedAt: Date | null;
+  /** Set by a self-referral or a manual fraud void: no commissions for this customer any more. */
+  blockedReason: string | null;
   createdAt: Date;
 }
 
@@ -177,6 +179,15 @@ export interface Commission {
   currency: string;
   reason: string | null;
   holdUntil: Date | null;
+  /** The exact commission on the whole sale, × 10 000: what every later change is computed from. */
+  exactNumerator: bigint;
+  /** The sale amount `exactNumerator` was computed on. */
+  basisAmount: Amount;
+  /** The status to return to when the dispute that holds it is won. */
+  statusBeforeHold: CommissionStatus | null;
+  approvedAt: Date | null;
+  paidAt: Date | null;
+  payoutId: string | null;
   createdAt: Date;
 }
 
@@ -191,6 +202,9 @@ export interface NewCommission {
   currency: string;
   reason?: string | null;
   holdUntil?: Date | null;
+  exactNumerator?: bigint;
+  basisAmount?: Amount;
+  approvedAt?: Date | null;
 }
 
 /** A Stripe event whose effects are committed. */
@@ -300,6 +314,33 @@ export interface StorageOperations {
   findInvoiceForPaymentIntent(paymentIntentId: string): Promise<string | undefined>;
   findPaymentIntentForInvoice(invoiceId: string): Promise<string | undefined>;
   getSaleLines(saleId: string): Promise<SaleLine[]>;
+
+  /**
+   * Locks the customer's reward terms at their first attributed sale, once: the first caller's
+   * terms and sale win, and every caller gets the locked ones back.
+   */
+  lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }>;
+  blockCustomer(customerId: string, reason: string): Promise<void>;
+  setPartnerReward(partnerId: string, reward: unknown): Promise<void>;
+  getPartnerReward(partnerId: string): Promise<unknown>;
+
+  findSaleCommission(saleId: string, partnerId: string): Promise<Commission | undefined>;
+  getCommission(id: string): Promise<Commission | undefined>;
+  /** What is recorded for the sale: its commission and clawbacks, net. */
+  recordedForSale(saleId: string): Promise<Amount>;
+  /**
+   * Adds `delta` to a commission (logged with its reason as an adjustment) and sets its status.
+   * Call inside the transaction that holds the sale, so concurrent changes serialise on it.
+   */
+  adjustCommission(id: string, change: { delta: Amount; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null }): Promise<Commission>;
+  /** Open and lost disputed amounts of a sale. */
+  disputeTotals(saleId: string): Promise<{ open: Amount; lost: Amount }>;
+  /** Locks the sale's row until the transaction ends, so changes to one sale's commission take turns. */
+  lockSale(saleId: string): Promise<Sale | undefined>;
+  /** Approves pending commissions whose hold ended by `now`. Returns how many. */
+  approveDueCommissions(now: Date): Promise<number>;
+  /** Marks approved commissions paid. Returns how many changed. */
+  markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<number>;
 
   /** Idempotent per sale, partner and kind for sale commissions, per customer and partner for leads. */
   insertCommission(commission: NewCommission): Promise<Inserted<Commission>>;

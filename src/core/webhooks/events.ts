@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import type { ResolvedOptions } from '../options.js';
-import type { SaleKeys, StorageOperations } from '../storage/types.js';
+import type { Sale, SaleKeys, StorageOperations } from '../storage/types.js';
 
 /** What an event handler works with: one transaction, the options, and the event. */
 export interface EventContext {
@@ -9,6 +9,8 @@ export interface EventContext {
   event: Stripe.Event;
   /** Call once a sale is known under `keys`: events parked waiting for it are applied now. */
   saleKnown(keys: SaleKeys): Promise<void>;
+  /** Call for a sale just recorded or just credited to a partner: its commission, then what waited for it. */
+  saleRecorded(sale: Sale): Promise<void>;
 }
 
 export type EventHandler = (context: EventContext) => Promise<void>;

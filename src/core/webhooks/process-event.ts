@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { ResolvedOptions } from '../options.js';
+import { commissionSale } from '../commissions/engine.js';
 import { checkoutSessionEvent } from '../sales/checkout-sessions.js';
 import { invoicePaidEvent, invoicePaymentPaidEvent } from '../sales/invoices.js';
 import { paymentIntentSucceededEvent } from '../sales/payment-intents.js';
@@ -60,6 +61,10 @@ function context(tx: StorageOperations, options: ResolvedOptions, event: Stripe.
     tx,
     options,
     event,
+    async saleRecorded(sale) {
+      await commissionSale(tx, options, sale);
+      await this.saleKnown({ stripePaymentIntentId: sale.stripePaymentIntentId, stripeInvoiceId: sale.stripeInvoiceId });
+    },
     async saleKnown(keys) {
       for (const key of parkingKeys(keys)) {
         for (const parked of await tx.takeParkedEvents(key)) {

@@ -15,6 +15,7 @@ import { scopeDatabase, type TableLayout } from '../layout.js';
 import * as initial from './0001_initial.js';
 import * as invoicePayments from './0002_invoice_payments.js';
 import * as afterSale from './0003_disputes_credits_subscriptions.js';
+import * as rewards from './0004_rewards.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0001_initial': initial,
   '0002_invoice_payments': invoicePayments,
   '0003_disputes_credits_subscriptions': afterSale,
+  '0004_rewards': rewards,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {

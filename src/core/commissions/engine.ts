@@ -1,0 +1,122 @@
+import type { ResolvedOptions } from '../options.js';
+import type { Commission, CommissionStatus, Customer, Sale, StorageOperations } from '../storage/types.js';
+import { commissionNumerator, commissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The commission a newly recorded (or newly attributed) sale earns its partner, in the same
+ * transaction: pending until the hold period after the sale ends. Nothing when the sale has no
+ * partner, falls outside the customer's reward window, or belongs to a churned subscription; a
+ * voided row with its reason for a self-referral or a blocked customer, so the partner sees why.
+ */
+export async function commissionSale(tx: StorageOperations, options: ResolvedOptions, sale: Sale): Promise<void> {
+  const program = options.program;
+  if (!sale.partnerId || !sale.customerId || !program.reward) return;
+  const [customer, partner] = await Promise.all([tx.findCustomer({ id: sale.customerId }), tx.getPartner(sale.partnerId)]);
+  if (!customer || !partner) return;
+  const base = { livemode: sale.livemode, partnerId: partner.id, customerId: customer.id, saleId: sale.id, kind: 'sale' as const, currency: sale.currency };
+
+  const selfReferral = (partner.email !== null && customer.email === partner.email) || (options.isSelfReferral?.({ partner, customer }) ?? false);
+  if (selfReferral) await tx.blockCustomer(customer.id, 'self_referral');
+  const blocked = selfReferral ? 'self_referral' : customer.blockedReason;
+  if (blocked) {
+    await tx.insertCommission({ ...base, status: 'voided', amount: 0, reason: blocked });
+    return;
+  }
+
+  const configured = ((await tx.getPartnerReward(partner.id)) as SaleReward | null) ?? program.reward;
+  const locked = await tx.lockRewardTerms<RewardTerms>(customer.id, { terms: rewardTerms(configured), saleId: sale.id, at: sale.occurredAt });
+  if (!inRewardWindow(locked.terms, locked, sale)) return;
+  if (await churnedBefore(tx, sale)) return;
+
+  const stored = await tx.getSaleLines(sale.id);
+  const lines = stored.length ? stored : [{ stripeProductId: null, amount: sale.amount }];
+  const numerator = commissionNumerator(locked.terms, lines, { proration: sale.billingReason === 'subscription_update' });
+  if (numerator === 0n) return;
+  const { record, created } = await tx.insertCommission({
+    ...base,
+    status: 'pending',
+    amount: commissionOnRemaining(numerator, sale.amount, sale.amount),
+    holdUntil: new Date(sale.occurredAt.getTime() + program.holdDays * DAY_MS),
+    exactNumerator: numerator,
+    basisAmount: sale.amount,
+  });
+  // A refund or dispute recorded before the commission existed applies now.
+  if (created) await reconcileCommission(tx, sale.id, record);
+}
+
+async function churnedBefore(tx: StorageOperations, sale: Sale): Promise<boolean> {
+  if (!sale.stripeSubscriptionId) return false;
+  const subscription = await tx.getSubscription(sale.stripeSubscriptionId);
+  return subscription?.endedAt != null && sale.occurredAt.getTime() > subscription.endedAt.getTime();
+}
+
+/**
+ * Brings a sale's commission in line with what remains of the sale after refunds, credit notes
+ * and lost disputes: the target is the exact commission on what remains, rounded once, and the
+ * change is that target minus what is already recorded — so any number of partial refunds adds up
+ * to the cent. Before payout the commission itself is adjusted (voided when nothing remains);
+ * after payout the difference is a clawback, approved at once and netted in the next payout. An
+ * open dispute holds the commission; winning it releases it to where it was.
+ */
+export async function reconcileCommission(tx: StorageOperations, saleId: string, known?: Commission): Promise<void> {
+  const sale = await tx.lockSale(saleId);
+  if (!sale?.partnerId) return;
+  const commission = known ?? (await tx.findSaleCommission(sale.id, sale.partnerId));
+  if (!commission || (commission.status === 'voided' && commission.exactNumerator === 0n)) return;
+
+  const disputes = await tx.disputeTotals(sale.id);
+  const remaining = sale.amount - sale.amountRefunded - sale.amountCredited - disputes.lost;
+  const target = commissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount);
+  const delta = target - (await tx.recordedForSale(sale.id));
+  const reason = disputes.lost > 0 ? 'dispute_lost' : sale.amountCredited > 0 && sale.amountRefunded === 0 ? 'credited' : 'refunded';
+
+  if (commission.status === 'paid') {
+    if (delta !== 0) {
+      await tx.insertCommission({
+        livemode: sale.livemode,
+        partnerId: commission.partnerId,
+        customerId: commission.customerId,
+        saleId: sale.id,
+        kind: 'clawback',
+        status: 'approved',
+        amount: delta,
+        currency: commission.currency,
+        reason,
+        approvedAt: new Date(),
+      });
+    }
+    return;
+  }
+
+  const status: CommissionStatus | undefined =
+    target === 0 ? 'voided'
+    : disputes.open > 0 && commission.status !== 'held' ? 'held'
+    : disputes.open === 0 && commission.status === 'held' ? (commission.statusBeforeHold ?? 'pending')
+    : commission.status === 'voided' ? 'pending'
+    : undefined;
+  if (delta === 0 && status === undefined) return;
+  await tx.adjustCommission(commission.id, {
+    delta,
+    reason,
+    ...(status ? { status } : {}),
+    ...(status === 'held' ? { statusBeforeHold: commission.status } : status ? { statusBeforeHold: null } : {}),
+  });
+}
+
+/** The flat lead reward, once per customer and partner, when the customer is first attributed. */
+export async function commissionLead(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<void> {
+  const amount = options.program.leadReward;
+  if (!amount || !customer.partnerId || customer.blockedReason) return;
+  await tx.insertCommission({
+    livemode: customer.livemode,
+    partnerId: customer.partnerId,
+    customerId: customer.id,
+    kind: 'lead',
+    status: 'pending',
+    amount,
+    currency: options.program.currency,
+    holdUntil: new Date(at.getTime() + options.program.holdDays * DAY_MS),
+  });
+}

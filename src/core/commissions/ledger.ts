@@ -1,0 +1,52 @@
+import { AttributionError } from '../errors.js';
+import { assertAmount } from '../money.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Commission, Storage } from '../storage/types.js';
+
+export interface Commissions {
+  list(filter?: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]>;
+  /**
+   * Approves every pending commission whose hold period ended by `now` (default: the clock).
+   * Idempotent, and safe from a cron in several instances at once: each row changes once.
+   */
+  approveDue(now?: Date): Promise<{ approved: number }>;
+  /** Marks approved commissions paid (optionally under your payout id). Others are left as they are. */
+  markPaid(ids: readonly string[], options?: { payoutId?: string; paidAt?: Date }): Promise<{ paid: number }>;
+  /**
+   * Voids a commission by hand, with a reason kept in the ledger. `fraud: true` also blocks every
+   * later commission for the customer.
+   */
+  void(id: string, reason: string, options?: { fraud?: boolean }): Promise<Commission>;
+  /** Adds (or, negative, removes) an amount by hand, with a reason kept in the ledger. */
+  adjust(id: string, delta: number, reason: string): Promise<Commission>;
+}
+
+export function createCommissions(storage: () => Promise<Storage>, options: ResolvedOptions): Commissions {
+  const existing = async (id: string) => {
+    const commission = await (await storage()).getCommission(id);
+    if (!commission) throw new AttributionError(`No commission ${id}`);
+    return commission;
+  };
+  return {
+    list: async (filter = {}) => (await storage()).listCommissions(filter),
+    approveDue: async (now = options.clock()) => ({ approved: await (await storage()).approveDueCommissions(now) }),
+    markPaid: async (ids, paid = {}) => ({
+      paid: await (await storage()).markCommissionsPaid(ids, paid.paidAt ?? options.clock(), paid.payoutId ?? null),
+    }),
+    void: async (id, reason, how = {}) => {
+      if (!reason) throw new AttributionError('Voiding a commission needs a reason, kept in the ledger');
+      const commission = await existing(id);
+      if (commission.status === 'paid') throw new AttributionError(`Commission ${id} is paid already: adjust it instead, which records a clawback`);
+      return (await storage()).transaction(async (tx) => {
+        if (how.fraud && commission.customerId) await tx.blockCustomer(commission.customerId, 'fraud');
+        return tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided' });
+      });
+    },
+    adjust: async (id, delta, reason) => {
+      if (!reason) throw new AttributionError('Adjusting a commission needs a reason, kept in the ledger');
+      assertAmount(delta, 'delta');
+      await existing(id);
+      return (await storage()).adjustCommission(id, { delta, reason });
+    },
+  };
+}

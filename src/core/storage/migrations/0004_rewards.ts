@@ -1,0 +1,43 @@
+import { sql, type Kysely } from 'kysely';
+import type { MigrationContext } from './index.js';
+
+/**
+ * Commission bookkeeping: the reward terms each customer's commissions follow (locked at their
+ * first attributed sale), partner-specific rewards, a customer block (self-referral, fraud), and
+ * on each commission the exact amount it was computed from, so every later change is a
+ * difference of rounded totals.
+ */
+export async function up(db: Kysely<any>, _context: MigrationContext): Promise<void> {
+  const timestamptz = sql`timestamptz`;
+  await db.schema
+    .alterTable('customers')
+    .addColumn('reward_terms', 'jsonb')
+    .addColumn('first_sale_id', 'text')
+    .addColumn('first_sale_at', timestamptz)
+    .addColumn('blocked_reason', 'text')
+    .execute();
+  await db.schema.alterTable('partners').addColumn('reward', 'jsonb').execute();
+  await db.schema
+    .alterTable('commissions')
+    .addColumn('exact_numerator', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('basis_amount', 'bigint', (c) => c.notNull().defaultTo(0))
+    .addColumn('status_before_hold', 'text')
+    .addColumn('approved_at', timestamptz)
+    .addColumn('paid_at', timestamptz)
+    .addColumn('payout_id', 'text')
+    .execute();
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  await db.schema
+    .alterTable('commissions')
+    .dropColumn('exact_numerator')
+    .dropColumn('basis_amount')
+    .dropColumn('status_before_hold')
+    .dropColumn('approved_at')
+    .dropColumn('paid_at')
+    .dropColumn('payout_id')
+    .execute();
+  await db.schema.alterTable('partners').dropColumn('reward').execute();
+  await db.schema.alterTable('customers').dropColumn('reward_terms').dropColumn('first_sale_id').dropColumn('first_sale_at').dropColumn('blocked_reason').execute();
+}
