@@ -152,6 +152,28 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       expect((await w.attribution.sales.list()).map((s) => s.partnerId)).toEqual([w.alice, w.alice]);
     });
 
+    it('a customer who already bought without a partner is not claimed by a later click', async () => {
+      const w = await world(backend);
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_plain', payment_intent: 'pi_plain' })));
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_later', created: T0 + 60, payment_intent: 'pi_later', metadata: { sa_click_id: w.aliceClick } })));
+      expect((await w.attribution.sales.list()).map((sale) => sale.partnerId)).toEqual([null, null]);
+      expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_buyer' })).toMatchObject({ partnerId: null });
+    });
+
+    for (const order of ['session first', 'invoice first'] as const) {
+      it(`a checkout that also creates an invoice is one sale, credited to its partner (${order})`, async () => {
+        const w = await world(backend);
+        const session = event('checkout.session.completed', checkoutSession({ payment_intent: 'pi_inv', invoice: 'in_inv', metadata: { sa_click_id: w.aliceClick } }));
+        const paid = event('invoice.paid', invoice({ id: 'in_inv', parent: null, billing_reason: 'manual' }));
+        const linked = event('invoice_payment.paid', invoicePayment({ invoice: 'in_inv', payment: { type: 'payment_intent', payment_intent: 'pi_inv' } }));
+        const deliveries = order === 'session first' ? [session, paid, linked] : [paid, linked, session];
+        for (const delivery of deliveries) expect((await w.deliver(delivery)).status).toBe(200);
+        const sales = await w.attribution.sales.list();
+        expect(sales).toHaveLength(1);
+        expect(sales[0]).toMatchObject({ stripePaymentIntentId: 'pi_inv', stripeInvoiceId: 'in_inv', partnerId: w.alice });
+      });
+    }
+
     it('Adaptive Pricing before 2025-03-31: the merchant’s currency from currency_conversion, tax share removed', async () => {
       const w = await world(backend);
       const session = checkoutSession({

@@ -49,10 +49,17 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
     clickId: buyer.clickId,
     stripeCheckoutSessionId: session.id,
     stripePaymentIntentId: paymentIntentId,
+    // With invoice_creation the payment also has an invoice: the same sale under both keys.
+    stripeInvoiceId: invoiceId,
     ...amount,
     occurredAt: toDate(session.created),
   });
-  if (created) await context.saleRecorded(record);
+  if (created) {
+    await context.saleRecorded(record);
+  } else if (!record.partnerId && buyer.partnerId && (await context.tx.attributeSale(record.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id }))) {
+    // The same payment was recorded first from its invoice, before this session's attribution.
+    await context.saleRecorded((await context.tx.findSale({ stripeCheckoutSessionId: session.id, stripePaymentIntentId: paymentIntentId }))!);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { scaleRoundHalfUp } from './amounts.js';
 import { reconcileCommission } from '../commissions/engine.js';
+import { saleOfCharge } from './refunds.js';
 import { park, type EventContext } from '../webhooks/events.js';
 import { idOf, toDate } from '../webhooks/stripe-payloads.js';
 
@@ -13,8 +14,7 @@ import { idOf, toDate } from '../webhooks/stripe-payloads.js';
 export async function disputeEvent(context: EventContext): Promise<void> {
   const dispute = context.event.data.object as Stripe.Dispute;
   const paymentIntentId = idOf(dispute.payment_intent);
-  const invoiceId = paymentIntentId ? await context.tx.findInvoiceForPaymentIntent(paymentIntentId) : undefined;
-  const sale = await context.tx.findSale({ stripePaymentIntentId: paymentIntentId, stripeInvoiceId: invoiceId });
+  const sale = await saleOfCharge(context, typeof dispute.charge === 'string' ? null : dispute.charge, paymentIntentId);
   if (!sale) {
     await park(context, `payment_intent:${paymentIntentId}`);
     return;

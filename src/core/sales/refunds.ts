@@ -25,9 +25,10 @@ export async function chargeRefundedEvent(context: EventContext): Promise<void> 
   await reconcileCommission(context.tx, sale.id);
 }
 
-async function saleOfCharge(context: EventContext, charge: Stripe.Charge, paymentIntentId: string | null): Promise<Sale | undefined> {
+/** The sale a charge paid: by payment intent, by (legacy) invoice, or by the invoice payment, asked of Stripe if need be. */
+export async function saleOfCharge(context: EventContext, charge: Stripe.Charge | null, paymentIntentId: string | null): Promise<Sale | undefined> {
   const { tx } = context;
-  const invoiceId = chargeInvoiceId(charge) ?? (paymentIntentId ? await tx.findInvoiceForPaymentIntent(paymentIntentId) : undefined);
+  const invoiceId = (charge && chargeInvoiceId(charge)) ?? (paymentIntentId ? await tx.findInvoiceForPaymentIntent(paymentIntentId) : undefined);
   const found = await tx.findSale({ stripePaymentIntentId: paymentIntentId, stripeInvoiceId: invoiceId });
   if (found || !paymentIntentId || !context.options.stripe) return found;
   // Basil renewal charges name only their payment intent: ask Stripe which invoice it paid.

@@ -234,10 +234,8 @@ class KyselyOperationsBase implements StorageOperations {
 
   async customerHasSales(customerId: string, except: SaleKeys = {}): Promise<boolean> {
     let query = this.db.selectFrom('sales').select('id').where('customer_id', '=', customerId);
-    const same = saleKeyConditions(except);
-    if (same.length) {
-      query = query.where((eb) => eb.not(eb.or(same.map(([column, value]) => eb(column, '=', value)))));
-    }
+    // `is distinct from`: a sale with no value in a key column is a different sale, not an unknown one.
+    for (const [column, value] of saleKeyConditions(except)) query = query.where(column, 'is distinct from', value);
     return (await query.limit(1).executeTakeFirst()) !== undefined;
   }
 
@@ -265,6 +263,8 @@ class KyselyOperationsBase implements StorageOperations {
       .set({ stripe_payment_intent_id: paymentIntentId })
       .where('id', '=', saleId)
       .where('stripe_payment_intent_id', 'is', null)
+      // Another sale holding it is the same payment seen first under its payment intent: leave both keys as they are.
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('sales as holder').select('holder.id').where('holder.stripe_payment_intent_id', '=', paymentIntentId))))
       .execute();
   }
 
@@ -279,6 +279,8 @@ class KyselyOperationsBase implements StorageOperations {
   }
 
   async recordSaleCredit(credit: { creditNoteId: string; saleId: string; amount: number }): Promise<Sale> {
+    // Concurrent credits to one sale take turns on its row, so each total sees the others.
+    await this.lockSale(credit.saleId);
     await this.db
       .insertInto('sale_credits')
       .values({ credit_note_id: credit.creditNoteId, sale_id: credit.saleId, amount: assertAmount(credit.amount) })
@@ -299,6 +301,7 @@ class KyselyOperationsBase implements StorageOperations {
   }
 
   async recordDispute(dispute: { id: string; saleId: string; amount: number; status: string; at: Date }): Promise<Sale> {
+    await this.lockSale(dispute.saleId);
     await this.db
       .insertInto('sale_disputes')
       .values({ id: dispute.id, sale_id: dispute.saleId, amount: assertAmount(dispute.amount), status: dispute.status, stripe_updated_at: dispute.at })
