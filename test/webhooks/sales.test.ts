@@ -1,71 +1,15 @@
 import express from 'express';
-import { sql } from 'kysely';
 import Stripe from 'stripe';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAttribution, type Attribution } from '../../src/core/attribution.js';
+import { describe, expect, it } from 'vitest';
+import { createAttribution } from '../../src/core/attribution.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { attributionMiddleware } from '../../src/express/index.js';
-import { backends, freshStorage, type Backend } from '../support/backends.js';
-import { startStripeServer } from '../support/stripe-server.js';
+import { backends } from '../support/backends.js';
+import { SECRET, signer, stripeServer, world, type World } from '../support/world.js';
 import { T0, charge, checkoutSession, creditNote, customer, dispute, event, invoice, invoiceLine, invoicePayment, paymentIntent, subscription } from '../support/stripe-fixtures.js';
 
-const SECRET = 'whsec_sales_suite';
-const signer = new Stripe('sk_test_signer');
 const LEGACY = '2024-06-20';
-
-let stripeServer: Awaited<ReturnType<typeof startStripeServer>>;
-beforeAll(async () => {
-  stripeServer = await startStripeServer();
-});
-afterAll(() => stripeServer.close());
-
-interface World {
-  attribution: Attribution;
-  storage: Storage;
-  alice: string;
-  bob: string;
-  /** A live click of Alice's, made just before the purchases. */
-  aliceClick: string;
-  deliver(stripeEvent: Stripe.Event): Promise<{ status: number; body: any }>;
-  count(table: string): Promise<number>;
-}
-
-async function world(backend: Backend, wrap?: (storage: Storage) => Storage): Promise<World> {
-  const real = await freshStorage(backend);
-  const storage = wrap ? wrap(real) : real;
-  const attribution = createAttribution({
-    database: storage,
-    webhookSecret: SECRET,
-    stripe: stripeServer.client(),
-    clicks: { ipSalt: 'pepper' },
-    clock: () => new Date((T0 - 3600) * 1000),
-    onError: () => {},
-  });
-  const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice', promotionCodes: ['promo_alice'] });
-  const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
-  const { clickId } = await attribution.captureClick({
-    method: 'GET',
-    url: 'https://shop.example/?via=alice',
-    headers: { 'user-agent': 'Mozilla/5.0 (Macintosh) Safari/605.1.15' },
-  });
-  const schema = real.layout.schema!;
-  return {
-    attribution,
-    storage: real,
-    alice: alice.id,
-    bob: bob.id,
-    aliceClick: clickId!,
-    async deliver(stripeEvent) {
-      const payload = JSON.stringify(stripeEvent);
-      return attribution.handleWebhook(payload, signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }));
-    },
-    async count(table) {
-      const rows = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, table)}`.execute(backend.db);
-      return rows.rows[0]!.n;
-    },
-  };
-}
 
 const subscriptionSession = (w: World, overrides: Partial<Stripe.Checkout.Session> = {}) =>
   checkoutSession({

@@ -1,0 +1,178 @@
+import type Stripe from 'stripe';
+import { describe, expect, it } from 'vitest';
+import type { AttributionOptions } from '../../src/core/options.js';
+import { backends } from '../support/backends.js';
+import { T0, charge, checkoutSession, creditNote, dispute, event, invoice, invoiceLine, subscription } from '../support/stripe-fixtures.js';
+import { world, type World } from '../support/world.js';
+
+const DAY = 86_400;
+const program = (reward: NonNullable<AttributionOptions['program']>['reward'], extra: Partial<NonNullable<AttributionOptions['program']>> = {}) => ({
+  program: { holdDays: 30, reward, ...extra },
+});
+
+/** A subscription invoice paid `days` after the first, credited through Alice's click. */
+function paidInvoice(w: World, id: string, days: number, overrides: Partial<Stripe.Invoice> = {}) {
+  return event(
+    'invoice.paid',
+    invoice({
+      id,
+      created: T0 + days * DAY,
+      billing_reason: days === 0 ? 'subscription_create' : 'subscription_cycle',
+      status_transitions: { finalized_at: T0 + days * DAY, marked_uncollectible_at: null, paid_at: T0 + days * DAY, voided_at: null },
+      parent: { type: 'subscription_details', quote_details: null, subscription_details: { metadata: { sa_click_id: w.aliceClick }, subscription: 'sub_1' } },
+      ...overrides,
+    }),
+  );
+}
+
+const checkout = (w: World, overrides: Partial<Stripe.Checkout.Session> = {}) =>
+  event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick }, ...overrides }));
+
+describe.each(backends())('commission journeys on $name', (backend) => {
+  it('12-month recurring: months 1 to 12 pay, month 13 pays nothing', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30, duration: { months: 12 } }));
+    for (const [id, days] of [['in_m1', 0], ['in_m12', 334], ['in_m13', 365]] as const) await w.deliver(paidInvoice(w, id, days));
+    const commissions = await w.attribution.commissions.list({ partnerId: w.alice });
+    expect(commissions.map((c) => [c.kind, c.amount, c.status])).toEqual([
+      ['sale', 3000, 'pending'],
+      ['sale', 3000, 'pending'],
+    ]);
+    expect((await w.attribution.sales.list()).map((s) => s.partnerId)).toEqual([w.alice, w.alice, w.alice]);
+  });
+
+  it('lifetime keeps paying; once pays the first sale only', async () => {
+    const lifetime = await world(backend, undefined, program({ type: 'percent', percent: 10, duration: 'lifetime' }));
+    for (const [id, days] of [['in_1', 0], ['in_2', 900]] as const) await lifetime.deliver(paidInvoice(lifetime, id, days));
+    expect((await lifetime.attribution.commissions.list()).map((c) => c.amount)).toEqual([1000, 1000]);
+
+    const once = await world(backend, undefined, program({ type: 'flat', amount: 2500, duration: 'once' }));
+    for (const [id, days] of [['in_1', 0], ['in_2', 30]] as const) await once.deliver(paidInvoice(once, id, days));
+    expect((await once.attribution.commissions.list()).map((c) => c.amount)).toEqual([2500]);
+  });
+
+  it('product-specific rates apply per line, rounded once over the sum', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30, products: { prod_gold: { type: 'percent', percent: 40 } } }));
+    const lines = [
+      invoiceLine({ id: 'il_gold', amount: 3333 }),
+      invoiceLine({ id: 'il_silver', amount: 6667, pricing: { type: 'price_details', price_details: { price: 'price_silver', product: 'prod_silver' }, unit_amount_decimal: null } }),
+    ];
+    await w.deliver(paidInvoice(w, 'in_1', 0, { lines: { object: 'list', data: lines, has_more: false, url: '' } }));
+    // 3333 × 40 % + 6667 × 30 % = 1333.2 + 2000.1 = 3333.3 → 3333
+    expect((await w.attribution.commissions.list()).map((c) => c.amount)).toEqual([3333]);
+  });
+
+  it('pending during the hold, approved after it (idempotently), then paid', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 20 }));
+    await w.deliver(checkout(w));
+    const [commission] = await w.attribution.commissions.list();
+    expect(commission).toMatchObject({ status: 'pending', amount: 2000, holdUntil: new Date((T0 + 30 * DAY) * 1000) });
+    expect(await w.attribution.commissions.approveDue(new Date((T0 + 29 * DAY) * 1000))).toEqual({ approved: 0 });
+    const after = new Date((T0 + 31 * DAY) * 1000);
+    const [a, b] = await Promise.all([w.attribution.commissions.approveDue(after), w.attribution.commissions.approveDue(after)]);
+    expect(a.approved + b.approved).toBe(1);
+    expect(await w.attribution.commissions.markPaid([commission!.id], { payoutId: 'po_1' })).toEqual({ paid: 1 });
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ status: 'paid', payoutId: 'po_1' });
+  });
+
+  it('partial refunds ×3 before approval add up exactly; a full refund voids', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 33.33 }));
+    await w.deliver(checkout(w, { amount_total: 9999, total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 0 } }));
+    expect((await w.attribution.commissions.list())[0]!.amount).toBe(3333); // 9999 × 33.33 % = 3332.67
+    for (const refunded of [1111, 2222, 5000]) await w.deliver(event('charge.refunded', charge({ amount: 9999, amount_refunded: refunded })));
+    // What remains: 4999 × 33.33 % = 1666.17 → 1666, however the refunds were split.
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 1666, status: 'pending' });
+    await w.deliver(event('charge.refunded', charge({ amount: 9999, amount_refunded: 9999, refunded: true })));
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 0, status: 'voided', reason: 'refunded' });
+  });
+
+  it('a refund after payout is a clawback, approved at once', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await w.deliver(checkout(w));
+    await w.attribution.commissions.approveDue(new Date((T0 + 31 * DAY) * 1000));
+    const [paid] = await w.attribution.commissions.list();
+    await w.attribution.commissions.markPaid([paid!.id]);
+    await w.deliver(event('charge.refunded', charge({ amount: 10000, amount_refunded: 2500 })));
+    const ledger = await w.attribution.commissions.list();
+    expect(ledger.map((c) => [c.kind, c.status, c.amount])).toEqual([
+      ['sale', 'paid', 3000],
+      ['clawback', 'approved', -750],
+    ]);
+  });
+
+  it('a refund recorded before the commission existed is applied to it', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await w.deliver(event('charge.refunded', charge({ amount: 10000, amount_refunded: 5000 })));
+    await w.deliver(checkout(w));
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 1500 });
+  });
+
+  it('a dispute holds the commission; won releases it, lost reduces it like a refund', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await w.deliver(checkout(w));
+    const theCharge = charge({ amount: 10000 });
+    await w.deliver(event('charge.dispute.created', dispute({ amount: 10000, charge: theCharge })));
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ status: 'held', amount: 3000 });
+    expect(await w.attribution.commissions.approveDue(new Date((T0 + 60 * DAY) * 1000))).toEqual({ approved: 0 });
+    await w.deliver(event('charge.dispute.closed', dispute({ amount: 10000, charge: theCharge, status: 'won' })));
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ status: 'pending', amount: 3000 });
+
+    const lost = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await lost.deliver(checkout(lost));
+    await lost.deliver(event('charge.dispute.created', dispute({ id: 'dp_2', amount: 4000, charge: theCharge })));
+    await lost.deliver(event('charge.dispute.closed', dispute({ id: 'dp_2', amount: 4000, charge: theCharge, status: 'lost' })));
+    expect((await lost.attribution.commissions.list())[0]).toMatchObject({ status: 'pending', amount: 1800 });
+  });
+
+  it('a credit note to the balance reduces the commission', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await w.deliver(paidInvoice(w, 'in_1', 0, { total: 11900, total_excluding_tax: 10000, amount_paid: 11900, amount_due: 11900 }));
+    await w.deliver(event('credit_note.created', creditNote()));
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 1500 });
+  });
+
+  it('a partner buying through their own link earns nothing, now or later', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    const own = { customer_details: { address: null, business_name: null, email: 'Alice@Partners.example', individual_name: null, name: 'Alice', phone: null, tax_exempt: 'none' as const, tax_ids: [] }, customer: 'cus_alice' };
+    await w.deliver(checkout(w, { id: 'cs_1', payment_intent: 'pi_1', ...own }));
+    await w.deliver(checkout(w, { id: 'cs_2', payment_intent: 'pi_2', created: T0 + 60, ...own }));
+    const commissions = await w.attribution.commissions.list();
+    expect(commissions.map((c) => [c.status, c.amount, c.reason])).toEqual([
+      ['voided', 0, 'self_referral'],
+      ['voided', 0, 'self_referral'],
+    ]);
+    // It stays Alice's sale all the same.
+    expect((await w.attribution.sales.list()).map((s) => s.partnerId)).toEqual([w.alice, w.alice]);
+  });
+
+  it('no recurring commissions after the subscription ended (churn)', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await w.deliver(paidInvoice(w, 'in_1', 0));
+    await w.deliver(event('customer.subscription.deleted', subscription({ status: 'canceled', canceled_at: T0 + 40 * DAY, ended_at: T0 + 40 * DAY })));
+    await w.deliver(paidInvoice(w, 'in_2', 60));
+    expect((await w.attribution.commissions.list()).map((c) => c.amount)).toEqual([3000]);
+  });
+
+  it('manual void (fraud blocks later commissions) and adjustment keep their reasons', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await w.deliver(checkout(w, { id: 'cs_1', payment_intent: 'pi_1' }));
+    const [first] = await w.attribution.commissions.list();
+    expect(await w.attribution.commissions.adjust(first!.id, 200, 'launch bonus')).toMatchObject({ amount: 3200 });
+    expect(await w.attribution.commissions.void(first!.id, 'card testing', { fraud: true })).toMatchObject({ status: 'voided', amount: 0, reason: 'card testing' });
+    await w.deliver(checkout(w, { id: 'cs_2', payment_intent: 'pi_2', created: T0 + 60 }));
+    expect((await w.attribution.commissions.list()).map((c) => [c.status, c.reason])).toEqual([
+      ['voided', 'card testing'],
+      ['voided', 'fraud'],
+    ]);
+  });
+
+  it('a lead reward pays once per customer, in test mode kept as test data', async () => {
+    const w = await world(backend, undefined, { livemode: false, program: { currency: 'usd', holdDays: 0, leadReward: { type: 'flat', amount: 200 } } });
+    await w.attribution.trackLead({ customerExternalId: 'user_1', clickId: w.aliceClick });
+    await w.attribution.trackLead({ customerExternalId: 'user_1', clickId: w.aliceClick });
+    const commissions = await w.attribution.commissions.list();
+    expect(commissions.map((c) => [c.kind, c.amount, c.currency])).toEqual([['lead', 200, 'usd']]);
+    await w.deliver(checkout(w));
+    expect((await w.attribution.commissions.list()).map((c) => c.kind)).toEqual(['lead', 'lead']);
+    expect((await w.attribution.commissions.list()).every((c) => c.livemode === false)).toBe(true);
+  });
+});

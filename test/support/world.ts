@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import Stripe from 'stripe';
+import { afterAll, beforeAll } from 'vitest';
+import { createAttribution, type Attribution } from '../../src/core/attribution.js';
+import type { AttributionOptions } from '../../src/core/options.js';
+import type { Storage } from '../../src/core/storage/types.js';
+import { freshStorage, type Backend } from './backends.js';
+import { startStripeServer } from './stripe-server.js';
+import { T0 } from './stripe-fixtures.js';
+
+/**
+ * A merchant's world for webhook tests: a migrated storage in a schema of its own, partners Alice
+ * (code and promotion code) and Bob, a live click of Alice's, a Stripe API stand-in, and a way to
+ * deliver signed events as Stripe does.
+ */
+export const SECRET = 'whsec_sales_suite';
+export const signer = new Stripe('sk_test_signer');
+
+export let stripeServer: Awaited<ReturnType<typeof startStripeServer>>;
+beforeAll(async () => {
+  stripeServer = await startStripeServer();
+});
+afterAll(() => stripeServer.close());
+
+export interface World {
+  attribution: Attribution;
+  storage: Storage;
+  alice: string;
+  bob: string;
+  /** A live click of Alice's, made just before the purchases. */
+  aliceClick: string;
+  deliver(stripeEvent: Stripe.Event): Promise<{ status: number; body: any }>;
+  count(table: string): Promise<number>;
+}
+
+export async function world(backend: Backend, wrap?: (storage: Storage) => Storage, extra: Partial<AttributionOptions> = {}): Promise<World> {
+  const real = await freshStorage(backend);
+  const storage = wrap ? wrap(real) : real;
+  const attribution = createAttribution({
+    database: storage,
+    webhookSecret: SECRET,
+    stripe: stripeServer.client(),
+    clicks: { ipSalt: 'pepper' },
+    clock: () => new Date((T0 - 3600) * 1000),
+    onError: () => {},
+    ...extra,
+  });
+  const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice', promotionCodes: ['promo_alice'] });
+  const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
+  const { clickId } = await attribution.captureClick({
+    method: 'GET',
+    url: 'https://shop.example/?via=alice',
+    headers: { 'user-agent': 'Mozilla/5.0 (Macintosh) Safari/605.1.15' },
+  });
+  const schema = real.layout.schema!;
+  return {
+    attribution,
+    storage: real,
+    alice: alice.id,
+    bob: bob.id,
+    aliceClick: clickId!,
+    async deliver(stripeEvent) {
+      const payload = JSON.stringify(stripeEvent);
+      return attribution.handleWebhook(payload, signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }));
+    },
+    async count(table) {
+      const rows = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, table)}`.execute(backend.db);
+      return rows.rows[0]!.n;
+    },
+  };
+}
+
