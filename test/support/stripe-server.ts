@@ -24,7 +24,7 @@ const OBJECTS: Record<string, string> = {
  */
 export async function startStripeServer() {
   const requests: RecordedRequest[] = [];
-  /** Canned answers by "METHOD /path", e.g. a list for `GET /v1/invoice_payments`. */
+  /** Canned answers by "METHOD /path", e.g. a list for `GET /v1/invoice_payments`; an Error answers 500. */
   const answers = new Map<string, unknown>();
   let counter = 0;
   const server = createServer((req, res) => {
@@ -35,6 +35,11 @@ export async function startStripeServer() {
       const path = (req.url ?? '').split('?')[0]!;
       requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)) });
       const canned = answers.get(`${req.method} ${path}`);
+      if (canned instanceof Error) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { type: 'api_error', message: canned.message } }));
+        return;
+      }
       if (canned !== undefined || req.method === 'GET') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(canned ?? { object: 'list', data: [], has_more: false, url: path }));

@@ -390,10 +390,28 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(event('customer.created', customer({ id: 'cus_early', metadata: { sa_click_id: early } })));
       expect(await w.count('sa_parked_events')).toBe(1);
       expect(await w.attribution.applyParked()).toEqual({ retried: 1, stillParked: 1 });
+      expect((await w.storage.takeParkedEvents()).map((p) => [p.attempts, p.lastError])).toEqual([[1, `still waiting for click:${early}`]]);
+      await w.deliver(event('customer.created', customer({ id: 'cus_early', metadata: { sa_click_id: early } })));
       const alice = (await w.storage.listPartnerCodes(w.alice)).codes[0]!;
       await w.storage.insertClick({ id: early, partnerId: w.alice, linkCode: alice, landingUrl: null, referrer: null, userAgent: null, ipHash: null, country: null, createdAt: new Date((T0 - 60) * 1000) });
       expect(await w.attribution.applyParked()).toEqual({ retried: 1, stillParked: 0 });
       expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_early' })).toMatchObject({ partnerId: w.alice, clickId: early });
+    });
+
+    it('applyParked() retries each event on its own: a failing one keeps its error, the others go on', async () => {
+      const w = await world(backend);
+      await w.deliver(event('charge.refunded', charge({ id: 'ch_a', payment_intent: 'pi_a', amount_refunded: 1000 })));
+      await w.deliver(event('charge.refunded', charge({ id: 'ch_b', payment_intent: 'pi_checkout_1', amount_refunded: 1000 })));
+      await w.storage.insertSale({ livemode: false, stripePaymentIntentId: 'pi_checkout_1', amount: 10000, currency: 'usd', occurredAt: new Date(T0 * 1000) });
+      stripeServer.answers.set('GET /v1/invoice_payments', new Error('Stripe is having a moment'));
+      try {
+        expect(await w.attribution.applyParked()).toEqual({ retried: 1, stillParked: 1 });
+      } finally {
+        stripeServer.answers.clear();
+      }
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountRefunded: 1000 });
+      const [failed] = await w.storage.takeParkedEvents();
+      expect(failed).toMatchObject({ waitingFor: 'payment_intent:pi_a', attempts: 1, lastError: expect.stringContaining('Stripe is having a moment') });
     });
 
     it('accepts events signed with either secret during a rotation', async () => {

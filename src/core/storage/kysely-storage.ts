@@ -676,6 +676,27 @@ class KyselyOperationsBase implements StorageOperations {
       .sort((a, b) => a.parkedAt.getTime() - b.parkedAt.getTime());
   }
 
+  async listParkedEventIds(maxAttempts: number): Promise<string[]> {
+    const rows = await this.db.selectFrom('parked_events').select('event_id').where('attempts', '<', maxAttempts).orderBy('parked_at').execute();
+    return rows.map((row) => row.event_id);
+  }
+
+  async takeParkedEvent(eventId: string): Promise<ParkedEvent | undefined> {
+    const pick = this.db.selectFrom('parked_events').select('event_id').where('event_id', '=', eventId).forUpdate().skipLocked();
+    const row = await this.db.deleteFrom('parked_events').where('event_id', 'in', pick).returningAll().executeTakeFirst();
+    return (
+      row && { eventId: row.event_id, waitingFor: row.waiting_for, event: row.event, attempts: row.attempts, lastError: row.last_error, parkedAt: row.parked_at }
+    );
+  }
+
+  async recordParkedFailure(eventId: string, error: string, attempts?: number): Promise<void> {
+    await this.db
+      .updateTable('parked_events')
+      .set((eb) => ({ attempts: (attempts ?? eb('attempts', '+', 1)) as never, last_error: error.slice(0, 2000) }))
+      .where('event_id', '=', eventId)
+      .execute();
+  }
+
   async countParkedEvents(): Promise<number> {
     const { count } = await this.db
       .selectFrom('parked_events')

@@ -361,6 +361,12 @@ export interface StorageOperations {
    */
   takeParkedEvents(waitingFor?: string): Promise<ParkedEvent[]>;
   countParkedEvents(): Promise<number>;
+  /** Ids of parked events tried fewer than `maxAttempts` times, oldest first. */
+  listParkedEventIds(maxAttempts: number): Promise<string[]>;
+  /** Removes and returns one parked event, unless another transaction is taking it. */
+  takeParkedEvent(eventId: string): Promise<ParkedEvent | undefined>;
+  /** Counts a failed retry of a parked event (or sets the count, for one parked again) and keeps why. */
+  recordParkedFailure(eventId: string, error: string, attempts?: number): Promise<void>;
 }
 
 export interface Storage extends StorageOperations {

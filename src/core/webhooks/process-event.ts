@@ -76,18 +76,33 @@ function context(tx: StorageOperations, options: ResolvedOptions, event: Stripe.
   };
 }
 
+/** After this many failed retries a parked event is left for a person to look at (`last_error`). */
+const MAX_PARKED_ATTEMPTS = 25;
+
 /**
- * Retries every parked event (from a cron, safe in several instances at once: each event is
- * taken by one of them). Events whose counterpart is still missing are parked again.
+ * Retries parked events, each in a transaction of its own (from a cron; safe in several instances
+ * at once: each event is taken by one of them). An event whose counterpart is still missing is
+ * parked again; one whose retry fails keeps its error and counts an attempt, and after
+ * MAX_PARKED_ATTEMPTS it is no longer retried.
  */
 export async function applyParked(storage: Storage, options: ResolvedOptions): Promise<{ retried: number; stillParked: number }> {
-  const taken = await storage.transaction(async (tx) => {
-    const events = await tx.takeParkedEvents();
-    for (const parked of events) {
-      const waiting = parked.event as Stripe.Event;
-      await HANDLERS[waiting.type]?.(context(tx, options, waiting));
+  let retried = 0;
+  for (const eventId of await storage.listParkedEventIds(MAX_PARKED_ATTEMPTS)) {
+    try {
+      const taken = await storage.transaction(async (tx) => {
+        const parked = await tx.takeParkedEvent(eventId);
+        if (!parked) return false;
+        const waiting = parked.event as Stripe.Event;
+        await HANDLERS[waiting.type]?.(context(tx, options, waiting));
+        // Parked again (its counterpart is still missing): that was one more attempt.
+        await tx.recordParkedFailure(eventId, `still waiting for ${parked.waitingFor}`, parked.attempts + 1);
+        return true;
+      });
+      if (taken) retried++;
+    } catch (error) {
+      options.onError(error, `retrying parked Stripe event ${eventId}`);
+      await storage.recordParkedFailure(eventId, error instanceof Error ? error.message : String(error));
     }
-    return events.length;
-  });
-  return { retried: taken, stillParked: await storage.countParkedEvents() };
+  }
+  return { retried, stillParked: await storage.countParkedEvents() };
 }
