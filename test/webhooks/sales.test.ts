@@ -355,6 +355,22 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(credited);
       await w.deliver(event('credit_note.created', creditNote({ id: 'cn_card', refunds: [{ amount_refunded: 5950, payment_record_refund: null, refund: 're_1', type: 'refund' }] })));
       expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, amountCredited: 5000, amountRefunded: 0 });
+      await w.deliver(event('credit_note.voided', creditNote({ status: 'void', voided_at: T0 + 2 * 86400 })));
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountCredited: 0 });
+    });
+
+    it('a legacy credit note names one refund: only the rest reduces the sale', async () => {
+      const w = await world(backend);
+      await w.deliver(event('invoice.paid', firstInvoice(w, { total: 11900, total_excluding_tax: 10000, amount_paid: 11900, amount_due: 11900 })));
+      const { refunds: _basil, ...legacy } = creditNote({ id: 'cn_legacy', total: 11900, total_excluding_tax: 10000, post_payment_amount: 11900, amount: 11900 });
+      stripeServer.answers.set('GET /v1/refunds/re_legacy', { id: 're_legacy', object: 'refund', amount: 5950 });
+      try {
+        await w.deliver(event('credit_note.created', { ...legacy, refund: 're_legacy' } as unknown as Stripe.CreditNote, LEGACY));
+      } finally {
+        stripeServer.answers.clear();
+      }
+      // 11900 − 5950 to the card = 5950 credited, 5000 of it untaxed.
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountCredited: 5000 });
     });
   });
 

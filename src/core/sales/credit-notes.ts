@@ -18,10 +18,32 @@ export async function creditNoteEvent(context: EventContext): Promise<void> {
     await park(context, `invoice:${invoiceId}`);
     return;
   }
-  const toCard = (note.refunds ?? []).reduce((sum, refund) => sum + refund.amount_refunded, 0);
+  const toCard = await refundedToCard(context, note);
   const offCard = Math.max(note.post_payment_amount - toCard, 0);
   if (offCard === 0) return;
   const untaxed = scaleRoundHalfUp(offCard, Math.max(note.total_excluding_tax ?? note.total, 0), note.total);
   await context.tx.recordSaleCredit({ creditNoteId: note.id, saleId: sale.id, amount: Math.min(untaxed, sale.amount) });
   await reconcileCommission(context.tx, sale.id);
 }
+
+/**
+ * What of the credit note went back to the payment method. Basil lists it in `refunds`; older
+ * payloads name a single `refund`, whose amount is read from Stripe (or, without a client, the
+ * whole note is taken as refunded to the card, so `charge.refunded` alone counts it, never twice).
+ */
+async function refundedToCard(context: EventContext, note: Stripe.CreditNote): Promise<number> {
+  if (note.refunds) return note.refunds.reduce((sum, refund) => sum + refund.amount_refunded, 0);
+  const legacy = (note as unknown as { refund?: string | { amount: number } | null }).refund;
+  if (!legacy) return 0;
+  if (typeof legacy !== 'string') return legacy.amount;
+  if (!context.options.stripe) return note.post_payment_amount;
+  return (await context.options.stripe.refunds.retrieve(legacy)).amount;
+}
+
+/** `credit_note.voided`: the credit no longer reduces the sale. */
+export async function creditNoteVoidedEvent(context: EventContext): Promise<void> {
+  const note = context.event.data.object as Stripe.CreditNote;
+  const saleId = await context.tx.removeSaleCredit(note.id);
+  if (saleId) await reconcileCommission(context.tx, saleId);
+}
+

@@ -286,18 +286,30 @@ class KyselyOperationsBase implements StorageOperations {
       .values({ credit_note_id: credit.creditNoteId, sale_id: credit.saleId, amount: assertAmount(credit.amount) })
       .onConflict((oc) => oc.column('credit_note_id').doNothing())
       .execute();
-    const row = await this.db
+    return toSale(await this.refreshCredited(credit.saleId));
+  }
+
+  async removeSaleCredit(creditNoteId: string): Promise<string | undefined> {
+    const row = await this.db.selectFrom('sale_credits').select('sale_id').where('credit_note_id', '=', creditNoteId).executeTakeFirst();
+    if (!row) return undefined;
+    await this.lockSale(row.sale_id);
+    await this.db.deleteFrom('sale_credits').where('credit_note_id', '=', creditNoteId).execute();
+    await this.refreshCredited(row.sale_id);
+    return row.sale_id;
+  }
+
+  private async refreshCredited(saleId: string) {
+    return this.db
       .updateTable('sales')
       .set((eb) => ({
         amount_credited: eb
           .selectFrom('sale_credits')
           .select((inner) => inner.fn.coalesce(inner.fn.sum<number>('amount'), eb.val(0)).as('total'))
-          .where('sale_credits.sale_id', '=', credit.saleId) as never,
+          .where('sale_credits.sale_id', '=', saleId) as never,
       }))
-      .where('id', '=', credit.saleId)
+      .where('id', '=', saleId)
       .returningAll()
       .executeTakeFirstOrThrow();
-    return toSale(row);
   }
 
   async recordDispute(dispute: { id: string; saleId: string; amount: number; status: string; at: Date }): Promise<Sale> {

@@ -300,6 +300,8 @@ export interface StorageOperations {
 
   /** Records a credit note's reduction of a sale once (keyed by the credit note) and returns the sale. */
   recordSaleCredit(credit: { creditNoteId: string; saleId: string; amount: Amount }): Promise<Sale>;
+  /** Removes a voided credit note's reduction; returns the sale it applied to, if any. */
+  removeSaleCredit(creditNoteId: string): Promise<string | undefined>;
   /**
    * Records a dispute's latest state (keyed by the dispute; an older event never overwrites a newer
    * one) and returns the sale, whose disputed amount counts disputes open or lost.

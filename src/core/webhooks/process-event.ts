@@ -6,7 +6,7 @@ import { invoicePaidEvent, invoicePaymentPaidEvent } from '../sales/invoices.js'
 import { paymentIntentSucceededEvent } from '../sales/payment-intents.js';
 import { chargeRefundedEvent } from '../sales/refunds.js';
 import { customerEvent } from '../sales/stripe-leads.js';
-import { creditNoteEvent } from '../sales/credit-notes.js';
+import { creditNoteEvent, creditNoteVoidedEvent } from '../sales/credit-notes.js';
 import { disputeEvent } from '../sales/disputes.js';
 import { subscriptionEvent } from '../sales/subscriptions.js';
 import type { Storage, StorageOperations } from '../storage/types.js';
@@ -30,6 +30,7 @@ const HANDLERS: Record<string, EventHandler> = {
   'charge.dispute.updated': disputeEvent,
   'charge.dispute.closed': disputeEvent,
   'credit_note.created': creditNoteEvent,
+  'credit_note.voided': creditNoteVoidedEvent,
 };
 
 /** The Stripe event types to enable on the webhook endpoint. */
