@@ -11,6 +11,7 @@ import { applyParked, processEvent } from './webhooks/process-event.js';
 import { trackSale } from './sales/track-sale.js';
 import type { Customer, Sale } from './storage/types.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
+import { createPayouts, type Payouts } from './commissions/payouts.js';
 import { AttributionError, ConfigurationError } from './errors.js';
 import { isValidClientReferenceId } from './stripe/enrich.js';
 import { wrapStripe } from './stripe/wrap-stripe.js';
@@ -76,6 +77,8 @@ export interface Attribution {
   trackSale(input: TrackSaleInput): Promise<{ sale: Sale; duplicate: boolean }>;
   /** The commission ledger and its lifecycle: pending → approved → paid; held; voided. */
   readonly commissions: Commissions;
+  /** Payouts of approved commissions, per partner and currency. */
+  readonly payouts: Payouts;
   /** The sales ledger. */
   readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
   /** Customers by your id, Stripe's id, or email. */
@@ -164,6 +167,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     trackSale: async (input) => trackSale(resolved, await storage(), input),
     sales: { list: async (filter = {}) => (await storage()).listSales(filter) },
     commissions: createCommissions(storage, resolved),
+    payouts: createPayouts(storage, resolved),
     customers: { get: async (by) => (await storage()).findCustomer(by) },
   };
 }

@@ -24,6 +24,7 @@ import type {
   ParkedEvent,
   Partner,
   PartnerStatus,
+  Payout,
   PromotionCode,
   Sale,
   SaleKeys,
@@ -629,6 +630,79 @@ class KyselyOperationsBase implements StorageOperations {
     return Number(result.numUpdatedRows);
   }
 
+  async createPayouts(request: { minimumAmount: number; currency?: string; livemode: boolean }): Promise<Payout[]> {
+    let candidates = this.db
+      .selectFrom('commissions')
+      .select(['partner_id', 'currency'])
+      .select((eb) => eb.fn.sum<string | number>('amount').as('total'))
+      .where('status', '=', 'approved')
+      .where('payout_id', 'is', null)
+      .where('livemode', '=', request.livemode)
+      .groupBy(['partner_id', 'currency']);
+    if (request.currency) candidates = candidates.where('currency', '=', request.currency.toLowerCase());
+    const created: string[] = [];
+    for (const group of await candidates.execute()) {
+      if (toAmount(group.total) < Math.max(request.minimumAmount, 1)) continue;
+      const id = newId('po');
+      await this.db.insertInto('payouts').values({ id, partner_id: group.partner_id, livemode: request.livemode, currency: group.currency, amount: 0, status: 'pending' }).execute();
+      const claimed = await this.db
+        .updateTable('commissions')
+        .set({ payout_id: id })
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('commissions')
+            .select('id')
+            .where('partner_id', '=', group.partner_id)
+            .where('currency', '=', group.currency)
+            .where('livemode', '=', request.livemode)
+            .where('status', '=', 'approved')
+            .where('payout_id', 'is', null)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .returning('amount')
+        .execute();
+      const amount = claimed.reduce((sum, row) => sum + toAmount(row.amount), 0);
+      if (amount < Math.max(request.minimumAmount, 1)) {
+        // Another payout run took part of it meanwhile: give the rest back for the next run.
+        await this.db.updateTable('commissions').set({ payout_id: null }).where('payout_id', '=', id).execute();
+        await this.db.deleteFrom('payouts').where('id', '=', id).execute();
+        continue;
+      }
+      await this.db.updateTable('payouts').set({ amount }).where('id', '=', id).execute();
+      created.push(id);
+    }
+    if (created.length === 0) return [];
+    return (await this.payoutQuery().where('payouts.id', 'in', created).execute()).map(toPayout);
+  }
+
+  async listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string }): Promise<Payout[]> {
+    let query = this.payoutQuery();
+    if (filter.status) query = query.where('payouts.status', '=', filter.status);
+    if (filter.livemode !== undefined) query = query.where('payouts.livemode', '=', filter.livemode);
+    if (filter.partnerId) query = query.where('payouts.partner_id', '=', filter.partnerId);
+    return (await query.execute()).map(toPayout);
+  }
+
+  async markPayoutPaid(id: string, paidAt: Date): Promise<Payout | undefined> {
+    const updated = await this.db.updateTable('payouts').set({ status: 'paid', paid_at: paidAt }).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst();
+    if (updated.numUpdatedRows > 0n) {
+      await this.db.updateTable('commissions').set({ status: 'paid', paid_at: paidAt, updated_at: paidAt }).where('payout_id', '=', id).where('status', '=', 'approved').execute();
+    }
+    const row = await this.payoutQuery().where('payouts.id', '=', id).executeTakeFirst();
+    return row && toPayout(row);
+  }
+
+  private payoutQuery() {
+    return this.db
+      .selectFrom('payouts')
+      .innerJoin('partners', 'partners.id', 'payouts.partner_id')
+      .selectAll('payouts')
+      .select(['partners.name as partner_name', 'partners.email as partner_email'])
+      .orderBy('payouts.created_at')
+      .orderBy('payouts.id');
+  }
+
   async listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]> {
     let query = this.db.selectFrom('commissions').selectAll().orderBy('created_at').orderBy('id');
     if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
@@ -760,6 +834,21 @@ function saleKeyConditions(keys: SaleKeys) {
     ['external_invoice_id', keys.externalInvoiceId],
   ] as const;
   return conditions.filter((entry): entry is [(typeof entry)[0], string] => Boolean(entry[1]));
+}
+
+function toPayout(row: Row<'payouts'> & { partner_name: string; partner_email: string | null }): Payout {
+  return {
+    id: row.id,
+    partnerId: row.partner_id,
+    partnerName: row.partner_name,
+    partnerEmail: row.partner_email,
+    livemode: row.livemode,
+    currency: row.currency,
+    amount: toAmount(row.amount),
+    status: row.status as Payout['status'],
+    createdAt: row.created_at,
+    paidAt: row.paid_at,
+  };
 }
 
 function toPartner(row: Row<'partners'>): Partner {

@@ -141,6 +141,16 @@ export interface Database {
     stripe_updated_at: Date;
     created_at: CreatedAt;
   };
+  payouts: {
+    id: string;
+    partner_id: string;
+    livemode: boolean;
+    currency: string;
+    amount: Money;
+    status: string;
+    created_at: CreatedAt;
+    paid_at: Date | null;
+  };
   invoice_payments: {
     payment_intent_id: string;
     invoice_id: string;
@@ -177,6 +187,7 @@ export const TABLES: readonly TableName[] = [
   'sale_lines',
   'commissions',
   'commission_adjustments',
+  'payouts',
   'sale_credits',
   'sale_disputes',
   'subscriptions',

@@ -207,6 +207,19 @@ export interface NewCommission {
   approvedAt?: Date | null;
 }
 
+export interface Payout {
+  id: string;
+  partnerId: string;
+  partnerName: string;
+  partnerEmail: string | null;
+  livemode: boolean;
+  currency: string;
+  amount: Amount;
+  status: 'pending' | 'paid';
+  createdAt: Date;
+  paidAt: Date | null;
+}
+
 /** A Stripe event whose effects are committed. */
 export interface WebhookEventRecord {
   id: string;
@@ -343,6 +356,17 @@ export interface StorageOperations {
   approveDueCommissions(now: Date): Promise<number>;
   /** Marks approved commissions paid. Returns how many changed. */
   markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<number>;
+
+  /**
+   * Groups approved commissions not yet in a payout (clawbacks included, netted) into one payout
+   * per partner and currency, for one mode (live or test, never mixed), when the total reaches
+   * `minimumAmount`. Commissions are claimed with row locks, so concurrent calls never put one
+   * commission in two payouts.
+   */
+  createPayouts(request: { minimumAmount: Amount; currency?: string; livemode: boolean }): Promise<Payout[]>;
+  listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string }): Promise<Payout[]>;
+  /** Marks a payout and its commissions paid. */
+  markPayoutPaid(id: string, paidAt: Date): Promise<Payout | undefined>;
 
   /** Idempotent per sale, partner and kind for sale commissions, per customer and partner for leads. */
   insertCommission(commission: NewCommission): Promise<Inserted<Commission>>;

@@ -16,6 +16,7 @@ import * as initial from './0001_initial.js';
 import * as invoicePayments from './0002_invoice_payments.js';
 import * as afterSale from './0003_disputes_credits_subscriptions.js';
 import * as rewards from './0004_rewards.js';
+import * as payouts from './0005_payouts.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0002_invoice_payments': invoicePayments,
   '0003_disputes_credits_subscriptions': afterSale,
   '0004_rewards': rewards,
+  '0005_payouts': payouts,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {

@@ -1,0 +1,54 @@
+import { assertAmount } from '../money.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Payout, Storage } from '../storage/types.js';
+
+export interface Payouts {
+  /**
+   * Groups approved commissions (and clawbacks, netted) into one payout per partner and currency,
+   * live data only unless `livemode: false`, for totals of at least `minimumAmount`.
+   */
+  create(request?: { minimumAmount?: number; currency?: string; livemode?: boolean }): Promise<Payout[]>;
+  list(filter?: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string }): Promise<Payout[]>;
+  /** Marks the payout and its commissions paid, once you have sent the money. */
+  markPaid(id: string, paidAt?: Date): Promise<Payout | undefined>;
+  /** The payouts as CSV for your bank or payout provider (pending live payouts by default). */
+  csv(filter?: { status?: 'pending' | 'paid'; livemode?: boolean }): Promise<string>;
+}
+
+export function createPayouts(storage: () => Promise<Storage>, options: ResolvedOptions): Payouts {
+  const list: Payouts['list'] = async (filter = {}) => (await storage()).listPayouts(filter);
+  return {
+    create: async (request = {}) => {
+      const minimumAmount = assertAmount(request.minimumAmount ?? 0, 'minimumAmount');
+      const livemode = request.livemode ?? true;
+      return (await storage()).transaction((tx) => tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}) }));
+    },
+    list,
+    markPaid: async (id, paidAt = options.clock()) => (await storage()).transaction((tx) => tx.markPayoutPaid(id, paidAt)),
+    csv: async (filter = {}) => payoutsCsv(await list({ status: 'pending', livemode: true, ...filter })),
+  };
+}
+
+/** Currencies Stripe counts in whole units (no minor unit). */
+const ZERO_DECIMAL = new Set(['bif', 'clp', 'djf', 'gnf', 'jpy', 'kmf', 'krw', 'mga', 'pyg', 'rwf', 'ugx', 'vnd', 'vuv', 'xaf', 'xof', 'xpf']);
+
+function decimal(amount: number, currency: string): string {
+  if (ZERO_DECIMAL.has(currency)) return String(amount);
+  const sign = amount < 0 ? '-' : '';
+  const abs = Math.abs(amount);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')}`;
+}
+
+function field(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+export function payoutsCsv(payouts: readonly Payout[]): string {
+  const header = ['payout_id', 'partner_id', 'partner_name', 'partner_email', 'currency', 'amount_minor', 'amount', 'livemode', 'created_at'];
+  const rows = payouts.map((payout) =>
+    [payout.id, payout.partnerId, payout.partnerName, payout.partnerEmail ?? '', payout.currency, String(payout.amount), decimal(payout.amount, payout.currency), String(payout.livemode), payout.createdAt.toISOString()]
+      .map(field)
+      .join(','),
+  );
+  return [header.join(','), ...rows].join('\n') + '\n';
+}
