@@ -9,7 +9,7 @@ import type { MigrationReport, Storage } from './storage/types.js';
 import { verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
 import { applyParked, processEvent } from './webhooks/process-event.js';
 import { trackSale } from './sales/track-sale.js';
-import type { Customer, Sale } from './storage/types.js';
+import type { Customer, ReportInterval, ReportRow, Sale } from './storage/types.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
 import { createPayouts, type Payouts } from './commissions/payouts.js';
 import { AttributionError, ConfigurationError } from './errors.js';
@@ -79,6 +79,12 @@ export interface Attribution {
   readonly commissions: Commissions;
   /** Payouts of approved commissions, per partner and currency. */
   readonly payouts: Payouts;
+  /**
+   * Per partner and period (UTC): clicks, leads, sales, revenue and refunds (untaxed), and
+   * commissions by status, per currency, never added across currencies. Live data unless
+   * `livemode: false`. Default interval `month`.
+   */
+  report(request: { from: Date; to: Date; interval?: ReportInterval; partnerId?: string; livemode?: boolean }): Promise<ReportRow[]>;
   /** The sales ledger. */
   readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
   /** Customers by your id, Stripe's id, or email. */
@@ -167,6 +173,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     trackSale: async (input) => trackSale(resolved, await storage(), input),
     sales: { list: async (filter = {}) => (await storage()).listSales(filter) },
     commissions: createCommissions(storage, resolved),
+    report: async ({ interval = 'month', livemode = true, ...rest }) => (await storage()).report({ interval, livemode, ...rest }),
     payouts: createPayouts(storage, resolved),
     customers: { get: async (by) => (await storage()).findCustomer(by) },
   };

@@ -21,7 +21,7 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   if (selfReferral) await tx.blockCustomer(customer.id, 'self_referral');
   const blocked = selfReferral ? 'self_referral' : customer.blockedReason;
   if (blocked) {
-    await tx.insertCommission({ ...base, status: 'voided', amount: 0, reason: blocked });
+    await tx.insertCommission({ ...base, status: 'voided', amount: 0, reason: blocked, earnedAt: sale.occurredAt });
     return;
   }
 
@@ -41,6 +41,7 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
     holdUntil: new Date(sale.occurredAt.getTime() + program.holdDays * DAY_MS),
     exactNumerator: numerator,
     basisAmount: sale.amount,
+    earnedAt: sale.occurredAt,
   });
   // A refund or dispute recorded before the commission existed applies now.
   if (created) await reconcileCommission(tx, sale.id, record);
@@ -118,5 +119,6 @@ export async function commissionLead(tx: StorageOperations, options: ResolvedOpt
     amount,
     currency: options.program.currency,
     holdUntil: new Date(at.getTime() + options.program.holdDays * DAY_MS),
+    earnedAt: at,
   });
 }

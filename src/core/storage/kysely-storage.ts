@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { ConflictError } from '../errors.js';
 import { newId } from '../ids.js';
 import { assertAmount, toAmount } from '../money.js';
@@ -25,6 +25,8 @@ import type {
   Partner,
   PartnerStatus,
   Payout,
+  ReportRequest,
+  ReportRow,
   PromotionCode,
   Sale,
   SaleKeys,
@@ -497,6 +499,7 @@ class KyselyOperationsBase implements StorageOperations {
         exact_numerator: (commission.exactNumerator ?? 0n).toString(),
         basis_amount: commission.basisAmount ?? 0,
         approved_at: commission.approvedAt ?? null,
+        ...(commission.earnedAt ? { earned_at: commission.earnedAt } : {}),
       })
       .onConflict((oc) => oc.doNothing())
       .returningAll()
@@ -701,6 +704,76 @@ class KyselyOperationsBase implements StorageOperations {
       .select(['partners.name as partner_name', 'partners.email as partner_email'])
       .orderBy('payouts.created_at')
       .orderBy('payouts.id');
+  }
+
+  async report(request: ReportRequest): Promise<ReportRow[]> {
+    const period = (column: string) =>
+      request.interval === 'all' ? sql<Date>`${request.from}::timestamptz` : sql<Date>`date_trunc(${request.interval}, ${sql.ref(column)}, 'UTC')`;
+    const partner = request.partnerId;
+    const clicks = await this.db
+      .selectFrom('clicks')
+      .select(['partner_id', period('created_at').as('period'), (eb) => eb.fn.countAll<string | number>().as('n')])
+      .where('created_at', '>=', request.from)
+      .where('created_at', '<', request.to)
+      .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+      .groupBy(['partner_id', sql`2`])
+      .execute();
+    const leads = await this.db
+      .selectFrom('customers')
+      .select(['partner_id', period('attributed_at').as('period'), (eb) => eb.fn.countAll<string | number>().as('n')])
+      .where('partner_id', 'is not', null)
+      .where('livemode', '=', request.livemode)
+      .where('attributed_at', '>=', request.from)
+      .where('attributed_at', '<', request.to)
+      .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+      .groupBy(['partner_id', sql`2`])
+      .execute();
+    const sales = await this.db
+      .selectFrom('sales')
+      .select((eb) => [
+        'partner_id',
+        'currency',
+        period('occurred_at').as('period'),
+        eb.fn.countAll<string | number>().as('n'),
+        eb.fn.sum<string | number>('amount').as('revenue'),
+        eb.fn.sum<string | number>(sql`amount_refunded + amount_credited`).as('refunded'),
+      ])
+      .where('partner_id', 'is not', null)
+      .where('livemode', '=', request.livemode)
+      .where('occurred_at', '>=', request.from)
+      .where('occurred_at', '<', request.to)
+      .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+      .groupBy(['partner_id', 'currency', sql`3`])
+      .execute();
+    const commissions = await this.db
+      .selectFrom('commissions')
+      .select((eb) => ['partner_id', 'currency', 'status', period('earned_at').as('period'), eb.fn.sum<string | number>('amount').as('total')])
+      .where('livemode', '=', request.livemode)
+      .where('earned_at', '>=', request.from)
+      .where('earned_at', '<', request.to)
+      .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+      .groupBy(['partner_id', 'currency', 'status', sql`4`])
+      .execute();
+
+    const rows = new Map<string, ReportRow>();
+    const row = (partnerId: string, at: Date) => {
+      const key = `${partnerId}|${new Date(at).toISOString()}`;
+      let found = rows.get(key);
+      if (!found) rows.set(key, (found = { partnerId, period: new Date(at), clicks: 0, leads: 0, currencies: {} }));
+      return found;
+    };
+    const totals = (target: ReportRow, currency: string) =>
+      (target.currencies[currency] ??= { sales: 0, revenue: 0, refunded: 0, commissions: { pending: 0, approved: 0, held: 0, paid: 0, voided: 0 } });
+    for (const c of clicks) row(c.partner_id, c.period).clicks = Number(c.n);
+    for (const l of leads) row(l.partner_id!, l.period).leads = Number(l.n);
+    for (const s of sales) {
+      const t = totals(row(s.partner_id!, s.period), s.currency);
+      t.sales = Number(s.n);
+      t.revenue = toAmount(s.revenue);
+      t.refunded = toAmount(s.refunded);
+    }
+    for (const c of commissions) totals(row(c.partner_id, c.period), c.currency).commissions[c.status as CommissionStatus] = toAmount(c.total);
+    return [...rows.values()].sort((a, b) => a.period.getTime() - b.period.getTime() || a.partnerId.localeCompare(b.partnerId));
   }
 
   async listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]> {

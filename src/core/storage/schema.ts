@@ -105,6 +105,7 @@ export interface Database {
     approved_at: Date | null;
     paid_at: Date | null;
     payout_id: string | null;
+    earned_at: ColumnType<Date, Date | undefined, Date>;
     created_at: CreatedAt;
     updated_at: ColumnType<Date, Date | undefined, Date>;
   };

@@ -205,6 +205,8 @@ export interface NewCommission {
   exactNumerator?: bigint;
   basisAmount?: Amount;
   approvedAt?: Date | null;
+  /** When it was earned (the sale's or lead's time). Default: now. */
+  earnedAt?: Date;
 }
 
 export interface Payout {
@@ -218,6 +220,38 @@ export interface Payout {
   status: 'pending' | 'paid';
   createdAt: Date;
   paidAt: Date | null;
+}
+
+export type ReportInterval = 'day' | 'week' | 'month' | 'all';
+
+export interface ReportRequest {
+  from: Date;
+  /** Exclusive. */
+  to: Date;
+  interval: ReportInterval;
+  livemode: boolean;
+  partnerId?: string;
+}
+
+export interface CurrencyTotals {
+  /** Number of sales. */
+  sales: number;
+  /** Untaxed sale amounts as recorded. */
+  revenue: Amount;
+  /** Untaxed: refunded to the card plus credited by credit notes. */
+  refunded: Amount;
+  /** Net commission amounts (adjustments included) by status. */
+  commissions: Record<CommissionStatus, Amount>;
+}
+
+export interface ReportRow {
+  partnerId: string;
+  /** Start of the period (UTC); `from` for interval `all`. */
+  period: Date;
+  clicks: number;
+  leads: number;
+  /** Never added across currencies. */
+  currencies: Record<string, CurrencyTotals>;
 }
 
 /** A Stripe event whose effects are committed. */
@@ -367,6 +401,9 @@ export interface StorageOperations {
   listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string }): Promise<Payout[]>;
   /** Marks a payout and its commissions paid. */
   markPayoutPaid(id: string, paidAt: Date): Promise<Payout | undefined>;
+
+  /** Clicks, leads, sales, revenue, refunds and commissions per partner and period, from SQL aggregates. */
+  report(request: ReportRequest): Promise<ReportRow[]>;
 
   /** Idempotent per sale, partner and kind for sale commissions, per customer and partner for leads. */
   insertCommission(commission: NewCommission): Promise<Inserted<Commission>>;

@@ -25,6 +25,8 @@ export async function up(db: Kysely<any>, _context: MigrationContext): Promise<v
     .addColumn('approved_at', timestamptz)
     .addColumn('paid_at', timestamptz)
     .addColumn('payout_id', 'text')
+    // When it was earned (the sale's or lead's time; a clawback's own): what reports group by.
+    .addColumn('earned_at', timestamptz, (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
 }
 
@@ -37,6 +39,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     .dropColumn('approved_at')
     .dropColumn('paid_at')
     .dropColumn('payout_id')
+    .dropColumn('earned_at')
     .execute();
   await db.schema.alterTable('partners').dropColumn('reward').execute();
   await db.schema.alterTable('customers').dropColumn('reward_terms').dropColumn('first_sale_id').dropColumn('first_sale_at').dropColumn('blocked_reason').execute();

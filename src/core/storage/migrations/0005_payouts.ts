@@ -18,7 +18,7 @@ export async function up(db: Kysely<any>, { index }: MigrationContext): Promise<
   await db.schema.createIndex(index('payouts_partner')).on('payouts').columns(['partner_id', 'status']).execute();
   await db.schema.createIndex(index('commissions_payout')).on('commissions').column('payout_id').execute();
   // Reports aggregate by partner and time: the indexes that keep them fast.
-  await db.schema.createIndex(index('commissions_partner_created')).on('commissions').columns(['partner_id', 'created_at']).execute();
+  await db.schema.createIndex(index('commissions_partner_earned')).on('commissions').columns(['partner_id', 'earned_at']).execute();
   await db.schema.createIndex(index('customers_partner_livemode')).on('customers').columns(['partner_id', 'livemode', 'attributed_at']).execute();
 }
 
