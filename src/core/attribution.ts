@@ -10,6 +10,7 @@ import { verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.j
 import { applyParked, processEvent } from './webhooks/process-event.js';
 import { trackSale } from './sales/track-sale.js';
 import type { Customer, ReportInterval, ReportRow, Sale } from './storage/types.js';
+import type { AttributionEventName, AttributionEvents } from './hooks.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
 import { createPayouts, type Payouts } from './commissions/payouts.js';
 import { AttributionError, ConfigurationError } from './errors.js';
@@ -85,6 +86,11 @@ export interface Attribution {
    * `livemode: false`. Default interval `month`.
    */
   report(request: { from: Date; to: Date; interval?: ReportInterval; partnerId?: string; livemode?: boolean }): Promise<ReportRow[]>;
+  /**
+   * Subscribes to ledger events (`lead.created`, `sale.created`, `commission.created`,
+   * `commission.voided`), delivered after their transaction commits. Returns an unsubscribe.
+   */
+  on<K extends AttributionEventName>(name: K, handler: (payload: AttributionEvents[K]) => void | Promise<void>): () => void;
   /** The sales ledger. */
   readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
   /** Customers by your id, Stripe's id, or email. */
@@ -173,6 +179,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     trackSale: async (input) => trackSale(resolved, await storage(), input),
     sales: { list: async (filter = {}) => (await storage()).listSales(filter) },
     commissions: createCommissions(storage, resolved),
+    on: (name, handler) => resolved.hooks.on(name, handler),
     report: async ({ interval = 'month', livemode = true, ...rest }) => (await storage()).report({ interval, livemode, ...rest }),
     payouts: createPayouts(storage, resolved),
     customers: { get: async (by) => (await storage()).findCustomer(by) },

@@ -1,6 +1,10 @@
 export { attributionFromEnv, createAttribution, type Attribution, type ExplicitAttribution } from './attribution.js';
-export type { AttributionOptions, ClickOptions, ResolvedOptions } from './options.js';
+export type { AttributionOptions, ClickOptions, ProgramOptions, ResolvedOptions } from './options.js';
 export type { AttributionContext } from './context.js';
+export type { AttributionEventName, AttributionEvents } from './hooks.js';
+export type { Payouts } from './commissions/payouts.js';
+export type { Commissions } from './commissions/ledger.js';
+export type { RewardDuration, Rate, SaleReward } from './commissions/rewards.js';
 export type { AttributionRequest } from './request.js';
 export type { CaptureResult } from './clicks/capture.js';
 export type { LeadResult, TrackLeadInput } from './leads.js';

@@ -4,6 +4,7 @@ import type { ResolvedOptions } from './options.js';
 import type { Customer, Storage } from './storage/types.js';
 import { AttributionError } from './errors.js';
 import { commissionLead } from './commissions/engine.js';
+import { emit } from './hooks.js';
 
 export interface TrackLeadInput {
   /** Your own id for the user (it becomes `sa_customer_key` in Stripe metadata). */
@@ -38,7 +39,7 @@ export async function trackLead(options: ResolvedOptions, storage: Storage, inpu
   if (context) context.customerKey = input.customerExternalId;
   const now = options.clock();
 
-  return storage.transaction(async (tx) => {
+  return options.hooks.transaction(storage, async (tx) => {
     const { record, created } = await tx.insertCustomer({
       livemode: options.livemode,
       externalId: input.customerExternalId,
@@ -62,7 +63,10 @@ export async function trackLead(options: ResolvedOptions, storage: Storage, inpu
       at: now,
     });
     const stored = attributed ? await tx.findCustomer({ id: customer.id }) : customer;
-    if (attributed && stored) await commissionLead(tx, options, stored, now);
+    if (attributed && stored) {
+      emit('lead.created', { customer: stored });
+      await commissionLead(tx, options, stored, now);
+    }
     return { customer: stored ?? customer, created, attributed };
   });
 }

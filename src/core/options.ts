@@ -6,6 +6,7 @@ import type { AttributionRequest } from './request.js';
 import type { DatabaseOption } from './storage/database.js';
 import type { Customer, Partner } from './storage/types.js';
 import { rewardTerms, type SaleReward } from './commissions/rewards.js';
+import { Hooks } from './hooks.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */
@@ -98,6 +99,8 @@ export interface ResolvedOptions {
   onError: (error: unknown, during: string) => void;
   program: { currency: string; holdDays: number; reward: SaleReward | null; leadReward: number | null };
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
+  /** Hook registry: events delivered after their transaction commits. */
+  hooks: Hooks;
   /** Settings production needs that are missing: reported when click capture is installed. */
   missingInProduction: 'ipSalt'[];
 }
@@ -138,6 +141,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     throw new ConfigurationError('program.leadReward.amount must be a non-negative integer of minor units');
   }
   if (leadReward !== null && !program.currency) throw new ConfigurationError('program.leadReward needs program.currency to be paid in');
+  const onError = options.onError ?? ((error: unknown, during: string) => console.error(`[stripe-attribution] ${during} failed:`, error));
   const secrets = options.webhookSecret === undefined ? [] : [options.webhookSecret].flat().filter(Boolean);
 
   return {
@@ -161,6 +165,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     isSelfReferral: options.isSelfReferral,
     livemode: options.livemode ?? true,
     clock: options.clock ?? (() => new Date()),
-    onError: options.onError ?? ((error, during) => console.error(`[stripe-attribution] ${during} failed:`, error)),
+    onError,
+    hooks: new Hooks(onError),
   };
 }

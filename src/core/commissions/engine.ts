@@ -1,5 +1,6 @@
 import type { ResolvedOptions } from '../options.js';
 import type { Commission, CommissionStatus, Customer, Sale, StorageOperations } from '../storage/types.js';
+import { emit } from '../hooks.js';
 import { commissionNumerator, commissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
 
 const DAY_MS = 86_400_000;
@@ -21,7 +22,8 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   if (selfReferral) await tx.blockCustomer(customer.id, 'self_referral');
   const blocked = selfReferral ? 'self_referral' : customer.blockedReason;
   if (blocked) {
-    await tx.insertCommission({ ...base, status: 'voided', amount: 0, reason: blocked, earnedAt: sale.occurredAt });
+    const { record, created } = await tx.insertCommission({ ...base, status: 'voided', amount: 0, reason: blocked, earnedAt: sale.occurredAt });
+    if (created) emit('commission.voided', { commission: record });
     return;
   }
 
@@ -43,8 +45,10 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
     basisAmount: sale.amount,
     earnedAt: sale.occurredAt,
   });
+  if (!created) return;
+  emit('commission.created', { commission: record });
   // A refund or dispute recorded before the commission existed applies now.
-  if (created) await reconcileCommission(tx, sale.id, record);
+  await reconcileCommission(tx, sale.id, record);
 }
 
 async function churnedBefore(tx: StorageOperations, sale: Sale): Promise<boolean> {
@@ -75,7 +79,7 @@ export async function reconcileCommission(tx: StorageOperations, saleId: string,
 
   if (commission.status === 'paid') {
     if (delta !== 0) {
-      await tx.insertCommission({
+      const { record } = await tx.insertCommission({
         livemode: sale.livemode,
         partnerId: commission.partnerId,
         customerId: commission.customerId,
@@ -87,6 +91,7 @@ export async function reconcileCommission(tx: StorageOperations, saleId: string,
         reason,
         approvedAt: new Date(),
       });
+      emit('commission.created', { commission: record });
     }
     return;
   }
@@ -98,19 +103,20 @@ export async function reconcileCommission(tx: StorageOperations, saleId: string,
     : commission.status === 'voided' ? 'pending'
     : undefined;
   if (delta === 0 && status === undefined) return;
-  await tx.adjustCommission(commission.id, {
+  const adjusted = await tx.adjustCommission(commission.id, {
     delta,
     reason,
     ...(status ? { status } : {}),
     ...(status === 'held' ? { statusBeforeHold: commission.status } : status ? { statusBeforeHold: null } : {}),
   });
+  if (status === 'voided') emit('commission.voided', { commission: adjusted });
 }
 
 /** The flat lead reward, once per customer and partner, when the customer is first attributed. */
 export async function commissionLead(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<void> {
   const amount = options.program.leadReward;
   if (!amount || !customer.partnerId || customer.blockedReason) return;
-  await tx.insertCommission({
+  const { record, created } = await tx.insertCommission({
     livemode: customer.livemode,
     partnerId: customer.partnerId,
     customerId: customer.id,
@@ -121,4 +127,5 @@ export async function commissionLead(tx: StorageOperations, options: ResolvedOpt
     holdUntil: new Date(at.getTime() + options.program.holdDays * DAY_MS),
     earnedAt: at,
   });
+  if (created) emit('commission.created', { commission: record });
 }

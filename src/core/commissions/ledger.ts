@@ -2,6 +2,7 @@ import { AttributionError } from '../errors.js';
 import { assertAmount } from '../money.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Commission, Storage } from '../storage/types.js';
+import { emit } from '../hooks.js';
 
 export interface Commissions {
   list(filter?: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]>;
@@ -37,9 +38,11 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
       if (!reason) throw new AttributionError('Voiding a commission needs a reason, kept in the ledger');
       const commission = await existing(id);
       if (commission.status === 'paid') throw new AttributionError(`Commission ${id} is paid already: adjust it instead, which records a clawback`);
-      return (await storage()).transaction(async (tx) => {
+      return options.hooks.transaction(await storage(), async (tx) => {
         if (how.fraud && commission.customerId) await tx.blockCustomer(commission.customerId, 'fraud');
-        return tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided' });
+        const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided' });
+        emit('commission.voided', { commission: voided });
+        return voided;
       });
     },
     adjust: async (id, delta, reason) => {

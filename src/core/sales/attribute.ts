@@ -1,6 +1,7 @@
 import { isClickId } from '../clicks/click-id.js';
 import type { ResolvedOptions } from '../options.js';
 import { commissionLead } from '../commissions/engine.js';
+import { emit } from '../hooks.js';
 import type { AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
 
 /** What a Stripe object tells about who bought. */
@@ -70,7 +71,10 @@ export async function attributeBuyer(tx: StorageOperations, options: ResolvedOpt
   if (!credit) return unattributed;
   const won = await tx.attributeCustomer(customer.id, { ...credit, at: evidence.at });
   customer = (await tx.findCustomer({ id: customer.id }))!;
-  if (won) await commissionLead(tx, options, customer, evidence.at);
+  if (won) {
+    emit('lead.created', { customer });
+    await commissionLead(tx, options, customer, evidence.at);
+  }
   if (!won) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
   return { customer, partnerId: credit.partnerId, clickId: credit.clickId, attributedBy: credit.attributedBy };
 }

@@ -5,6 +5,7 @@ import type { Sale, Storage } from '../storage/types.js';
 import type { TrackSaleInput } from '../attribution.js';
 import { attributeBuyer } from './attribute.js';
 import { commissionSale } from '../commissions/engine.js';
+import { emit } from '../hooks.js';
 
 /**
  * A sale billed outside Stripe, through the same ledger: attributed by the customer (tracked as a
@@ -16,7 +17,7 @@ export async function trackSale(options: ResolvedOptions, storage: Storage, inpu
   if (input.amount < 0) throw new AttributionError('trackSale amount must not be negative');
   const livemode = input.livemode ?? options.livemode;
   const at = input.paidAt ?? options.clock();
-  return storage.transaction(async (tx) => {
+  return options.hooks.transaction(storage, async (tx) => {
     const existing = await tx.findSale({ externalInvoiceId: input.invoiceId });
     if (existing) return { sale: existing, duplicate: true };
     const buyer = await attributeBuyer(tx, options, {
@@ -38,7 +39,10 @@ export async function trackSale(options: ResolvedOptions, storage: Storage, inpu
       currency: input.currency,
       occurredAt: at,
     });
-    if (created) await commissionSale(tx, options, record);
+    if (created) {
+      emit('sale.created', { sale: record });
+      await commissionSale(tx, options, record);
+    }
     return { sale: record, duplicate: !created };
   });
 }

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { ResolvedOptions } from '../options.js';
 import { commissionSale } from '../commissions/engine.js';
+import { emit } from '../hooks.js';
 import { checkoutSessionEvent } from '../sales/checkout-sessions.js';
 import { invoicePaidEvent, invoicePaymentPaidEvent } from '../sales/invoices.js';
 import { paymentIntentSucceededEvent } from '../sales/payment-intents.js';
@@ -44,7 +45,7 @@ export const HANDLED_EVENT_TYPES = Object.keys(HANDLERS);
 export async function processEvent(storage: Storage, options: ResolvedOptions, event: Stripe.Event): Promise<WebhookResponse> {
   const handler = HANDLERS[event.type];
   if (!handler) return { status: 200, body: { received: true, type: event.type } };
-  await storage.transaction(async (tx) => {
+  await options.hooks.transaction(storage, async (tx) => {
     const first = await tx.recordWebhookEvent({
       id: event.id,
       type: event.type,
@@ -63,6 +64,7 @@ function context(tx: StorageOperations, options: ResolvedOptions, event: Stripe.
     options,
     event,
     async saleRecorded(sale) {
+      emit('sale.created', { sale });
       await commissionSale(tx, options, sale);
       await this.saleKnown({ stripePaymentIntentId: sale.stripePaymentIntentId, stripeInvoiceId: sale.stripeInvoiceId });
     },
@@ -90,7 +92,7 @@ export async function applyParked(storage: Storage, options: ResolvedOptions): P
   let retried = 0;
   for (const eventId of await storage.listParkedEventIds(MAX_PARKED_ATTEMPTS)) {
     try {
-      const taken = await storage.transaction(async (tx) => {
+      const taken = await options.hooks.transaction(storage, async (tx) => {
         const parked = await tx.takeParkedEvent(eventId);
         if (!parked) return false;
         const waiting = parked.event as Stripe.Event;

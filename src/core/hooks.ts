@@ -1,0 +1,63 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Commission, Customer, Sale, Storage, StorageOperations } from './storage/types.js';
+
+/** What `attribution.on(...)` handlers receive, by event name. */
+export interface AttributionEvents {
+  /** A customer was credited to a partner for the first time. */
+  'lead.created': { customer: Customer };
+  /** A sale was recorded (attributed or not). */
+  'sale.created': { sale: Sale };
+  /** A commission (sale, lead or clawback) was created. */
+  'commission.created': { commission: Commission };
+  /** A commission was voided: fully refunded, lost dispute, or by hand. */
+  'commission.voided': { commission: Commission };
+}
+
+export type AttributionEventName = keyof AttributionEvents;
+type Handler<K extends AttributionEventName> = (payload: AttributionEvents[K]) => void | Promise<void>;
+type Pending = { [K in AttributionEventName]: [K, AttributionEvents[K]] }[AttributionEventName];
+
+/** Events raised inside the transaction running now, delivered only once it commits. */
+const outbox = new AsyncLocalStorage<Pending[]>();
+
+/** Raises an event from inside a `Hooks.transaction`; outside one it is a no-op. */
+export function emit<K extends AttributionEventName>(name: K, payload: AttributionEvents[K]): void {
+  outbox.getStore()?.push([name, payload] as Pending);
+}
+
+/**
+ * The instance's hook registry. Handlers run after the transaction that raised their event has
+ * committed, in order; one that throws is reported through `onError` and never undoes, repeats
+ * or loses ledger data. A rolled-back transaction delivers nothing.
+ */
+export class Hooks {
+  readonly #handlers = new Map<AttributionEventName, Handler<any>[]>();
+
+  constructor(private readonly onError: (error: unknown, during: string) => void) {}
+
+  on<K extends AttributionEventName>(name: K, handler: Handler<K>): () => void {
+    const list = this.#handlers.get(name) ?? [];
+    list.push(handler);
+    this.#handlers.set(name, list);
+    return () => {
+      const index = list.indexOf(handler);
+      if (index >= 0) list.splice(index, 1);
+    };
+  }
+
+  /** `storage.transaction(fn)`, delivering the events it raised once it committed. */
+  async transaction<T>(storage: Storage, fn: (tx: StorageOperations) => Promise<T>): Promise<T> {
+    const raised: Pending[] = [];
+    const result = await outbox.run(raised, () => storage.transaction(fn));
+    for (const [name, payload] of raised) {
+      for (const handler of this.#handlers.get(name) ?? []) {
+        try {
+          await handler(payload);
+        } catch (error) {
+          this.onError(error, `the ${name} hook`);
+        }
+      }
+    }
+    return result;
+  }
+}
