@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { AttributionError } from './errors.js';
 import type { Partner, Storage } from './storage/types.js';
+import { rewardTerms, type SaleReward } from './commissions/rewards.js';
 
 export interface CreatePartnerInput {
   name: string;
@@ -12,6 +13,8 @@ export interface CreatePartnerInput {
   /** Stripe promotion code ids (`promo_…`) whose use credits this partner. */
   promotionCodes?: string[];
   metadata?: Record<string, unknown>;
+  /** This partner's own sale reward instead of the program's (for customers whose first sale comes later). */
+  reward?: SaleReward;
 }
 
 export interface PartnerWithCodes extends Partner {
@@ -25,6 +28,11 @@ export interface Partners {
   get(id: string): Promise<PartnerWithCodes | undefined>;
   addCode(partnerId: string, code: string): Promise<void>;
   addPromotionCode(partnerId: string, promotionCodeId: string): Promise<void>;
+  /**
+   * Gives the partner a sale reward of their own (or back to the program's with `null`). Customers
+   * already locked keep their terms; the new reward applies to customers whose first sale comes later.
+   */
+  setReward(partnerId: string, reward: SaleReward | null): Promise<void>;
   /** A disabled partner's links record no clicks and credit no new customers. */
   disable(id: string): Promise<void>;
   enable(id: string): Promise<void>;
@@ -57,11 +65,13 @@ export function createPartners(storage: () => Promise<Storage>): Partners {
     async create(input) {
       if (!input.name?.trim()) throw new AttributionError('A partner needs a name');
       const codes = [input.code ?? randomCode(), ...(input.codes ?? [])].map(validCode);
+      if (input.reward) rewardTerms(input.reward); // refuse a bad reward before writing anything
       const db = await storage();
       const id = await db.transaction(async (tx) => {
         const partner = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
         for (const code of codes) await tx.insertLink({ partnerId: partner.id, code });
         for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id });
+        if (input.reward) await tx.setPartnerReward(partner.id, input.reward);
         return partner.id;
       });
       return (await get(id))!;
@@ -72,6 +82,10 @@ export function createPartners(storage: () => Promise<Storage>): Partners {
     },
     async addPromotionCode(partnerId, promotionCodeId) {
       await (await storage()).insertPromotionCode({ id: promotionCodeId, partnerId });
+    },
+    async setReward(partnerId, reward) {
+      if (reward) rewardTerms(reward);
+      await (await storage()).setPartnerReward(partnerId, reward);
     },
     async disable(id) {
       await (await storage()).setPartnerStatus(id, 'disabled');

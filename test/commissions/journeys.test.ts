@@ -40,6 +40,16 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     expect((await w.attribution.sales.list()).map((s) => s.partnerId)).toEqual([w.alice, w.alice, w.alice]);
   });
 
+  it('a partner’s own reward applies to customers whose first sale comes later; locked terms stay', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await w.deliver(checkout(w, { id: 'cs_1', payment_intent: 'pi_1', customer: 'cus_1', customer_details: null, customer_email: 'one@example.com' }));
+    await w.attribution.partners.setReward(w.alice, { type: 'percent', percent: 50 });
+    await w.deliver(checkout(w, { id: 'cs_2', payment_intent: 'pi_2', customer: 'cus_1', customer_details: null, customer_email: 'one@example.com', created: T0 + 60 }));
+    await w.deliver(checkout(w, { id: 'cs_3', payment_intent: 'pi_3', customer: 'cus_2', customer_details: null, customer_email: 'two@example.com', created: T0 + 120 }));
+    expect((await w.attribution.commissions.list()).map((c) => c.amount)).toEqual([3000, 3000, 5000]);
+    await expect(w.attribution.partners.setReward(w.alice, { type: 'percent', percent: 150 })).rejects.toThrow(/between 0 and 100/);
+  });
+
   it('lifetime keeps paying; once pays the first sale only', async () => {
     const lifetime = await world(backend, undefined, program({ type: 'percent', percent: 10, duration: 'lifetime' }));
     for (const [id, days] of [['in_1', 0], ['in_2', 900]] as const) await lifetime.deliver(paidInvoice(lifetime, id, days));
