@@ -70,6 +70,13 @@ export interface AttributionOptions {
   clicks?: ClickOptions;
   /** Whether leads tracked from your own code are live-mode data. Default `true`. */
   livemode?: boolean;
+  /**
+   * Converts a commission into `program.currency` (integer minor units in `to`), for programs that
+   * pay in one currency whatever the sale's. Called once per commission, at the sale's time; later
+   * refunds scale the converted amount by the same rate. Without it, commissions are in the sale's
+   * currency.
+   */
+  convert?: (input: { amount: number; from: string; to: string; at: Date }) => number | Promise<number>;
   /** The partner program: rewards, hold period. Terms are locked per customer at their first sale. */
   program?: ProgramOptions;
   /**
@@ -99,6 +106,7 @@ export interface ResolvedOptions {
   onError: (error: unknown, during: string) => void;
   program: { currency: string; holdDays: number; reward: SaleReward | null; leadReward: number | null };
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
+  convert: AttributionOptions['convert'];
   /** Hook registry: events delivered after their transaction commits. */
   hooks: Hooks;
   /** Settings production needs that are missing: reported when click capture is installed. */
@@ -141,6 +149,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     throw new ConfigurationError('program.leadReward.amount must be a non-negative integer of minor units');
   }
   if (leadReward !== null && !program.currency) throw new ConfigurationError('program.leadReward needs program.currency to be paid in');
+  if (options.convert && !program.currency) throw new ConfigurationError('convert needs program.currency: the currency to convert commissions into');
   const onError = options.onError ?? ((error: unknown, during: string) => console.error(`[stripe-attribution] ${during} failed:`, error));
   const secrets = options.webhookSecret === undefined ? [] : [options.webhookSecret].flat().filter(Boolean);
 
@@ -163,6 +172,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     missingInProduction: !ipSalt && env.NODE_ENV === 'production' ? ['ipSalt'] : [],
     program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward },
     isSelfReferral: options.isSelfReferral,
+    convert: options.convert,
     livemode: options.livemode ?? true,
     clock: options.clock ?? (() => new Date()),
     onError,

@@ -175,6 +175,24 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     ]);
   });
 
+  it('with convert, commissions are in the program currency at the sale’s rate, and refunds scale them exactly', async () => {
+    const calls: unknown[] = [];
+    const w = await world(backend, undefined, {
+      program: { currency: 'usd', holdDays: 30, reward: { type: 'percent', percent: 30 } },
+      convert: ({ amount, from, to, at }) => {
+        calls.push([amount, from, to, at.toISOString()]);
+        return Math.round((amount * 108) / 100); // 1 EUR = 1.08 USD
+      },
+    });
+    await w.deliver(checkout(w, { currency: 'eur', amount_total: 9999 }));
+    expect(calls).toEqual([[3000, 'eur', 'usd', new Date(T0 * 1000).toISOString()]]); // 9999 × 30 % = 2999.7 → 3000
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ currency: 'usd', amount: 3240 });
+    await w.deliver(event('charge.refunded', charge({ currency: 'eur', amount: 9999, amount_refunded: 3333 })));
+    // Exact: 6666 × 30 % × 3240 / 3000 = 2159.78 → 2160.
+    expect((await w.attribution.commissions.list())[0]).toMatchObject({ currency: 'usd', amount: 2160 });
+    expect((await w.attribution.sales.list())[0]).toMatchObject({ currency: 'eur', amount: 9999 });
+  });
+
   it('a lead reward pays once per customer, in test mode kept as test data', async () => {
     const w = await world(backend, undefined, { livemode: false, program: { currency: 'usd', holdDays: 0, leadReward: { type: 'flat', amount: 200 } } });
     await w.attribution.trackLead({ customerExternalId: 'user_1', clickId: w.aliceClick });

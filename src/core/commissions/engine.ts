@@ -1,7 +1,8 @@
 import type { ResolvedOptions } from '../options.js';
 import type { Commission, CommissionStatus, Customer, Sale, StorageOperations } from '../storage/types.js';
 import { emit } from '../hooks.js';
-import { commissionNumerator, commissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
+import { ConfigurationError } from '../errors.js';
+import { commissionNumerator, commissionOnRemaining, convertedCommissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
 
 const DAY_MS = 86_400_000;
 
@@ -36,10 +37,13 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   const lines = stored.length ? stored : [{ stripeProductId: null, amount: sale.amount }];
   const numerator = commissionNumerator(locked.terms, lines, { proration: sale.billingReason === 'subscription_update' });
   if (numerator === 0n) return;
+  const full = commissionOnRemaining(numerator, sale.amount, sale.amount);
+  const converted = await convertCommission(options, full, sale);
   const { record, created } = await tx.insertCommission({
     ...base,
+    ...(converted ? { currency: options.program.currency, conversion: { sourceAmount: full, convertedAmount: converted.amount } } : {}),
     status: 'pending',
-    amount: commissionOnRemaining(numerator, sale.amount, sale.amount),
+    amount: converted ? converted.amount : full,
     holdUntil: new Date(sale.occurredAt.getTime() + program.holdDays * DAY_MS),
     exactNumerator: numerator,
     basisAmount: sale.amount,
@@ -49,6 +53,16 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   emit('commission.created', { commission: record });
   // A refund or dispute recorded before the commission existed applies now.
   await reconcileCommission(tx, sale.id, record);
+}
+
+async function convertCommission(options: ResolvedOptions, amount: number, sale: Sale): Promise<{ amount: number } | undefined> {
+  const to = options.program.currency;
+  if (!options.convert || !to || to === sale.currency) return undefined;
+  const converted = await options.convert({ amount, from: sale.currency, to, at: sale.occurredAt });
+  if (!Number.isSafeInteger(converted) || converted < 0) {
+    throw new ConfigurationError(`convert must return a non-negative integer of minor units, got ${converted} for ${amount} ${sale.currency} → ${to}`);
+  }
+  return { amount: converted };
 }
 
 async function churnedBefore(tx: StorageOperations, sale: Sale): Promise<boolean> {
@@ -73,7 +87,10 @@ export async function reconcileCommission(tx: StorageOperations, saleId: string,
 
   const disputes = await tx.disputeTotals(sale.id);
   const remaining = sale.amount - sale.amountRefunded - sale.amountCredited - disputes.lost;
-  const target = commissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount);
+  // Converted commissions keep the rate of their creation.
+  const target = commission.conversion
+    ? convertedCommissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount, commission.conversion)
+    : commissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount);
   const delta = target - (await tx.recordedForSale(sale.id));
   const reason = disputes.lost > 0 ? 'dispute_lost' : sale.amountCredited > 0 && sale.amountRefunded === 0 ? 'credited' : 'refunded';
 

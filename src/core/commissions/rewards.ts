@@ -102,3 +102,20 @@ export function commissionOnRemaining(numerator: bigint, remaining: number, sale
   if (numerator > BigInt(Number.MAX_SAFE_INTEGER)) throw new ConfigurationError('Commission exceeds the safe integer range');
   return scaleRoundHalfUp(Number(numerator), Math.min(remaining, saleAmount), saleAmount * 10_000);
 }
+
+/**
+ * The same, for a commission converted at creation: the exact remaining commission times the
+ * conversion's fixed rate (`converted / source`, both whole amounts), still rounded once.
+ */
+export function convertedCommissionOnRemaining(
+  numerator: bigint,
+  remaining: number,
+  saleAmount: number,
+  conversion: { sourceAmount: number; convertedAmount: number },
+): number {
+  if (saleAmount <= 0 || remaining <= 0 || numerator <= 0n || conversion.sourceAmount <= 0) return 0;
+  const top = numerator * BigInt(Math.min(remaining, saleAmount)) * BigInt(conversion.convertedAmount);
+  const bottom = BigInt(saleAmount) * 10_000n * BigInt(conversion.sourceAmount);
+  return Number((2n * top + bottom) / (2n * bottom));
+}
+

@@ -500,6 +500,9 @@ class KyselyOperationsBase implements StorageOperations {
         basis_amount: commission.basisAmount ?? 0,
         approved_at: commission.approvedAt ?? null,
         ...(commission.earnedAt ? { earned_at: commission.earnedAt } : {}),
+        ...(commission.conversion
+          ? { source_amount: assertAmount(commission.conversion.sourceAmount), converted_amount: assertAmount(commission.conversion.convertedAmount) }
+          : {}),
       })
       .onConflict((oc) => oc.doNothing())
       .returningAll()
@@ -1012,6 +1015,10 @@ function toCommission(row: Row<'commissions'>): Commission {
     approvedAt: row.approved_at,
     paidAt: row.paid_at,
     payoutId: row.payout_id,
+    conversion:
+      row.source_amount === null || row.converted_amount === null
+        ? null
+        : { sourceAmount: toAmount(row.source_amount), convertedAmount: toAmount(row.converted_amount) },
     createdAt: row.created_at,
   };
 }

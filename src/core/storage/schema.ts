@@ -106,6 +106,8 @@ export interface Database {
     paid_at: Date | null;
     payout_id: string | null;
     earned_at: ColumnType<Date, Date | undefined, Date>;
+    source_amount: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
+    converted_amount: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
     created_at: CreatedAt;
     updated_at: ColumnType<Date, Date | undefined, Date>;
   };

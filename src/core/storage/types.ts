@@ -188,6 +188,8 @@ export interface Commission {
   approvedAt: Date | null;
   paidAt: Date | null;
   payoutId: string | null;
+  /** With currency conversion: the whole commission in the sale's currency, and as converted. */
+  conversion: { sourceAmount: Amount; convertedAmount: Amount } | null;
   createdAt: Date;
 }
 
@@ -207,6 +209,7 @@ export interface NewCommission {
   approvedAt?: Date | null;
   /** When it was earned (the sale's or lead's time). Default: now. */
   earnedAt?: Date;
+  conversion?: { sourceAmount: Amount; convertedAmount: Amount } | null;
 }
 
 export interface Payout {

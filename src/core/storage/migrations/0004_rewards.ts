@@ -25,6 +25,10 @@ export async function up(db: Kysely<any>, _context: MigrationContext): Promise<v
     .addColumn('approved_at', timestamptz)
     .addColumn('paid_at', timestamptz)
     .addColumn('payout_id', 'text')
+    // With currency conversion: the full commission in the sale's currency and converted, the fixed
+    // rate every later change is scaled by.
+    .addColumn('source_amount', 'bigint')
+    .addColumn('converted_amount', 'bigint')
     // When it was earned (the sale's or lead's time; a clawback's own): what reports group by.
     .addColumn('earned_at', timestamptz, (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
@@ -40,6 +44,8 @@ export async function down(db: Kysely<any>): Promise<void> {
     .dropColumn('paid_at')
     .dropColumn('payout_id')
     .dropColumn('earned_at')
+    .dropColumn('source_amount')
+    .dropColumn('converted_amount')
     .execute();
   await db.schema.alterTable('partners').dropColumn('reward').execute();
   await db.schema.alterTable('customers').dropColumn('reward_terms').dropColumn('first_sale_id').dropColumn('first_sale_at').dropColumn('blocked_reason').execute();
