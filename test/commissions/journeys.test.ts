@@ -2,8 +2,8 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import type { AttributionOptions } from '../../src/core/options.js';
 import { backends } from '../support/backends.js';
-import { T0, charge, checkoutSession, creditNote, dispute, event, invoice, invoiceLine, subscription } from '../support/stripe-fixtures.js';
-import { world, type World } from '../support/world.js';
+import { T0, charge, checkoutSession, creditNote, dispute, event, invoice, invoiceLine, lineItem, subscription } from '../support/stripe-fixtures.js';
+import { stripeServer, world, type World } from '../support/world.js';
 
 const DAY = 86_400;
 const program = (reward: NonNullable<AttributionOptions['program']>['reward'], extra: Partial<NonNullable<AttributionOptions['program']>> = {}) => ({
@@ -71,6 +71,33 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     expect((await w.attribution.commissions.list()).map((c) => c.amount)).toEqual([3333]);
   });
 
+  it('a checkout’s line items are fetched through the merchant’s client only when a product rate needs them', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 10, products: { prod_gold: { type: 'percent', percent: 50 } } }));
+    stripeServer.answers.set('GET /v1/checkout/sessions/cs_lines/line_items', {
+      object: 'list',
+      has_more: false,
+      url: '/v1/checkout/sessions/cs_lines/line_items',
+      data: [lineItem('li_gold', 'prod_gold', 7140, 1140), lineItem('li_other', 'prod_other', 4760, 760)],
+    });
+    try {
+      await w.deliver(checkout(w, { id: 'cs_lines', amount_total: 11900, total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 1900 } }));
+    } finally {
+      stripeServer.answers.clear();
+    }
+    // Sale 10000 split 6000 / 4000: 6000 × 50 % + 4000 × 10 % = 3400.
+    expect((await w.attribution.commissions.list()).map((c) => c.amount)).toEqual([3400]);
+    const [sale] = await w.attribution.sales.list();
+    expect((await w.storage.getSaleLines(sale!.id)).map((line) => [line.stripeProductId, line.amount])).toEqual([
+      ['prod_gold', 6000],
+      ['prod_other', 4000],
+    ]);
+
+    const plain = await world(backend, undefined, program({ type: 'percent', percent: 10 }));
+    const before = stripeServer.requests.length;
+    await plain.deliver(checkout(plain));
+    expect(stripeServer.requests.slice(before).some((r) => r.path.includes('line_items'))).toBe(false);
+  });
+
   it('pending during the hold, approved after it (idempotently), then paid', async () => {
     const w = await world(backend, undefined, program({ type: 'percent', percent: 20 }));
     await w.deliver(checkout(w));
@@ -93,6 +120,15 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 1666, status: 'pending' });
     await w.deliver(event('charge.refunded', charge({ amount: 9999, amount_refunded: 9999, refunded: true })));
     expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 0, status: 'voided', reason: 'refunded' });
+  });
+
+  it('a refund after approval, before payout, adjusts the approved commission', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+    await w.deliver(checkout(w));
+    await w.attribution.commissions.approveDue(new Date((T0 + 31 * DAY) * 1000));
+    await w.deliver(event('charge.refunded', charge({ amount: 10000, amount_refunded: 4000 })));
+    const ledger = await w.attribution.commissions.list();
+    expect(ledger.map((c) => [c.kind, c.status, c.amount])).toEqual([['sale', 'approved', 1800]]);
   });
 
   it('a refund after payout is a clawback, approved at once', async () => {

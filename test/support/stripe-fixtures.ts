@@ -434,3 +434,21 @@ export function subscription(overrides: Partial<Stripe.Subscription> & { quantit
   };
   return fields as Stripe.Subscription;
 }
+
+/** A Checkout line item as `checkout.sessions.listLineItems` returns it; its price names only the product id. */
+export function lineItem(id: string, product: string, amountTotal: number, amountTax = 0): Stripe.LineItem {
+  return {
+    id,
+    object: 'item',
+    adjustable_quantity: null,
+    amount_discount: 0,
+    amount_subtotal: amountTotal - amountTax,
+    amount_tax: amountTax,
+    amount_total: amountTotal,
+    currency: 'usd',
+    description: product,
+    metadata: {},
+    price: { id: `price_${product}`, object: 'price', product } as Stripe.Price,
+    quantity: 1,
+  };
+}

@@ -1,5 +1,8 @@
 import type { ResolvedOptions } from '../options.js';
-import type { Commission, CommissionStatus, Customer, Sale, StorageOperations } from '../storage/types.js';
+import type Stripe from 'stripe';
+import type { Commission, CommissionStatus, Customer, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
+import { splitProRata } from '../sales/amounts.js';
+import { idOf } from '../webhooks/stripe-payloads.js';
 import { emit } from '../hooks.js';
 import { ConfigurationError } from '../errors.js';
 import { commissionNumerator, commissionOnRemaining, convertedCommissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
@@ -34,7 +37,8 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   if (await churnedBefore(tx, sale)) return;
 
   const stored = await tx.getSaleLines(sale.id);
-  const lines = stored.length ? stored : [{ stripeProductId: null, amount: sale.amount }];
+  const fetched = stored.length === 0 && Object.keys(locked.terms.products).length > 0 ? await checkoutLines(tx, options, sale) : [];
+  const lines = stored.length ? stored : fetched.length ? fetched : [{ stripeProductId: null, amount: sale.amount }];
   const numerator = commissionNumerator(locked.terms, lines, { proration: sale.billingReason === 'subscription_update' });
   if (numerator === 0n) return;
   const full = commissionOnRemaining(numerator, sale.amount, sale.amount);
@@ -53,6 +57,27 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   emit('commission.created', { commission: record });
   // A refund or dispute recorded before the commission existed applies now.
   await reconcileCommission(tx, sale.id, record);
+}
+
+/**
+ * Checkout line items never come in webhooks: fetched through the merchant's Stripe client, only
+ * when a product-specific rate needs them, and kept as the sale's lines (shares pro rata to each
+ * line's untaxed amount, summing to the sale).
+ */
+async function checkoutLines(tx: StorageOperations, options: ResolvedOptions, sale: Sale): Promise<NewSaleLine[]> {
+  if (!options.stripe || !sale.stripeCheckoutSessionId) return [];
+  const items: Stripe.LineItem[] = [];
+  for await (const item of options.stripe.checkout.sessions.listLineItems(sale.stripeCheckoutSessionId, { limit: 100 })) items.push(item);
+  const shares = splitProRata(sale.amount, items.map((item) => item.amount_total - item.amount_tax));
+  const lines = items.map((item, index) => ({
+    stripeProductId: idOf(item.price?.product ?? null),
+    stripePriceId: item.price?.id ?? null,
+    description: item.description ?? null,
+    quantity: item.quantity,
+    amount: shares[index]!,
+  }));
+  await tx.addSaleLines(sale.id, lines);
+  return lines;
 }
 
 async function convertCommission(options: ResolvedOptions, amount: number, sale: Sale): Promise<{ amount: number } | undefined> {

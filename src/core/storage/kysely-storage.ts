@@ -21,6 +21,7 @@ import type {
   NewCustomer,
   NewPartner,
   NewSale,
+  NewSaleLine,
   ParkedEvent,
   Partner,
   PartnerStatus,
@@ -467,6 +468,25 @@ class KyselyOperationsBase implements StorageOperations {
       .orderBy('created_at')
       .executeTakeFirst();
     return row && toSale(row);
+  }
+
+  async addSaleLines(saleId: string, lines: readonly NewSaleLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.db
+      .insertInto('sale_lines')
+      .values(
+        lines.map((line, position) => ({
+          sale_id: saleId,
+          position,
+          stripe_product_id: line.stripeProductId,
+          stripe_price_id: line.stripePriceId,
+          description: line.description,
+          quantity: line.quantity,
+          amount: assertAmount(line.amount, 'line amount'),
+        })),
+      )
+      .onConflict((oc) => oc.columns(['sale_id', 'position']).doNothing())
+      .execute();
   }
 
   async getSaleLines(saleId: string): Promise<SaleLine[]> {

@@ -366,6 +366,8 @@ export interface StorageOperations {
   findInvoiceForPaymentIntent(paymentIntentId: string): Promise<string | undefined>;
   findPaymentIntentForInvoice(invoiceId: string): Promise<string | undefined>;
   getSaleLines(saleId: string): Promise<SaleLine[]>;
+  /** Stores a sale's line shares learned after the sale (checkout line items). Idempotent. */
+  addSaleLines(saleId: string, lines: readonly NewSaleLine[]): Promise<void>;
 
   /**
    * Locks the customer's reward terms at their first attributed sale, once: the first caller's
