@@ -214,6 +214,22 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       expect(sales.map((s) => [s.stripeInvoiceId, s.amount])).toEqual([['in_1', 5000]]);
     });
 
+    it('an invoice with more lines than the webhook carries has them listed through the merchant’s client', async () => {
+      const w = await world(backend);
+      const more = [invoiceLine({ id: 'il_1', amount: 5000 }), invoiceLine({ id: 'il_2', amount: 5000, pricing: { type: 'price_details', price_details: { price: 'price_x', product: 'prod_x' }, unit_amount_decimal: null } })];
+      stripeServer.answers.set('GET /v1/invoices/in_1/lines', { object: 'list', has_more: false, url: '/v1/invoices/in_1/lines', data: more });
+      try {
+        await w.deliver(event('invoice.paid', firstInvoice(w, { lines: { object: 'list', data: [more[0]!], has_more: true, url: '/v1/invoices/in_1/lines' } })));
+      } finally {
+        stripeServer.answers.clear();
+      }
+      const [sale] = await w.attribution.sales.list();
+      expect((await w.storage.getSaleLines(sale!.id)).map((line) => [line.stripeProductId, line.amount])).toEqual([
+        ['prod_gold', 5000],
+        ['prod_x', 5000],
+      ]);
+    });
+
     it('splits the sale across lines pro rata, the shares summing to the sale', async () => {
       const w = await world(backend);
       const lines = [

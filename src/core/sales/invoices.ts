@@ -41,7 +41,7 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
   });
 
   const amount = scaleRoundHalfUp(invoice.amount_paid, Math.max(invoiceTotalExcludingTax(invoice), 0), invoice.total);
-  const lines = invoice.lines?.data ?? [];
+  const lines = await allInvoiceLines(context, invoice);
   const shares = splitProRata(amount, lines.map((line) => line.amount));
   const { record, created } = await context.tx.insertSale({
     livemode: invoice.livemode,
@@ -68,6 +68,15 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
   } else if (!record.partnerId && buyer.partnerId && (await context.tx.attributeSale(record.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id }))) {
     await context.saleRecorded((await context.tx.findSale({ stripeInvoiceId: record.stripeInvoiceId }))!);
   }
+}
+
+/** Webhook invoices carry only the first page of lines; the rest are listed through the merchant's client. */
+async function allInvoiceLines(context: EventContext, invoice: Stripe.Invoice): Promise<Stripe.InvoiceLineItem[]> {
+  const first = invoice.lines?.data ?? [];
+  if (!invoice.lines?.has_more || !context.options.stripe || !invoice.id) return first;
+  const lines: Stripe.InvoiceLineItem[] = [];
+  for await (const line of context.options.stripe.invoices.listLineItems(invoice.id, { limit: 100 })) lines.push(line);
+  return lines;
 }
 
 async function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): Promise<string[]> {
