@@ -95,7 +95,9 @@ export interface Attribution {
   readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
   /** Customers by your id, Stripe's id, or email. */
   readonly customers: {
-    get(by: { externalId: string } | { stripeCustomerId: string } | { email: string } | { id: string }): Promise<Customer | undefined>;
+    get(
+      by: { externalId: string; livemode?: boolean } | { stripeCustomerId: string } | { email: string; livemode?: boolean } | { id: string },
+    ): Promise<Customer | undefined>;
   };
 }
 

@@ -80,6 +80,17 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       ]);
     });
 
+    it('test-mode events never touch live customers of the same user id or email', async () => {
+      const w = await world(backend);
+      const bobClick = (await w.attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=bob', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } })).clickId!;
+      const live = createAttribution({ database: w.storage, livemode: true, clock: () => new Date((T0 - 60) * 1000), onError: () => {} });
+      await live.trackLead({ customerExternalId: 'user_same', email: 'buyer@example.com', clickId: bobClick });
+      await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick, sa_customer_key: 'user_same' } })));
+      expect(await w.attribution.customers.get({ externalId: 'user_same', livemode: true })).toMatchObject({ partnerId: w.bob, stripeCustomerId: null });
+      expect(await w.attribution.customers.get({ externalId: 'user_same', livemode: false })).toMatchObject({ partnerId: w.alice, stripeCustomerId: 'cus_buyer' });
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ partnerId: w.alice, livemode: false });
+    });
+
     it('a promotion code alone credits its partner', async () => {
       const w = await world(backend);
       await w.deliver(event('checkout.session.completed', checkoutSession({ discounts: [{ coupon: 'co_1', promotion_code: 'promo_alice' }] })));

@@ -40,8 +40,9 @@ const DAY_MS = 86_400_000;
  */
 export async function attributeBuyer(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence): Promise<Attributed> {
   const byStripeId = evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId }) : undefined;
-  const byKey = evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey }) : undefined;
-  const byEmail = evidence.email ? await tx.findCustomer({ email: evidence.email }) : undefined;
+  const { livemode } = evidence;
+  const byKey = evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey, livemode }) : undefined;
+  const byEmail = evidence.email ? await tx.findCustomer({ email: evidence.email, livemode }) : undefined;
   const known = [byStripeId, byKey, byEmail].filter((customer): customer is Customer => customer !== undefined);
 
   // The first attributed match speaks for the buyer; else the first match at all; else a new one.

@@ -182,7 +182,7 @@ class KyselyOperationsBase implements StorageOperations {
       .selectAll()
       .where((eb) =>
         eb.or([
-          ...(customer.externalId ? [eb('external_id', '=', customer.externalId)] : []),
+          ...(customer.externalId ? [eb.and([eb('external_id', '=', customer.externalId), eb('livemode', '=', customer.livemode)])] : []),
           ...(customer.stripeCustomerId ? [eb('stripe_customer_id', '=', customer.stripeCustomerId)] : []),
         ]),
       )
@@ -192,14 +192,17 @@ class KyselyOperationsBase implements StorageOperations {
   }
 
   async findCustomer(
-    by: { id: string } | { externalId: string } | { stripeCustomerId: string } | { email: string },
+    by: { id: string } | { stripeCustomerId: string } | { externalId: string; livemode?: boolean } | { email: string; livemode?: boolean },
   ): Promise<Customer | undefined> {
     let query = this.db.selectFrom('customers').selectAll();
     if ('id' in by) query = query.where('id', '=', by.id);
-    else if ('externalId' in by) query = query.where('external_id', '=', by.externalId);
     else if ('stripeCustomerId' in by) query = query.where('stripe_customer_id', '=', by.stripeCustomerId);
-    // Several customers may share an email; the attributed, oldest one speaks for it.
-    else query = query.where('email', '=', by.email.toLowerCase()).orderBy('attributed_at', 'asc').orderBy('created_at');
+    else {
+      if ('externalId' in by) query = query.where('external_id', '=', by.externalId);
+      // Several customers may share an email; the attributed, oldest one speaks for it.
+      else query = query.where('email', '=', by.email.toLowerCase()).orderBy('attributed_at', 'asc').orderBy('created_at');
+      if (by.livemode !== undefined) query = query.where('livemode', '=', by.livemode);
+    }
     const row = await query.executeTakeFirst();
     return row && toCustomer(row);
   }

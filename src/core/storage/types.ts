@@ -318,8 +318,12 @@ export interface StorageOperations {
 
   /** Idempotent on `externalId` and on `stripeCustomerId`: a repeat returns the stored customer. */
   insertCustomer(customer: NewCustomer): Promise<Inserted<Customer>>;
+  /**
+   * By our id or Stripe's (unique everywhere), or by your user id or email within one mode (live
+   * or test). Without `livemode`, either mode.
+   */
   findCustomer(
-    by: { id: string } | { externalId: string } | { stripeCustomerId: string } | { email: string },
+    by: { id: string } | { stripeCustomerId: string } | { externalId: string; livemode?: boolean } | { email: string; livemode?: boolean },
   ): Promise<Customer | undefined>;
   /** Fills identifiers the customer did not have yet; never replaces one it has. */
   linkCustomer(id: string, ids: { externalId?: string; stripeCustomerId?: string; email?: string }): Promise<Customer>;

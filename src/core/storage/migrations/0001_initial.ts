@@ -55,7 +55,7 @@ export async function up(db: Kysely<any>, { index }: MigrationContext): Promise<
     .createTable('customers')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('livemode', 'boolean', (c) => c.notNull())
-    .addColumn('external_id', 'text', (c) => c.unique())
+    .addColumn('external_id', 'text')
     .addColumn('stripe_customer_id', 'text', (c) => c.unique())
     .addColumn('email', 'text', (c) => c.check(sql`email = lower(email)`))
     .addColumn('name', 'text')
@@ -65,6 +65,8 @@ export async function up(db: Kysely<any>, { index }: MigrationContext): Promise<
     .addColumn('attributed_at', timestamptz)
     .addColumn('created_at', timestamptz, (c) => c.notNull().defaultTo(now))
     .addCheckConstraint(index('customers_attribution_complete'), sql`(partner_id is null) = (attributed_at is null)`)
+    // Your user id names one customer per mode: Stripe test-mode data never touches live customers.
+    .addUniqueConstraint(index('customers_external_id'), ['livemode', 'external_id'])
     .execute();
   await db.schema.createIndex(index('customers_email')).on('customers').column('email').execute();
   await db.schema.createIndex(index('customers_partner')).on('customers').columns(['partner_id', 'attributed_at']).execute();
