@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backends } from '../support/backends.js';
-import { charge, checkoutSession, event } from '../support/stripe-fixtures.js';
+import { charge, checkoutSession, event, invoice } from '../support/stripe-fixtures.js';
 import { world } from '../support/world.js';
 
 describe.each(backends())('hooks on $name', (backend) => {
@@ -31,6 +31,16 @@ describe.each(backends())('hooks on $name', (backend) => {
     expect(seen).toEqual(['lead cus_buyer', 'sale 10000 visible=true', 'commission sale 3000', 'voided refunded']);
     expect(errors).toEqual(['the sale.created hook']);
     expect(await w.attribution.sales.list()).toHaveLength(1);
+  });
+
+  it('a sale credited later to its partner is announced once, with its commission then', async () => {
+    const w = await world(backend, undefined, { program: { holdDays: 30, reward: { type: 'percent', percent: 30 } } });
+    const seen: string[] = [];
+    w.attribution.on('sale.created', ({ sale }) => void seen.push(`sale ${sale.partnerId ? 'attributed' : 'unattributed'}`));
+    w.attribution.on('commission.created', ({ commission }) => void seen.push(`commission ${commission.amount}`));
+    await w.deliver(event('invoice.paid', invoice()));
+    await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_sub', mode: 'subscription', payment_intent: null, invoice: 'in_1', subscription: 'sub_1', metadata: { sa_click_id: w.aliceClick } })));
+    expect(seen).toEqual(['sale unattributed', 'commission 3000']);
   });
 
   it('a rolled-back transaction delivers nothing', async () => {

@@ -34,7 +34,7 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
   if (session.mode === 'subscription') {
     const sale = invoiceId ? await context.tx.findSale({ stripeInvoiceId: invoiceId }) : undefined;
     if (sale && buyer.partnerId && (await context.tx.attributeSale(sale.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id }))) {
-      await context.saleRecorded((await context.tx.findSale({ stripeInvoiceId: invoiceId }))!);
+      await context.saleRecorded((await context.tx.findSale({ stripeInvoiceId: invoiceId }))!, { claimed: true });
     }
     return;
   }
@@ -58,7 +58,7 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
     await context.saleRecorded(record);
   } else if (!record.partnerId && buyer.partnerId && (await context.tx.attributeSale(record.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id }))) {
     // The same payment was recorded first from its invoice, before this session's attribution.
-    await context.saleRecorded((await context.tx.findSale({ stripeCheckoutSessionId: session.id, stripePaymentIntentId: paymentIntentId }))!);
+    await context.saleRecorded((await context.tx.findSale({ stripeCheckoutSessionId: session.id, stripePaymentIntentId: paymentIntentId }))!, { claimed: true });
   }
 }
 

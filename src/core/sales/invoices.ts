@@ -66,7 +66,7 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
   if (created) {
     await context.saleRecorded(record);
   } else if (!record.partnerId && buyer.partnerId && (await context.tx.attributeSale(record.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id }))) {
-    await context.saleRecorded((await context.tx.findSale({ stripeInvoiceId: record.stripeInvoiceId }))!);
+    await context.saleRecorded((await context.tx.findSale({ stripeInvoiceId: record.stripeInvoiceId }))!, { claimed: true });
   }
 }
 

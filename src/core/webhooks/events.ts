@@ -9,8 +9,11 @@ export interface EventContext {
   event: Stripe.Event;
   /** Call once a sale is known under `keys`: events parked waiting for it are applied now. */
   saleKnown(keys: SaleKeys): Promise<void>;
-  /** Call for a sale just recorded or just credited to a partner: its commission, then what waited for it. */
-  saleRecorded(sale: Sale): Promise<void>;
+  /**
+   * Call for a sale just recorded (or, `claimed`, recorded earlier and just credited to a partner):
+   * its commission, then what waited for it.
+   */
+  saleRecorded(sale: Sale, how?: { claimed: boolean }): Promise<void>;
 }
 
 export type EventHandler = (context: EventContext) => Promise<void>;

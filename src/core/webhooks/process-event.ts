@@ -63,8 +63,8 @@ function context(tx: StorageOperations, options: ResolvedOptions, event: Stripe.
     tx,
     options,
     event,
-    async saleRecorded(sale) {
-      emit('sale.created', { sale });
+    async saleRecorded(sale, how) {
+      if (!how?.claimed) emit('sale.created', { sale });
       await commissionSale(tx, options, sale);
       await this.saleKnown({ stripePaymentIntentId: sale.stripePaymentIntentId, stripeInvoiceId: sale.stripeInvoiceId });
     },
