@@ -338,7 +338,7 @@ class KyselyOperationsBase implements StorageOperations {
           .selectFrom('sale_disputes')
           .select((inner) => inner.fn.coalesce(inner.fn.sum<number>('amount'), eb.val(0)).as('total'))
           .where('sale_disputes.sale_id', '=', dispute.saleId)
-          .where('sale_disputes.status', 'in', ['needs_response', 'under_review', 'lost']) as never,
+          .where('sale_disputes.status', 'in', [...OPEN_DISPUTE, 'lost']) as never,
       }))
       .where('id', '=', dispute.saleId)
       .returningAll()
@@ -628,7 +628,7 @@ class KyselyOperationsBase implements StorageOperations {
     let lost = 0;
     for (const row of rows) {
       if (row.status === 'lost') lost += toAmount(row.amount);
-      else if (row.status === 'needs_response' || row.status === 'under_review') open += toAmount(row.amount);
+      else if (OPEN_DISPUTE.includes(row.status)) open += toAmount(row.amount);
     }
     return { open, lost };
   }
@@ -736,24 +736,20 @@ class KyselyOperationsBase implements StorageOperations {
     const period = (column: string) =>
       request.interval === 'all' ? sql<Date>`${request.from}::timestamptz` : sql<Date>`date_trunc(${request.interval}, ${sql.ref(column)}, 'UTC')`;
     const partner = request.partnerId;
-    const clicks = await this.db
-      .selectFrom('clicks')
-      .select(['partner_id', period('created_at').as('period'), (eb) => eb.fn.countAll<string | number>().as('n')])
-      .where('created_at', '>=', request.from)
-      .where('created_at', '<', request.to)
-      .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
-      .groupBy(['partner_id', sql`2`])
-      .execute();
-    const leads = await this.db
-      .selectFrom('customers')
-      .select(['partner_id', period('attributed_at').as('period'), (eb) => eb.fn.countAll<string | number>().as('n')])
-      .where('partner_id', 'is not', null)
-      .where('livemode', '=', request.livemode)
-      .where('attributed_at', '>=', request.from)
-      .where('attributed_at', '<', request.to)
-      .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
-      .groupBy(['partner_id', sql`2`])
-      .execute();
+    // Clicks (either mode: a visit has none) and leads (customers credited in the period), per partner and period.
+    const counted = (table: 'clicks' | 'customers', column: 'created_at' | 'attributed_at') =>
+      this.db
+        .selectFrom(table as 'clicks')
+        .select(['partner_id', period(column).as('period'), (eb) => eb.fn.countAll<string | number>().as('n')])
+        .where('partner_id', 'is not', null)
+        .where(sql.ref(column), '>=', request.from)
+        .where(sql.ref(column), '<', request.to)
+        .$if(table === 'customers', (q) => q.where(sql.ref('livemode'), '=', request.livemode))
+        .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+        .groupBy(['partner_id', sql`2`])
+        .execute();
+    const clicks = await counted('clicks', 'created_at');
+    const leads = await counted('customers', 'attributed_at');
     const sales = await this.db
       .selectFrom('sales')
       .select((eb) => [
@@ -791,7 +787,7 @@ class KyselyOperationsBase implements StorageOperations {
     const totals = (target: ReportRow, currency: string) =>
       (target.currencies[currency] ??= { sales: 0, revenue: 0, refunded: 0, commissions: { pending: 0, approved: 0, held: 0, paid: 0, voided: 0 } });
     for (const c of clicks) row(c.partner_id, c.period).clicks = Number(c.n);
-    for (const l of leads) row(l.partner_id!, l.period).leads = Number(l.n);
+    for (const l of leads) row(l.partner_id, l.period).leads = Number(l.n);
     for (const s of sales) {
       const t = totals(row(s.partner_id!, s.period), s.currency);
       t.sales = Number(s.n);
@@ -924,6 +920,9 @@ export class KyselyStorage extends KyselyOperationsBase implements Storage {
 }
 
 type Row<T extends keyof Database> = Selectable<Database[T]>;
+
+/** Dispute statuses still undecided; `warning_*` inquiries are not chargebacks and never count. */
+const OPEN_DISPUTE: readonly string[] = ['needs_response', 'under_review'];
 
 function saleKeyConditions(keys: SaleKeys) {
   const conditions = [
