@@ -62,8 +62,14 @@ export interface AttributionOptions {
   schema?: string;
   /** Your Stripe webhook endpoint's signing secret (`whsec_…`), or several during a rotation. */
   webhookSecret?: string | string[];
-  /** Your Stripe client. Used to verify webhooks and, later, for the few API look-ups. */
+  /** Your Stripe client. Used to verify webhooks and for the few API look-ups an event may need. */
   stripe?: Stripe;
+  /**
+   * How long one Stripe API look-up made for a webhook may take before the event fails (answered
+   * 5xx, so Stripe retries it later). Look-ups never run while a database transaction is open.
+   * Default 10 000 ms.
+   */
+  stripeTimeoutMs?: number;
   /** Which click wins when a visitor followed several partner links before the lead. Default `last-click`. */
   attributionModel?: 'last-click' | 'first-click';
   /** Click capture and cookie settings. */
@@ -99,6 +105,7 @@ export interface ResolvedOptions {
   schema: string | undefined;
   webhookSecrets: string[];
   stripe: Stripe | undefined;
+  stripeTimeoutMs: number;
   attributionModel: 'last-click' | 'first-click';
   clicks: Required<Omit<ClickOptions, 'cookieDomain' | 'consent'>> & Pick<ClickOptions, 'cookieDomain' | 'consent'>;
   livemode: boolean;
@@ -151,6 +158,8 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
   if (leadReward !== null && !program.currency) throw new ConfigurationError('program.leadReward needs program.currency to be paid in');
   if (options.convert && !program.currency) throw new ConfigurationError('convert needs program.currency: the currency to convert commissions into');
   const onError = options.onError ?? ((error: unknown, during: string) => console.error(`[stripe-attribution] ${during} failed:`, error));
+  const stripeTimeoutMs = options.stripeTimeoutMs ?? 10_000;
+  if (!(stripeTimeoutMs > 0)) throw new ConfigurationError('stripeTimeoutMs must be a positive number of milliseconds');
   const secrets = options.webhookSecret === undefined ? [] : [options.webhookSecret].flat().filter(Boolean);
 
   return {
@@ -159,6 +168,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     schema: options.schema,
     webhookSecrets: secrets,
     stripe: options.stripe,
+    stripeTimeoutMs,
     attributionModel: options.attributionModel ?? 'last-click',
     clicks: {
       params,

@@ -24,17 +24,21 @@ const OBJECTS: Record<string, string> = {
  */
 export async function startStripeServer() {
   const requests: RecordedRequest[] = [];
-  /** Canned answers by "METHOD /path", e.g. a list for `GET /v1/invoice_payments`; an Error answers 500. */
+  /**
+   * Canned answers by "METHOD /path", e.g. a list for `GET /v1/invoice_payments`; an Error answers
+   * 500; a Promise makes the API stall until it settles, then answers what it resolved to.
+   */
   const answers = new Map<string, unknown>();
   let counter = 0;
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => {
+    req.on('end', async () => {
       const path = (req.url ?? '').split('?')[0]!;
       requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)) });
-      const canned = answers.get(`${req.method} ${path}`);
+      const answer = answers.get(`${req.method} ${path}`);
+      const canned = answer instanceof Promise ? await answer : answer;
       if (canned instanceof Error) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { type: 'api_error', message: canned.message } }));

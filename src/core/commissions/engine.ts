@@ -5,6 +5,7 @@ import { splitProRata } from '../sales/amounts.js';
 import { idOf } from '../webhooks/stripe-payloads.js';
 import { emit } from '../hooks.js';
 import { ConfigurationError } from '../errors.js';
+import type { Lookup } from '../webhooks/lookups.js';
 import { commissionNumerator, commissionOnRemaining, convertedCommissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
 
 const DAY_MS = 86_400_000;
@@ -15,7 +16,7 @@ const DAY_MS = 86_400_000;
  * partner, falls outside the customer's reward window, or belongs to a churned subscription; a
  * voided row with its reason for a self-referral or a blocked customer, so the partner sees why.
  */
-export async function commissionSale(tx: StorageOperations, options: ResolvedOptions, sale: Sale): Promise<void> {
+export async function commissionSale(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale): Promise<void> {
   const program = options.program;
   if (!sale.partnerId || !sale.customerId || !program.reward) return;
   const [customer, partner] = await Promise.all([tx.findCustomer({ id: sale.customerId }), tx.getPartner(sale.partnerId)]);
@@ -37,12 +38,12 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   if (await churnedBefore(tx, sale)) return;
 
   const stored = await tx.getSaleLines(sale.id);
-  const fetched = stored.length === 0 && Object.keys(locked.terms.products).length > 0 ? await checkoutLines(tx, options, sale) : [];
+  const fetched = stored.length === 0 && Object.keys(locked.terms.products).length > 0 ? await checkoutLines(tx, options, lookup, sale) : [];
   const lines = stored.length ? stored : fetched.length ? fetched : [{ stripeProductId: null, amount: sale.amount }];
   const numerator = commissionNumerator(locked.terms, lines, { proration: sale.billingReason === 'subscription_update' });
   if (numerator === 0n) return;
   const full = commissionOnRemaining(numerator, sale.amount, sale.amount);
-  const converted = await convertCommission(options, full, sale);
+  const converted = await convertCommission(options, lookup, full, sale);
   const { record, created } = await tx.insertCommission({
     ...base,
     ...(converted ? { currency: options.program.currency, conversion: { sourceAmount: full, convertedAmount: converted.amount } } : {}),
@@ -64,10 +65,15 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
  * when a product-specific rate needs them, and kept as the sale's lines (shares pro rata to each
  * line's untaxed amount, summing to the sale).
  */
-async function checkoutLines(tx: StorageOperations, options: ResolvedOptions, sale: Sale): Promise<NewSaleLine[]> {
-  if (!options.stripe || !sale.stripeCheckoutSessionId) return [];
-  const items: Stripe.LineItem[] = [];
-  for await (const item of options.stripe.checkout.sessions.listLineItems(sale.stripeCheckoutSessionId, { limit: 100 })) items.push(item);
+async function checkoutLines(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale): Promise<NewSaleLine[]> {
+  const stripe = options.stripe;
+  const sessionId = sale.stripeCheckoutSessionId;
+  if (!stripe || !sessionId) return [];
+  const items = await lookup(`checkout.sessions.listLineItems:${sessionId}`, async () => {
+    const listed: Stripe.LineItem[] = [];
+    for await (const item of stripe.checkout.sessions.listLineItems(sessionId, { limit: 100 })) listed.push(item);
+    return listed;
+  });
   const shares = splitProRata(sale.amount, items.map((item) => item.amount_total - item.amount_tax));
   const lines = items.map((item, index) => ({
     stripeProductId: idOf(item.price?.product ?? null),
@@ -80,10 +86,13 @@ async function checkoutLines(tx: StorageOperations, options: ResolvedOptions, sa
   return lines;
 }
 
-async function convertCommission(options: ResolvedOptions, amount: number, sale: Sale): Promise<{ amount: number } | undefined> {
+async function convertCommission(options: ResolvedOptions, lookup: Lookup, amount: number, sale: Sale): Promise<{ amount: number } | undefined> {
   const to = options.program.currency;
-  if (!options.convert || !to || to === sale.currency) return undefined;
-  const converted = await options.convert({ amount, from: sale.currency, to, at: sale.occurredAt });
+  const convert = options.convert;
+  if (!convert || !to || to === sale.currency) return undefined;
+  // The merchant's converter may ask an FX service: like a Stripe look-up, never inside the transaction.
+  const at = sale.occurredAt;
+  const converted = await lookup(`convert:${amount}:${sale.currency}:${to}:${at.toISOString()}`, async () => convert({ amount, from: sale.currency, to, at }));
   if (!Number.isSafeInteger(converted) || converted < 0) {
     throw new ConfigurationError(`convert must return a non-negative integer of minor units, got ${converted} for ${amount} ${sale.currency} → ${to}`);
   }

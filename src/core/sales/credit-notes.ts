@@ -36,8 +36,9 @@ async function refundedToCard(context: EventContext, note: Stripe.CreditNote): P
   const legacy = (note as unknown as { refund?: string | { amount: number } | null }).refund;
   if (!legacy) return 0;
   if (typeof legacy !== 'string') return legacy.amount;
-  if (!context.options.stripe) return note.post_payment_amount;
-  return (await context.options.stripe.refunds.retrieve(legacy)).amount;
+  const stripe = context.options.stripe;
+  if (!stripe) return note.post_payment_amount;
+  return (await context.lookup(`refunds.retrieve:${legacy}`, () => stripe.refunds.retrieve(legacy))).amount;
 }
 
 /** `credit_note.voided`: the credit no longer reduces the sale. */

@@ -73,16 +73,21 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
 /** Webhook invoices carry only the first page of lines; the rest are listed through the merchant's client. */
 async function allInvoiceLines(context: EventContext, invoice: Stripe.Invoice): Promise<Stripe.InvoiceLineItem[]> {
   const first = invoice.lines?.data ?? [];
-  if (!invoice.lines?.has_more || !context.options.stripe || !invoice.id) return first;
-  const lines: Stripe.InvoiceLineItem[] = [];
-  for await (const line of context.options.stripe.invoices.listLineItems(invoice.id, { limit: 100 })) lines.push(line);
-  return lines;
+  const stripe = context.options.stripe;
+  const id = invoice.id;
+  if (!invoice.lines?.has_more || !stripe || !id) return first;
+  return context.lookup(`invoices.listLineItems:${id}`, async () => {
+    const lines: Stripe.InvoiceLineItem[] = [];
+    for await (const line of stripe.invoices.listLineItems(id, { limit: 100 })) lines.push(line);
+    return lines;
+  });
 }
 
 async function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): Promise<string[]> {
   const stripe = context.options.stripe;
-  if (!stripe || !invoice.discounts?.length || !invoice.id) return [];
-  const expanded = await stripe.invoices.retrieve(invoice.id, { expand: ['discounts'] });
+  const id = invoice.id;
+  if (!stripe || !invoice.discounts?.length || !id) return [];
+  const expanded = await context.lookup(`invoices.retrieve:${id}:discounts`, () => stripe.invoices.retrieve(id, { expand: ['discounts'] }));
   return (expanded.discounts ?? [])
     .map((discount) => (typeof discount === 'string' ? null : idOf((discount as Stripe.Discount).promotion_code)))
     .filter((id): id is string => id !== null);

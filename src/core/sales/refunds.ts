@@ -32,7 +32,10 @@ export async function saleOfCharge(context: EventContext, charge: Stripe.Charge 
   const found = await tx.findSale({ stripePaymentIntentId: paymentIntentId, stripeInvoiceId: invoiceId });
   if (found || !paymentIntentId || !context.options.stripe) return found;
   // Basil renewal charges name only their payment intent: ask Stripe which invoice it paid.
-  const payments = await context.options.stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId } });
+  const stripe = context.options.stripe;
+  const payments = await context.lookup(`invoicePayments.list:${paymentIntentId}`, () =>
+    stripe.invoicePayments.list({ payment: { type: 'payment_intent', payment_intent: paymentIntentId } }),
+  );
   const paidInvoice = idOf((payments.data[0]?.invoice ?? null) as string | { id: string } | null);
   if (!paidInvoice) return undefined;
   await tx.recordInvoicePayment({ paymentIntentId, invoiceId: paidInvoice });

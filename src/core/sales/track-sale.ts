@@ -6,6 +6,7 @@ import type { TrackSaleInput } from '../attribution.js';
 import { attributeBuyer } from './attribute.js';
 import { commissionSale } from '../commissions/engine.js';
 import { emit } from '../hooks.js';
+import { transactionWithLookups } from '../webhooks/lookups.js';
 
 /**
  * A sale billed outside Stripe, through the same ledger: attributed by the customer (tracked as a
@@ -17,7 +18,7 @@ export async function trackSale(options: ResolvedOptions, storage: Storage, inpu
   if (input.amount < 0) throw new AttributionError('trackSale amount must not be negative');
   const livemode = input.livemode ?? options.livemode;
   const at = input.paidAt ?? options.clock();
-  return options.hooks.transaction(storage, async (tx) => {
+  return transactionWithLookups(storage, options, async (tx, lookup) => {
     const existing = await tx.findSale({ externalInvoiceId: input.invoiceId });
     if (existing) return { sale: existing, duplicate: true };
     const buyer = await attributeBuyer(tx, options, {
@@ -41,7 +42,7 @@ export async function trackSale(options: ResolvedOptions, storage: Storage, inpu
     });
     if (created) {
       emit('sale.created', { sale: record });
-      await commissionSale(tx, options, record);
+      await commissionSale(tx, options, lookup, record);
     }
     return { sale: record, duplicate: !created };
   });

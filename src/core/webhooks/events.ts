@@ -1,12 +1,15 @@
 import type Stripe from 'stripe';
 import type { ResolvedOptions } from '../options.js';
 import type { Sale, SaleKeys, StorageOperations } from '../storage/types.js';
+import type { Lookup } from './lookups.js';
 
 /** What an event handler works with: one transaction, the options, and the event. */
 export interface EventContext {
   tx: StorageOperations;
   options: ResolvedOptions;
   event: Stripe.Event;
+  /** Stripe API look-ups, answered outside the transaction (see `transactionWithLookups`). */
+  lookup: Lookup;
   /** Call once a sale is known under `keys`: events parked waiting for it are applied now. */
   saleKnown(keys: SaleKeys): Promise<void>;
   /**

@@ -13,6 +13,7 @@ import { subscriptionEvent } from '../sales/subscriptions.js';
 import type { Storage, StorageOperations } from '../storage/types.js';
 import { parkingKeys, type EventContext, type EventHandler } from './events.js';
 import type { WebhookResponse } from './handle-webhook.js';
+import { transactionWithLookups, type Lookup } from './lookups.js';
 
 const HANDLERS: Record<string, EventHandler> = {
   'checkout.session.completed': checkoutSessionEvent,
@@ -45,7 +46,7 @@ export const HANDLED_EVENT_TYPES = Object.keys(HANDLERS);
 export async function processEvent(storage: Storage, options: ResolvedOptions, event: Stripe.Event): Promise<WebhookResponse> {
   const handler = HANDLERS[event.type];
   if (!handler) return { status: 200, body: { received: true, type: event.type } };
-  await options.hooks.transaction(storage, async (tx) => {
+  await transactionWithLookups(storage, options, async (tx, lookup) => {
     const first = await tx.recordWebhookEvent({
       id: event.id,
       type: event.type,
@@ -53,26 +54,27 @@ export async function processEvent(storage: Storage, options: ResolvedOptions, e
       apiVersion: event.api_version ?? null,
       createdAt: new Date(event.created * 1000),
     });
-    if (first) await handler(context(tx, options, event));
+    if (first) await handler(context(tx, options, lookup, event));
   });
   return { status: 200, body: { received: true, type: event.type } };
 }
 
-function context(tx: StorageOperations, options: ResolvedOptions, event: Stripe.Event): EventContext {
+function context(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, event: Stripe.Event): EventContext {
   return {
     tx,
     options,
     event,
+    lookup,
     async saleRecorded(sale, how) {
       if (!how?.claimed) emit('sale.created', { sale });
-      await commissionSale(tx, options, sale);
+      await commissionSale(tx, options, lookup, sale);
       await this.saleKnown({ stripePaymentIntentId: sale.stripePaymentIntentId, stripeInvoiceId: sale.stripeInvoiceId });
     },
     async saleKnown(keys) {
       for (const key of parkingKeys(keys)) {
         for (const parked of await tx.takeParkedEvents(key)) {
           const waiting = parked.event as Stripe.Event;
-          await HANDLERS[waiting.type]?.(context(tx, options, waiting));
+          await HANDLERS[waiting.type]?.(context(tx, options, lookup, waiting));
         }
       }
     },
@@ -92,11 +94,11 @@ export async function applyParked(storage: Storage, options: ResolvedOptions): P
   let retried = 0;
   for (const eventId of await storage.listParkedEventIds(MAX_PARKED_ATTEMPTS)) {
     try {
-      const taken = await options.hooks.transaction(storage, async (tx) => {
+      const taken = await transactionWithLookups(storage, options, async (tx, lookup) => {
         const parked = await tx.takeParkedEvent(eventId);
         if (!parked) return false;
         const waiting = parked.event as Stripe.Event;
-        await HANDLERS[waiting.type]?.(context(tx, options, waiting));
+        await HANDLERS[waiting.type]?.(context(tx, options, lookup, waiting));
         // Parked again (its counterpart is still missing): that was one more attempt.
         await tx.recordParkedFailure(eventId, `still waiting for ${parked.waitingFor}`, parked.attempts + 1);
         return true;
