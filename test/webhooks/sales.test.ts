@@ -359,9 +359,27 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       expect(await w.count('sa_parked_events')).toBe(0);
     });
 
-    it('asks Stripe for the charge when the dispute names it only by id', async () => {
+    it('a dispute naming its charge only by id is scaled by what the payment charged, without asking Stripe', async () => {
       const w = await world(backend);
-      await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
+      await w.deliver(event('checkout.session.completed', checkoutSession({ amount_total: 11900, total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 1900 }, metadata: { sa_click_id: w.aliceClick } })));
+      await w.deliver(event('charge.dispute.created', dispute({ amount: 5950, charge: 'ch_unasked' })));
+      // 10000 × 5950 / 11900
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ chargeAmount: 11900, amountDisputed: 5000 });
+      expect(stripeServer.requests.some((r) => r.path === '/v1/charges/ch_unasked')).toBe(false);
+    });
+
+    it('a dispute on several charges of one invoice is scaled by the invoice’s paid amount', async () => {
+      const w = await world(backend);
+      await w.deliver(event('invoice.paid', firstInvoice(w, { id: 'in_split', total: 20000, total_excluding_tax: 20000, amount_paid: 20000, amount_due: 20000 })));
+      await w.deliver(event('invoice_payment.paid', invoicePayment({ invoice: 'in_split', payment: { type: 'payment_intent', payment_intent: 'pi_half' } })));
+      // One of the two 10 000 charges is disputed in full: half the invoice.
+      await w.deliver(event('charge.dispute.created', dispute({ amount: 10000, charge: charge({ amount: 10000 }), payment_intent: 'pi_half' })));
+      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 20000, amountDisputed: 10000 });
+    });
+
+    it('asks Stripe for the charge when the dispute names it only by id and the sale predates kept charge amounts', async () => {
+      const w = await world(backend);
+      await w.storage.insertSale({ livemode: false, stripePaymentIntentId: 'pi_checkout_1', amount: 10000, currency: 'usd', occurredAt: new Date(T0 * 1000) });
       stripeServer.answers.set('GET /v1/charges/ch_1', charge({ amount: 20000 }));
       try {
         await w.deliver(event('charge.dispute.created', dispute({ amount: 5000, charge: 'ch_1' })));

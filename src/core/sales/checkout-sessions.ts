@@ -52,6 +52,7 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
     // With invoice_creation the payment also has an invoice: the same sale under both keys.
     stripeInvoiceId: invoiceId,
     ...amount,
+    chargeAmount: session.amount_total,
     occurredAt: toDate(session.created),
   });
   if (created) {

@@ -19,9 +19,9 @@ export async function disputeEvent(context: EventContext): Promise<void> {
     await park(context, `payment_intent:${paymentIntentId}`);
     return;
   }
-  const charge = typeof dispute.charge !== 'string' ? dispute.charge : await chargeOf(context, dispute.charge);
-  // Without the charge's total (no Stripe client to ask), the dispute is taken as covering the whole payment.
-  const amount = charge && charge.amount > 0 ? Math.min(scaleRoundHalfUp(sale.amount, Math.min(dispute.amount, charge.amount), charge.amount), sale.amount) : sale.amount;
+  const charged = sale.chargeAmount ?? (typeof dispute.charge !== 'string' ? dispute.charge : await chargeOf(context, dispute.charge))?.amount;
+  // Without the charged total (an older sale and no Stripe client to ask), the dispute is taken as covering the whole payment.
+  const amount = charged && charged > 0 ? Math.min(scaleRoundHalfUp(sale.amount, Math.min(dispute.amount, charged), charged), sale.amount) : sale.amount;
   await context.tx.recordDispute({ id: dispute.id, saleId: sale.id, amount, status: dispute.status, at: toDate(context.event.created) });
   await reconcileCommission(context.tx, sale.id);
 }

@@ -53,6 +53,8 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
     stripeSubscriptionId: invoiceSubscriptionId(invoice),
     amount,
     currency: invoice.currency,
+    // All the invoice's payments together: a dispute on one of several charges is scaled by the invoice.
+    chargeAmount: invoice.amount_paid,
     billingReason: invoice.billing_reason,
     occurredAt: toDate(invoice.status_transitions?.paid_at ?? context.event.created),
     lines: lines.map((line, index) => ({

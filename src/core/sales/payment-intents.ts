@@ -34,6 +34,7 @@ export async function paymentIntentSucceededEvent(context: EventContext): Promis
     stripePaymentIntentId: intent.id,
     amount: intent.amount_received,
     currency: intent.currency,
+    chargeAmount: intent.amount_received,
     occurredAt: toDate(intent.created),
   });
   if (created) await context.saleRecorded(record);

@@ -430,6 +430,7 @@ class KyselyOperationsBase implements StorageOperations {
         external_invoice_id: sale.externalInvoiceId ?? null,
         amount: assertAmount(sale.amount),
         currency: sale.currency.toLowerCase(),
+        charge_amount: sale.chargeAmount == null ? null : assertAmount(sale.chargeAmount),
         billing_reason: sale.billingReason ?? null,
         occurred_at: sale.occurredAt,
       })
@@ -1012,6 +1013,7 @@ function toSale(row: Row<'sales'>): Sale {
     amountRefunded: toAmount(row.amount_refunded),
     amountDisputed: toAmount(row.amount_disputed),
     amountCredited: toAmount(row.amount_credited),
+    chargeAmount: row.charge_amount == null ? null : toAmount(row.charge_amount),
     billingReason: row.billing_reason,
     occurredAt: row.occurred_at,
     createdAt: row.created_at,

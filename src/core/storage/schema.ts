@@ -74,6 +74,7 @@ export interface Database {
     amount_refunded: ColumnType<string | number | bigint, number | undefined, number>;
     amount_disputed: ColumnType<string | number | bigint, number | undefined, number>;
     amount_credited: ColumnType<string | number | bigint, number | undefined, number>;
+    charge_amount: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
     billing_reason: string | null;
     occurred_at: Date;
     created_at: CreatedAt;

@@ -107,6 +107,11 @@ export interface Sale {
   amountDisputed: Amount;
   /** Untaxed, credited to the customer's balance or settled out of band by credit notes. */
   amountCredited: Amount;
+  /**
+   * What the buyer was charged for it, tax included, in the charge's currency (null for sales made
+   * before it was kept, and for `trackSale`): disputes are scaled against it without asking Stripe.
+   */
+  chargeAmount: Amount | null;
   billingReason: string | null;
   /** Stripe's own time of the payment, never the time of delivery. */
   occurredAt: Date;
@@ -125,6 +130,7 @@ export interface NewSale {
   externalInvoiceId?: string | null;
   amount: Amount;
   currency: string;
+  chargeAmount?: Amount | null;
   billingReason?: string | null;
   occurredAt: Date;
   lines?: NewSaleLine[];

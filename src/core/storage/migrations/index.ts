@@ -17,6 +17,7 @@ import * as invoicePayments from './0002_invoice_payments.js';
 import * as afterSale from './0003_disputes_credits_subscriptions.js';
 import * as rewards from './0004_rewards.js';
 import * as payouts from './0005_payouts.js';
+import * as chargeAmounts from './0006_charge_amounts.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0003_disputes_credits_subscriptions': afterSale,
   '0004_rewards': rewards,
   '0005_payouts': payouts,
+  '0006_charge_amounts': chargeAmounts,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {
