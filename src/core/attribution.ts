@@ -6,7 +6,7 @@ import { createPartners, type Partners } from './partners.js';
 import type { AttributionRequest } from './request.js';
 import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
-import { verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
+import { isMalformedPayload, malformedEvent, verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
 import { applyParked, processEvent } from './webhooks/process-event.js';
 import { trackSale } from './sales/track-sale.js';
 import type { Customer, ReportInterval, ReportRow, Sale } from './storage/types.js';
@@ -168,11 +168,17 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     handleWebhook: async (rawBody, signature) => {
       const verified = await verifyWebhook(resolved, rawBody, signature);
       if ('response' in verified) return verified.response;
+      const malformed = malformedEvent(verified.event);
+      if (malformed) return { status: 400, body: { error: `Malformed Stripe event: ${malformed}` } };
       try {
         return await processEvent(await storage(), resolved, verified.event);
       } catch (error) {
-        // Nothing was kept (one transaction): a 5xx makes Stripe deliver it again.
+        // Nothing was kept (one transaction). A payload no Stripe object could be is refused; any
+        // other failure is ours and answers 5xx, so Stripe delivers it again.
         resolved.onError(error, `processing Stripe event ${verified.event.id}`);
+        if (isMalformedPayload(error)) {
+          return { status: 400, body: { error: `Malformed Stripe event: ${(error as Error).message}` } };
+        }
         return { status: 500, body: { error: 'The event could not be processed; Stripe will retry it' } };
       }
     },

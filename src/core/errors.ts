@@ -44,6 +44,12 @@ export class EmbeddedDatabaseLockedError extends AttributionError {
   }
 }
 
+/**
+ * A value handed to the ledger cannot be what it claims (an amount that is not integer minor
+ * units). From a signed Stripe event this means the payload is not one Stripe sends: answered 400.
+ */
+export class InvalidValueError extends AttributionError {}
+
 /** The options given to `createAttribution` (or the CLI) cannot work; the message names the fix. */
 export class ConfigurationError extends AttributionError {}
 

@@ -14,6 +14,7 @@ export {
   AttributionError,
   ConfigurationError,
   ConflictError,
+  InvalidValueError,
   EmbeddedDatabaseLockedError,
   MigrationError,
   MissingDependencyError,

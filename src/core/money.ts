@@ -1,4 +1,4 @@
-import { AttributionError } from './errors.js';
+import { AttributionError, InvalidValueError } from './errors.js';
 
 /**
  * An amount of money in integer minor units of its currency (cents for USD, yen for JPY).
@@ -21,7 +21,7 @@ export function toAmount(value: string | number | bigint): Amount {
 /** Guards an amount about to be written: integer minor units only, never a float. */
 export function assertAmount(amount: number, field = 'amount'): Amount {
   if (!Number.isSafeInteger(amount)) {
-    throw new AttributionError(`${field} must be an integer number of minor units, got ${amount}`);
+    throw new InvalidValueError(`${field} must be an integer number of minor units, got ${amount}`);
   }
   return amount;
 }

@@ -31,6 +31,8 @@ export interface World {
   aliceClick: string;
   deliver(stripeEvent: Stripe.Event): Promise<{ status: number; body: any }>;
   count(table: string): Promise<number>;
+  /** The Postgres schema holding this world's tables. */
+  schema: string;
 }
 
 export async function world(backend: Backend, wrap?: (storage: Storage) => Storage, extra: Partial<AttributionOptions> = {}): Promise<World> {
@@ -59,6 +61,7 @@ export async function world(backend: Backend, wrap?: (storage: Storage) => Stora
     alice: alice.id,
     bob: bob.id,
     aliceClick: clickId!,
+    schema,
     async deliver(stripeEvent) {
       const payload = JSON.stringify(stripeEvent);
       return attribution.handleWebhook(payload, signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }));

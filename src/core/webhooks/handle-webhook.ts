@@ -1,6 +1,8 @@
 import type Stripe from 'stripe';
 import { importOptional } from '../optional-dependency.js';
 import type { ResolvedOptions } from '../options.js';
+import { InvalidValueError } from '../errors.js';
+import { HANDLED_EVENT_TYPES } from './process-event.js';
 
 /** What an adapter sends back to Stripe. */
 export interface WebhookResponse {
@@ -59,6 +61,19 @@ export async function verifyWebhook(
 }
 
 /**
+ * Whether processing failed because the signed payload is not shaped like the Stripe object it
+ * names (a field of the wrong type, a missing object or number, an amount that is no integer, a value
+ * Postgres refuses as data), rather than through a failure on our side.
+ */
+export function isMalformedPayload(error: unknown): boolean {
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof InvalidValueError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  // Data exceptions, and a NOT NULL or CHECK constraint refusing a value the payload lacked; a
+  // unique violation (23505) is a race with a concurrent delivery instead, and is retried.
+  return typeof code === 'string' && (code.startsWith('22') || code === '23502' || code === '23514');
+}
+
+/**
  * The answer when a body parser consumed the webhook body before the adapter could read its raw
  * bytes. 500, not 400: the delivery is fine, the mounting is not, and Stripe should retry once it
  * is fixed. `fix` says how to mount the middleware in the framework at hand.
@@ -70,4 +85,40 @@ export function bodyAlreadyParsed(fix: string): WebhookResponse {
       error: `The Stripe webhook body was already parsed by another middleware, so its signature cannot be verified. ${fix}`,
     },
   };
+}
+
+/**
+ * What makes a signed body unlike any event Stripe sends, or null. Checked before anything is
+ * written: the envelope, and the scalar fields every Stripe object shares by name (ids and
+ * currencies are strings, `livemode` is a boolean, amounts and times are integers, metadata values
+ * are strings), so a hand-made or corrupted payload gets a clear 400 instead of a failure deep in
+ * the ledger that Stripe would retry for days.
+ */
+export function malformedEvent(event: Stripe.Event): string | null {
+  const envelope = event as unknown as Record<string, unknown>;
+  if (typeof envelope.id !== 'string' || typeof envelope.type !== 'string') return 'the event needs a string id and type';
+  // Unknown types are answered 200 and ignored, whatever they hold.
+  if (!HANDLED_EVENT_TYPES.includes(envelope.type)) return null;
+  if (!Number.isSafeInteger(envelope.created)) return 'created must be a Unix timestamp';
+  if (typeof envelope.livemode !== 'boolean') return 'livemode must be a boolean';
+  const object = (envelope.data as { object?: unknown } | null | undefined)?.object;
+  if (!isRecord(object) || typeof object.object !== 'string' || typeof object.id !== 'string') return 'data.object must be a Stripe object, with its id';
+  for (const [key, value] of Object.entries(object)) {
+    if (value === null || value === undefined) continue;
+    if ((key === 'id' || key === 'currency' || key === 'object') && typeof value !== 'string') return `data.object.${key} must be a string`;
+    if (key === 'livemode' && typeof value !== 'boolean') return 'data.object.livemode must be a boolean';
+    if (INTEGER_FIELD.test(key) && !Array.isArray(value) && !Number.isSafeInteger(value)) return `data.object.${key} must be an integer`;
+    if (key === 'metadata' && !(isRecord(value) && Object.values(value).every((v) => typeof v === 'string'))) return 'data.object.metadata must map keys to strings';
+    if (ID_FIELD.test(key) && typeof value !== 'string' && !(isRecord(value) && typeof value.id === 'string')) return `data.object.${key} must be an id or an expanded object`;
+  }
+  return null;
+}
+
+/** Amounts, counts and times: integers wherever Stripe sends them (`total_details` is an object, `total_taxes` and the like lists). */
+const INTEGER_FIELD = /^(?!.*_details$)(amount(_[a-z]+)*|total(_[a-z]+)*|subtotal(_[a-z]+)*|created|quantity|post_payment_amount|pre_payment_amount)$/;
+/** Fields holding another object's id (or, expanded, the object). */
+const ID_FIELD = /^(customer|payment_intent|invoice|subscription|charge)$/;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
