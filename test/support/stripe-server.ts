@@ -8,6 +8,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** The form-encoded body as Stripe reads it: flat bracketed keys (`metadata[sa_click_id]`). */
   form: Record<string, string>;
+  /** The query string, keyed the same way (`created[gte]`, `types[0]`). */
+  query: Record<string, string>;
 }
 
 const OBJECTS: Record<string, string> = {
@@ -26,14 +28,22 @@ export async function startStripeServer() {
   const requests: RecordedRequest[] = [];
   /** Canned answers by "METHOD /path", e.g. a list for `GET /v1/invoice_payments`; an Error answers 500. */
   const answers = new Map<string, unknown>();
+  /** What `GET /v1/events` lists, in any order: served newest first, filtered and paginated as Stripe does. */
+  const events: Stripe.Event[] = [];
   let counter = 0;
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
-      const path = (req.url ?? '').split('?')[0]!;
-      requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)) });
+      const [path = '', search = ''] = (req.url ?? '').split('?');
+      const query = Object.fromEntries(new URLSearchParams(search));
+      requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)), query });
+      if (req.method === 'GET' && path === '/v1/events' && !answers.has('GET /v1/events')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(eventPage(events, query)));
+        return;
+      }
       const canned = answers.get(`${req.method} ${path}`);
       if (canned instanceof Error) {
         res.writeHead(500, { 'content-type': 'application/json' });
@@ -57,9 +67,24 @@ export async function startStripeServer() {
   return {
     requests,
     answers,
+    events,
     /** A real Stripe client pointed at this server (of another stripe-node major when given its class). */
     client: (StripeClass: new (key: string, config: object) => unknown = Stripe): Stripe =>
       new StripeClass('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }) as Stripe,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** One page of `events.list`: newest first, `created[gte]` and `types[]` applied, `starting_after` and `limit` honoured. */
+function eventPage(events: readonly Stripe.Event[], query: Record<string, string>) {
+  const gte = Number(query['created[gte]'] ?? 0);
+  const types = Object.entries(query).filter(([key]) => key.startsWith('types[')).map(([, value]) => value);
+  const listed = events
+    .map((event, index) => ({ event, index }))
+    .filter(({ event }) => event.created >= gte && (types.length === 0 || types.includes(event.type)))
+    .sort((a, b) => b.event.created - a.event.created || b.index - a.index)
+    .map(({ event }) => event);
+  const after = query.starting_after ? listed.findIndex((event) => event.id === query.starting_after) + 1 : 0;
+  const limit = Number(query.limit ?? 10);
+  return { object: 'list', data: listed.slice(after, after + limit), has_more: after + limit < listed.length, url: '/v1/events' };
 }
