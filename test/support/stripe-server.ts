@@ -68,6 +68,8 @@ export async function startStripeServer() {
     requests,
     answers,
     events,
+    /** The base URL to give a process that builds its own client (`--stripe-api-base`). */
+    url: `http://127.0.0.1:${port}`,
     /** A real Stripe client pointed at this server (of another stripe-node major when given its class). */
     client: (StripeClass: new (key: string, config: object) => unknown = Stripe): Stripe =>
       new StripeClass('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }) as Stripe,
