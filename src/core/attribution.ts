@@ -105,6 +105,12 @@ export interface Attribution {
     get(
       by: { externalId: string; livemode?: boolean } | { stripeCustomerId: string } | { email: string; livemode?: boolean } | { id: string },
     ): Promise<Customer | undefined>;
+    /**
+     * Erases the personal data of the customer with your user id (both modes unless `livemode` is
+     * given) and keeps the money ledger as it was: see `Storage.forgetCustomer` for what goes and
+     * what stays. False when no such customer is known.
+     */
+    forget(customerExternalId: string, options?: { livemode?: boolean }): Promise<boolean>;
   };
 }
 
@@ -192,7 +198,11 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     on: (name, handler) => resolved.hooks.on(name, handler),
     report: async ({ interval = 'month', livemode = true, ...rest }) => (await storage()).report({ interval, livemode, ...rest }),
     payouts: createPayouts(storage, resolved),
-    customers: { get: async (by) => (await storage()).findCustomer(by) },
+    customers: {
+      get: async (by) => (await storage()).findCustomer(by),
+      forget: async (externalId, { livemode } = {}) =>
+        (await (await storage()).forgetCustomer({ externalId, ...(livemode === undefined ? {} : { livemode }) })).length > 0,
+    },
   };
 }
 
