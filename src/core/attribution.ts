@@ -8,6 +8,7 @@ import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
 import { isMalformedPayload, malformedEvent, verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
 import { applyParked, processEvent } from './webhooks/process-event.js';
+import { reconcile, type ReconcileRequest, type ReconcileResult } from './webhooks/reconcile.js';
 import { trackSale } from './sales/track-sale.js';
 import type { Customer, ReportInterval, ReportRow, Sale } from './storage/types.js';
 import type { AttributionEventName, AttributionEvents } from './hooks.js';
@@ -74,6 +75,12 @@ export interface Attribution {
   handleEvent(event: Stripe.Event): Promise<WebhookResponse>;
   /** Retries events parked until their counterpart arrived (run it from a cron; safe in several instances). */
   applyParked(): Promise<{ retried: number; stillParked: number }>;
+  /**
+   * Re-reads Stripe's event list (30 days at most: an older `since` is clamped) through the `stripe`
+   * client and applies, oldest first, what the webhook missed, exactly once; then `applyParked()`.
+   * Failed events are reported to `onError` and counted, never thrown.
+   */
+  reconcile(request: ReconcileRequest): Promise<ReconcileResult>;
   /** Records a sale billed outside Stripe; `invoiceId` is its idempotency key. */
   trackSale(input: TrackSaleInput): Promise<{ sale: Sale; duplicate: boolean }>;
   /** The commission ledger and its lifecycle: pending → approved → paid; held; voided. */
@@ -98,6 +105,12 @@ export interface Attribution {
     get(
       by: { externalId: string; livemode?: boolean } | { stripeCustomerId: string } | { email: string; livemode?: boolean } | { id: string },
     ): Promise<Customer | undefined>;
+    /**
+     * Erases the personal data of the customer with your user id (both modes unless `livemode` is
+     * given) and keeps the money ledger as it was: see `Storage.forgetCustomer` for what goes and
+     * what stays. False when no such customer is known.
+     */
+    forget(customerExternalId: string, options?: { livemode?: boolean }): Promise<boolean>;
   };
 }
 
@@ -184,13 +197,18 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     },
     handleEvent: async (event) => processEvent(await storage(), resolved, event),
     applyParked: async () => applyParked(await storage(), resolved),
+    reconcile: async (request) => reconcile(await storage(), resolved, request),
     trackSale: async (input) => trackSale(resolved, await storage(), input),
     sales: { list: async (filter = {}) => (await storage()).listSales(filter) },
     commissions: createCommissions(storage, resolved),
     on: (name, handler) => resolved.hooks.on(name, handler),
     report: async ({ interval = 'month', livemode = true, ...rest }) => (await storage()).report({ interval, livemode, ...rest }),
     payouts: createPayouts(storage, resolved),
-    customers: { get: async (by) => (await storage()).findCustomer(by) },
+    customers: {
+      get: async (by) => (await storage()).findCustomer(by),
+      forget: async (externalId, { livemode } = {}) =>
+        (await (await storage()).forgetCustomer({ externalId, ...(livemode === undefined ? {} : { livemode }) })).length > 0,
+    },
   };
 }
 

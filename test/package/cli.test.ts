@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { EmbeddedDatabaseLockedError } from '../../src/core/errors.js';
 import { DATABASE_URL } from '../support/backends.js';
+import { checkoutSession, event, invoice, invoiceLine } from '../support/stripe-fixtures.js';
+import { startStripeServer } from '../support/stripe-server.js';
 
 const execFileAsync = promisify(execFile);
 const cli = resolve(import.meta.dirname, '../../dist/cli.js');
@@ -141,5 +143,80 @@ if (DATABASE_URL) describe('npx stripe-attribution migrate --database-url (real 
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.end();
     }
+  });
+});
+
+describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stand-in)', () => {
+  let stripe: Awaited<ReturnType<typeof startStripeServer>>;
+  beforeAll(async () => {
+    stripe = await startStripeServer();
+  });
+  afterAll(() => stripe.close());
+  const recent = (stripeEvent: ReturnType<typeof event>, secondsAgo: number) => ({ ...stripeEvent, created: Math.floor(Date.now() / 1000) - secondsAgo });
+
+  it('applies the events the webhook missed, prints progress to stderr and a summary to stdout', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sa-reconcile-'));
+    expect((await stripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(0);
+    const app = createAttribution({ database: dataDir, clicks: { ipSalt: 'pepper' } });
+    await app.partners.create({ name: 'Alice', code: 'alice' });
+    const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: {} });
+    await app.close();
+    const now = Math.floor(Date.now() / 1000);
+    stripe.events.length = 0;
+    stripe.events.push(
+      recent(event('checkout.session.completed', checkoutSession({ created: now - 600, metadata: { sa_click_id: clickId! } })), 500),
+      // Beyond --since: not asked for.
+      recent(event('checkout.session.completed', checkoutSession({ id: 'cs_old', payment_intent: 'pi_old', customer: 'cus_old', created: now - 4 * 86400 })), 4 * 86400),
+    );
+
+    const result = await stripeAttribution(['reconcile', '--since', '3d', '--data-dir', dataDir], {
+      STRIPE_SECRET_KEY: 'sk_test_cli',
+      STRIPE_API_BASE: stripe.url,
+    });
+
+    expect(result.stderr).toContain('Reading Stripe events since');
+    expect(result.stderr).toContain('Applied 1 of 1, 0 failed');
+    expect(result).toMatchObject({ code: 0 });
+    expect(result.stdout).toMatch(/^Reconciled Stripe events since \S+: 1 seen, 1 applied, 0 already processed, 0 failed; 0 still parked\.\n$/);
+    const listing = stripe.requests.find((request) => request.path === '/v1/events')!;
+    expect(Number(listing.query['created[gte]'])).toBeCloseTo(now - 3 * 86400, -1);
+    expect(listing.headers.authorization).toBe('Bearer sk_test_cli');
+
+    const after = createAttribution({ database: dataDir });
+    expect(await after.sales.list({ livemode: false })).toMatchObject([{ stripeCheckoutSessionId: 'cs_test_1', clickId }]);
+    await after.close();
+
+    const again = await stripeAttribution(['reconcile', '--since', '2026-01-01', '--data-dir', dataDir, '--stripe-api-base', stripe.url], { STRIPE_SECRET_KEY: 'sk_test_cli' });
+    expect(again.stderr).toContain('(clamped: Stripe keeps events for 30 days)');
+    expect(again).toMatchObject({ code: 0 });
+    expect(again.stdout).toContain('2 seen, 1 applied, 1 already processed, 0 failed');
+  });
+
+  it('exits 1 when an event failed, after applying the others', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sa-reconcile-fail-'));
+    expect((await stripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(0);
+    stripe.events.length = 0;
+    stripe.events.push(
+      recent(event('invoice.paid', invoice({ id: 'in_long', lines: { object: 'list', data: [invoiceLine()], has_more: true, url: '/v1/invoices/in_long/lines' } })), 60),
+      recent(event('checkout.session.completed', checkoutSession()), 30),
+    );
+    stripe.answers.set('GET /v1/invoices/in_long/lines', new Error('Stripe is having a bad day'));
+    try {
+      const result = await stripeAttribution(['reconcile', '--since', '12h', '--data-dir', dataDir, '--stripe-api-base', stripe.url], { STRIPE_SECRET_KEY: 'sk_test_cli' });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/reconciling Stripe event evt_\S+ \(invoice\.paid\) failed: Stripe is having a bad day/);
+      expect(result.stdout).toContain('2 seen, 1 applied, 0 already processed, 1 failed');
+    } finally {
+      stripe.answers.clear();
+    }
+  });
+
+  it('says what is missing: the secret key, or a --since it can read', async () => {
+    const noKey = await stripeAttribution(['reconcile', '--since', '3d', '--data-dir', mkdtempSync(join(tmpdir(), 'sa-nokey-'))], { STRIPE_SECRET_KEY: '' });
+    expect(noKey.code).toBe(1);
+    expect(noKey.stderr).toContain('error: Set STRIPE_SECRET_KEY');
+    const badSince = await stripeAttribution(['reconcile', '--since', 'last week'], { STRIPE_SECRET_KEY: 'sk_test_cli' });
+    expect(badSince.code).toBe(1);
+    expect(badSince.stderr).toContain('--since "last week" is neither a duration (30m, 12h, 3d) nor an ISO date');
   });
 });

@@ -8,6 +8,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   /** The form-encoded body as Stripe reads it: flat bracketed keys (`metadata[sa_click_id]`). */
   form: Record<string, string>;
+  /** The query string, keyed the same way (`created[gte]`, `types[0]`). */
+  query: Record<string, string>;
 }
 
 const OBJECTS: Record<string, string> = {
@@ -29,14 +31,22 @@ export async function startStripeServer() {
    * 500; a Promise makes the API stall until it settles, then answers what it resolved to.
    */
   const answers = new Map<string, unknown>();
+  /** What `GET /v1/events` lists, in any order: served newest first, filtered and paginated as Stripe does. */
+  const events: Stripe.Event[] = [];
   let counter = 0;
   const server = createServer((req, res) => {
     let body = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', async () => {
-      const path = (req.url ?? '').split('?')[0]!;
-      requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)) });
+      const [path = '', search = ''] = (req.url ?? '').split('?');
+      const query = Object.fromEntries(new URLSearchParams(search));
+      requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)), query });
+      if (req.method === 'GET' && path === '/v1/events' && !answers.has('GET /v1/events')) {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(eventPage(events, query)));
+        return;
+      }
       const answer = answers.get(`${req.method} ${path}`);
       const canned = answer instanceof Promise ? await answer : answer;
       if (canned instanceof Error) {
@@ -61,9 +71,26 @@ export async function startStripeServer() {
   return {
     requests,
     answers,
+    events,
+    /** The base URL to give a process that builds its own client (`--stripe-api-base`). */
+    url: `http://127.0.0.1:${port}`,
     /** A real Stripe client pointed at this server (of another stripe-node major when given its class). */
     client: (StripeClass: new (key: string, config: object) => unknown = Stripe): Stripe =>
       new StripeClass('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }) as Stripe,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/** One page of `events.list`: newest first, `created[gte]` and `types[]` applied, `starting_after` and `limit` honoured. */
+function eventPage(events: readonly Stripe.Event[], query: Record<string, string>) {
+  const gte = Number(query['created[gte]'] ?? 0);
+  const types = Object.entries(query).filter(([key]) => key.startsWith('types[')).map(([, value]) => value);
+  const listed = events
+    .map((event, index) => ({ event, index }))
+    .filter(({ event }) => event.created >= gte && (types.length === 0 || types.includes(event.type)))
+    .sort((a, b) => b.event.created - a.event.created || b.index - a.index)
+    .map(({ event }) => event);
+  const after = query.starting_after ? listed.findIndex((event) => event.id === query.starting_after) + 1 : 0;
+  const limit = Number(query.limit ?? 10);
+  return { object: 'list', data: listed.slice(after, after + limit), has_more: after + limit < listed.length, url: '/v1/events' };
 }

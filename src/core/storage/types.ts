@@ -455,6 +455,20 @@ export interface Storage extends StorageOperations {
    * nothing is kept when it throws (the error is rethrown).
    */
   transaction<T>(fn: (tx: StorageOperations) => Promise<T>): Promise<T>;
+  /**
+   * Erases the personal data of the customer known by your user id `externalId` (in one mode, or
+   * in both without `livemode`), atomically: in one transaction, all or nothing, with the rows it
+   * changes locked, so a concurrent webhook either runs before (and is erased) or after (and
+   * finds the tombstone). Erased: the customer's email and name, their user id (replaced by the
+   * tombstone `forgotten:<customer id>`), the same for customers of the same email and mode that
+   * Stripe reported without a user id; the user agent, IP hash, landing URL, referrer and country of
+   * the clicks that credited them or their sales; their email, name and user id inside parked events.
+   * Kept: ids (the Stripe customer id included, so refunds and renewals still find the ledger),
+   * sales, commissions, payouts and amounts, so reports do not change. A forgotten customer's email
+   * is never filled in again by a later event. Returns the ids of the customers forgotten; none
+   * when the user id is unknown (or already forgotten).
+   */
+  forgetCustomer(request: { externalId: string; livemode?: boolean }): Promise<string[]>;
   /** Releases connections (and the embedded database's lock). Only closes what it opened. */
   close(): Promise<void>;
 }

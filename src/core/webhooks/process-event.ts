@@ -44,9 +44,15 @@ export const HANDLED_EVENT_TYPES = Object.keys(HANDLERS);
  * and a failure rolls everything back for Stripe to retry.
  */
 export async function processEvent(storage: Storage, options: ResolvedOptions, event: Stripe.Event): Promise<WebhookResponse> {
+  await applyEvent(storage, options, event);
+  return { status: 200, body: { received: true, type: event.type } };
+}
+
+/** `processEvent`'s work: true when this call applied the event, false for a repeat or an unhandled type. */
+export async function applyEvent(storage: Storage, options: ResolvedOptions, event: Stripe.Event): Promise<boolean> {
   const handler = HANDLERS[event.type];
-  if (!handler) return { status: 200, body: { received: true, type: event.type } };
-  await transactionWithLookups(storage, options, async (tx, lookup) => {
+  if (!handler) return false;
+  return transactionWithLookups(storage, options, async (tx, lookup) => {
     const first = await tx.recordWebhookEvent({
       id: event.id,
       type: event.type,
@@ -55,8 +61,8 @@ export async function processEvent(storage: Storage, options: ResolvedOptions, e
       createdAt: new Date(event.created * 1000),
     });
     if (first) await handler(context(tx, options, lookup, event));
+    return first;
   });
-  return { status: 200, body: { received: true, type: event.type } };
 }
 
 function context(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, event: Stripe.Event): EventContext {
