@@ -7,6 +7,7 @@ import type { DatabaseOption } from './storage/database.js';
 import type { Customer, Partner } from './storage/types.js';
 import { rewardTerms, type SaleReward } from './commissions/rewards.js';
 import { Hooks } from './hooks.js';
+import { consoleLogger, redactingLogger, type Logger } from './logger.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */
@@ -47,6 +48,15 @@ export interface ProgramOptions {
   reward?: SaleReward;
   /** A flat amount per new customer, paid once when the customer is first attributed. */
   leadReward?: { type: 'flat'; amount: number };
+}
+
+export interface WebhookOptions {
+  /**
+   * Largest webhook body accepted, in bytes; a larger one answers 413 without being read further.
+   * Stripe's events are a few kilobytes (an invoice with many lines tens of kilobytes). Default 1 MB
+   * (1 048 576).
+   */
+  maxBodyBytes?: number;
 }
 
 export interface AttributionOptions {
@@ -97,6 +107,14 @@ export interface AttributionOptions {
    * visitor lands on a partner link: the page still renders). Default: `console.error`.
    */
   onError?: (error: unknown, during: string) => void;
+  /**
+   * Where the library logs: a pino-compatible logger (`error`/`warn`/`info`/`debug`, called as
+   * `(obj, msg)`). Entries are redacted first: no webhook secret, API key or full email reaches
+   * it. Default: the console (without debug).
+   */
+  logger?: Logger;
+  /** Limits of the webhook route. */
+  webhooks?: WebhookOptions;
 }
 
 export interface ResolvedOptions {
@@ -111,13 +129,16 @@ export interface ResolvedOptions {
   livemode: boolean;
   clock: () => Date;
   onError: (error: unknown, during: string) => void;
+  /** The logger, redacting. */
+  logger: Logger;
+  webhooks: Required<WebhookOptions>;
   program: { currency: string; holdDays: number; reward: SaleReward | null; leadReward: number | null };
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
   convert: AttributionOptions['convert'];
   /** Hook registry: events delivered after their transaction commits. */
   hooks: Hooks;
   /** Settings production needs that are missing: reported when click capture is installed. */
-  missingInProduction: 'ipSalt'[];
+  missingInProduction: Array<'ipSalt' | 'webhookSecret'>;
 }
 
 /**
@@ -129,6 +150,21 @@ export function assertClickCaptureConfigured(options: ResolvedOptions): void {
     throw new ConfigurationError(
       'Set clicks.ipSalt or STRIPE_ATTRIBUTION_IP_SALT to a long random secret: it salts the hashes of ' +
         "visitors' IP addresses, and without a stable one they cannot be compared across restarts or instances.",
+    );
+  }
+}
+
+/**
+ * Throws when a webhook route is mounted in production without a signing secret: every delivery
+ * would be refused (Stripe retrying for days while sales go unrecorded), so the app fails at boot
+ * instead. Outside production the route answers 500 naming the setting, so an app that only
+ * captures clicks in development still starts.
+ */
+export function assertWebhookConfigured(options: ResolvedOptions): void {
+  if (options.missingInProduction.includes('webhookSecret')) {
+    throw new ConfigurationError(
+      'Set webhookSecret or STRIPE_WEBHOOK_SECRET to your Stripe endpoint’s signing secret (whsec_…): without it ' +
+        'no webhook can be verified. If this app only captures clicks, turn the webhook route off (webhookPath: false).',
     );
   }
 }
@@ -157,10 +193,14 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
   }
   if (leadReward !== null && !program.currency) throw new ConfigurationError('program.leadReward needs program.currency to be paid in');
   if (options.convert && !program.currency) throw new ConfigurationError('convert needs program.currency: the currency to convert commissions into');
-  const onError = options.onError ?? ((error: unknown, during: string) => console.error(`[stripe-attribution] ${during} failed:`, error));
+  const logger = redactingLogger(options.logger ?? consoleLogger);
+  const onError = options.onError ?? ((error: unknown, during: string) => logger.error({ err: error }, `${during} failed`));
   const stripeTimeoutMs = options.stripeTimeoutMs ?? 10_000;
   if (!(stripeTimeoutMs > 0)) throw new ConfigurationError('stripeTimeoutMs must be a positive number of milliseconds');
   const secrets = options.webhookSecret === undefined ? [] : [options.webhookSecret].flat().filter(Boolean);
+  const maxBodyBytes = options.webhooks?.maxBodyBytes ?? 1_048_576;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new ConfigurationError('webhooks.maxBodyBytes must be a positive whole number of bytes');
+  const production = env.NODE_ENV === 'production';
 
   return {
     database: options.database,
@@ -179,13 +219,15 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
       consent: clicks.consent,
       ipSalt: ipSalt || randomBytes(32).toString('base64url'),
     },
-    missingInProduction: !ipSalt && env.NODE_ENV === 'production' ? ['ipSalt'] : [],
+    missingInProduction: production ? [...(ipSalt ? [] : ['ipSalt' as const]), ...(secrets.length ? [] : ['webhookSecret' as const])] : [],
     program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward },
     isSelfReferral: options.isSelfReferral,
     convert: options.convert,
     livemode: options.livemode ?? true,
     clock: options.clock ?? (() => new Date()),
     onError,
+    logger,
+    webhooks: { maxBodyBytes },
     hooks: new Hooks(onError),
   };
 }

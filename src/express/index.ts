@@ -1,13 +1,16 @@
 import type { NextFunction, Request, Response } from 'express';
 import getRawBody from 'raw-body';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import { assertClickCaptureConfigured } from '../core/options.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
 import { fromNodeRequest } from '../core/request.js';
-import { bodyAlreadyParsed, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
+import { bodyAlreadyParsed, checkWebhookRequest, readLimitedBody, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
 
 export interface ExpressAttributionOptions {
-  /** Where Stripe posts webhooks. Default `/webhooks/stripe`. */
-  webhookPath?: string;
+  /**
+   * Where Stripe posts webhooks. Default `/webhooks/stripe`. `false` mounts no webhook route (an
+   * app that only captures clicks), and then needs no webhook secret.
+   */
+  webhookPath?: string | false;
 }
 
 export type ExpressAttributionMiddleware = ((req: Request, res: Response, next: NextFunction) => void) & {
@@ -28,6 +31,7 @@ export function attributionMiddleware(
 ): ExpressAttributionMiddleware {
   const webhookPath = options.webhookPath ?? '/webhooks/stripe';
   assertClickCaptureConfigured(attribution.options);
+  if (webhookPath !== false) assertWebhookConfigured(attribution.options);
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     if (req.method === 'POST' && req.path === webhookPath) {
@@ -46,8 +50,11 @@ export function attributionMiddleware(
 
 async function webhook(attribution: Attribution, req: Request): Promise<WebhookResponse> {
   const signature = req.get('stripe-signature');
+  const refused = checkWebhookRequest(attribution.options, { contentType: req.get('content-type'), contentLength: req.get('content-length') });
+  if (refused) return refused;
   // express.raw() / express.text() before us leave the exact bytes: use them.
   if (Buffer.isBuffer(req.body) || typeof req.body === 'string') return attribution.handleWebhook(req.body, signature);
   if ((req as { _body?: boolean })._body || req.readableEnded) return bodyAlreadyParsed(MOUNT_FIX);
-  return attribution.handleWebhook(await getRawBody(req, { limit: '5mb' }), signature);
+  const body = await readLimitedBody(attribution.options, () => getRawBody(req, { limit: attribution.options.webhooks.maxBodyBytes }));
+  return 'response' in body ? body.response : attribution.handleWebhook(body.bytes, signature);
 }

@@ -2,12 +2,16 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fas
 import fastifyPlugin from 'fastify-plugin';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import type { AttributionContext } from '../core/context.js';
-import { assertClickCaptureConfigured } from '../core/options.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
+import { checkWebhookRequest, webhookBodyTooLarge } from '../core/webhooks/handle-webhook.js';
 import { fromNodeRequest } from '../core/request.js';
 
 export interface FastifyAttributionOptions {
-  /** Where Stripe posts webhooks. Default `/webhooks/stripe`. */
-  webhookPath?: string;
+  /**
+   * Where Stripe posts webhooks. Default `/webhooks/stripe`. `false` mounts no webhook route (an
+   * app that only captures clicks), and then needs no webhook secret.
+   */
+  webhookPath?: string | false;
 }
 
 declare module 'fastify' {
@@ -30,6 +34,7 @@ export function attributionMiddleware(
 ): FastifyAttributionPlugin {
   const webhookPath = options.webhookPath ?? '/webhooks/stripe';
   assertClickCaptureConfigured(attribution.options);
+  if (webhookPath !== false) assertWebhookConfigured(attribution.options);
   const contexts = new WeakMap<FastifyRequest, AttributionContext>();
 
   const plugin: FastifyPluginCallback = (fastify: FastifyInstance, _opts, done) => {
@@ -51,15 +56,34 @@ export function attributionMiddleware(
       else next();
     });
 
-    fastify.register((scope, _scopeOpts, registered) => {
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, parsed) => parsed(null, body));
-      scope.post(webhookPath, async (request, reply) => {
-        const { status, body } = await attribution.handleWebhook(request.body as Buffer, request.headers['stripe-signature'] as string | undefined);
-        return reply.code(status).send(body);
+    if (webhookPath !== false) {
+      fastify.register((scope, _scopeOpts, registered) => {
+        const { maxBodyBytes } = attribution.options.webhooks;
+        scope.removeAllContentTypeParsers();
+        scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, parsed) => parsed(null, body));
+        // Fastify's own 413 for a body over the limit, in the core's words.
+        scope.setErrorHandler((error, _request, reply) => {
+          if ((error as { statusCode?: number }).statusCode !== 413) return reply.send(error);
+          const { status, body } = webhookBodyTooLarge(attribution.options);
+          return reply.code(status).send(body);
+        });
+        scope.post(webhookPath, {
+          // Before the body is read: a wrong type or a declared oversize is refused unread.
+          onRequest: (request, reply, next) => {
+            const refused = checkWebhookRequest(attribution.options, {
+              contentType: request.headers['content-type'],
+              contentLength: request.headers['content-length'],
+            });
+            if (refused) void reply.code(refused.status).send(refused.body);
+            else next();
+          },
+        }, async (request, reply) => {
+          const { status, body } = await attribution.handleWebhook(request.body as Buffer, request.headers['stripe-signature'] as string | undefined);
+          return reply.code(status).send(body);
+        });
+        registered();
       });
-      registered();
-    });
+    }
     done();
   };
 

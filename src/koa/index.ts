@@ -1,13 +1,16 @@
 import type { Context, Next } from 'koa';
 import getRawBody from 'raw-body';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import { assertClickCaptureConfigured } from '../core/options.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
 import { fromNodeRequest } from '../core/request.js';
-import { bodyAlreadyParsed, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
+import { bodyAlreadyParsed, checkWebhookRequest, readLimitedBody, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
 
 export interface KoaAttributionOptions {
-  /** Where Stripe posts webhooks. Default `/webhooks/stripe`. */
-  webhookPath?: string;
+  /**
+   * Where Stripe posts webhooks. Default `/webhooks/stripe`. `false` mounts no webhook route (an
+   * app that only captures clicks), and then needs no webhook secret.
+   */
+  webhookPath?: string | false;
 }
 
 export type KoaAttributionMiddleware = ((ctx: Context, next: Next) => Promise<void>) & {
@@ -24,6 +27,7 @@ export function attributionMiddleware(
 ): KoaAttributionMiddleware {
   const webhookPath = options.webhookPath ?? '/webhooks/stripe';
   assertClickCaptureConfigured(attribution.options);
+  if (webhookPath !== false) assertWebhookConfigured(attribution.options);
 
   const middleware = async (ctx: Context, next: Next): Promise<void> => {
     if (ctx.method === 'POST' && ctx.path === webhookPath) {
@@ -41,9 +45,12 @@ export function attributionMiddleware(
 
 async function webhook(attribution: Attribution, ctx: Context): Promise<WebhookResponse> {
   const signature = ctx.get('stripe-signature');
+  const refused = checkWebhookRequest(attribution.options, { contentType: ctx.get('content-type'), contentLength: ctx.get('content-length') });
+  if (refused) return refused;
   // koa-bodyparser and @koa/bodyparser keep the untouched text beside the parsed body.
   const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
   if (typeof rawBody === 'string') return attribution.handleWebhook(rawBody, signature);
   if ((ctx.request as { body?: unknown }).body !== undefined || ctx.req.readableEnded) return bodyAlreadyParsed(MOUNT_FIX);
-  return attribution.handleWebhook(await getRawBody(ctx.req, { limit: '5mb' }), signature);
+  const body = await readLimitedBody(attribution.options, () => getRawBody(ctx.req, { limit: attribution.options.webhooks.maxBodyBytes }));
+  return 'response' in body ? body.response : attribution.handleWebhook(body.bytes, signature);
 }

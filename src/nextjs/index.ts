@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server.js';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import { assertClickCaptureConfigured } from '../core/options.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
+import { checkWebhookRequest, readLimitedBody } from '../core/webhooks/handle-webhook.js';
 import type { AttributionRequest } from '../core/request.js';
 
 /**
@@ -70,14 +71,37 @@ export function withAttribution<C>(handler: RouteHandler<C>, attribution: Attrib
     attribution.runInContext({ clickId: attribution.readClickCookie(fromWebRequest(request)) }, () => handler(request, context));
 }
 
-/** `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`. */
+/**
+ * `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`. Throws at
+ * startup in production when no webhook secret is configured.
+ */
 export function webhookRoute(attribution: Attribution = attributionFromEnv()): (request: Request) => Promise<Response> {
+  assertWebhookConfigured(attribution.options);
   return async (request) => {
+    const { options } = attribution;
+    const refused = checkWebhookRequest(options, { contentType: request.headers.get('content-type'), contentLength: request.headers.get('content-length') });
+    if (refused) return Response.json(refused.body, { status: refused.status });
     // The exact bytes Stripe signed; decoding to text and back could alter them.
-    const rawBody = new Uint8Array(await request.arrayBuffer());
-    const { status, body } = await attribution.handleWebhook(rawBody, request.headers.get('stripe-signature'));
+    const read = await readLimitedBody(options, () => readAtMost(request, options.webhooks.maxBodyBytes));
+    const { status, body } = 'response' in read ? read.response : await attribution.handleWebhook(read.bytes, request.headers.get('stripe-signature'));
     return Response.json(body, { status });
   };
+}
+
+/** The request's body, refused (status 413) as soon as it passes `limit` bytes, declared length or not. */
+async function readAtMost(request: Request, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = request.body?.getReader();
+  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) {
+    size += chunk.value.byteLength;
+    if (size > limit) {
+      await reader!.cancel();
+      throw Object.assign(new Error('Request body too large'), { status: 413 });
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks);
 }
 
 /**

@@ -10,7 +10,7 @@ import { ConfigurationError } from '../../src/core/errors.js';
 import { attributionMiddleware as expressAttribution } from '../../src/express/index.js';
 import { attributionMiddleware as fastifyAttribution } from '../../src/fastify/index.js';
 import { attributionMiddleware as koaAttribution } from '../../src/koa/index.js';
-import { attributionMiddleware as nextAttribution } from '../../src/nextjs/index.js';
+import { attributionMiddleware as nextAttribution, webhookRoute } from '../../src/nextjs/index.js';
 
 const secret = 'whsec_mounting';
 // A type the ledger ignores: verified, then answered 200.
@@ -139,6 +139,34 @@ describe('attributionMiddleware() without an instance', () => {
       expect(install).toThrow('STRIPE_ATTRIBUTION_IP_SALT');
     }
     process.env.STRIPE_ATTRIBUTION_IP_SALT = 'a-long-random-secret';
-    expect(() => expressAttribution(createAttribution({ database: 'memory://' }))).not.toThrow();
+    expect(() => expressAttribution(createAttribution({ database: 'memory://', webhookSecret: 'whsec_x' }))).not.toThrow();
+  });
+
+  it('refuses, in production, to mount a webhook route without a webhook secret, unless the route is off', () => {
+    process.env.NODE_ENV = 'production';
+    process.env.STRIPE_ATTRIBUTION_IP_SALT = 'a-long-random-secret';
+    const unsigned = createAttribution({ database: 'memory://' });
+    for (const install of [() => expressAttribution(unsigned), () => koaAttribution(unsigned), () => fastifyAttribution(unsigned), () => webhookRoute(unsigned)]) {
+      expect(install).toThrow(ConfigurationError);
+      expect(install).toThrow('STRIPE_WEBHOOK_SECRET');
+    }
+    // Click capture only: no route, no secret needed (the Next.js proxy never serves webhooks).
+    for (const install of [
+      () => expressAttribution(unsigned, { webhookPath: false }),
+      () => koaAttribution(unsigned, { webhookPath: false }),
+      () => fastifyAttribution(unsigned, { webhookPath: false }),
+      () => nextAttribution(unsigned),
+    ]) {
+      expect(install).not.toThrow();
+    }
+  });
+
+  it('outside production, a route without a secret still mounts and names the setting when Stripe calls', async () => {
+    process.env.NODE_ENV = 'development';
+    const app = express();
+    app.use(expressAttribution(createAttribution({ database: 'memory://', clicks: { ipSalt: 'salt' } })));
+    const reply = await request(app).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signature()).send(payload);
+    expect(reply.status).toBe(500);
+    expect(reply.body.error).toContain('STRIPE_WEBHOOK_SECRET');
   });
 });
