@@ -275,5 +275,24 @@ describe.each(backends())('adapter contract on $name', (backend) => {
       const wrongSecret = stripe.webhooks.generateTestHeaderString({ payload, secret: 'whsec_someone_else' });
       expect((await app.send('POST', '/webhooks/stripe', { headers: { ...json, 'stripe-signature': wrongSecret }, body })).status).toBe(400);
     });
+
+    it('oversize bodies answer 413 and other content types 415, with nothing written', async () => {
+      const { app, attribution } = await setup(backend, adapter, { webhooks: { maxBodyBytes: 2048 } });
+      const payload = JSON.stringify({
+        id: 'evt_big', object: 'event', type: 'customer.created', created: 1735689600, livemode: false,
+        data: { object: { id: 'cus_big', object: 'customer', email: 'big@example.com', metadata: { pad: 'x'.repeat(4000) } } },
+      });
+      const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+      const big = await app.send('POST', '/webhooks/stripe', { headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: Buffer.from(payload) });
+      expect(big.status).toBe(413);
+      expect(big.body.error).toMatch(/webhooks\.maxBodyBytes/);
+
+      const small = JSON.stringify({ id: 'evt_form', object: 'event', type: 'customer.created', created: 1735689600, livemode: false, data: { object: { id: 'cus_form', object: 'customer' } } });
+      const formSignature = stripe.webhooks.generateTestHeaderString({ payload: small, secret: WEBHOOK_SECRET });
+      const form = await app.send('POST', '/webhooks/stripe', { headers: { 'content-type': 'text/plain', 'stripe-signature': formSignature }, body: Buffer.from(small) });
+      expect(form.status).toBe(415);
+      expect(await attribution.customers.get({ stripeCustomerId: 'cus_big' })).toBeUndefined();
+      expect(await attribution.customers.get({ stripeCustomerId: 'cus_form' })).toBeUndefined();
+    });
   });
 });
