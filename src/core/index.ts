@@ -10,6 +10,7 @@ export type { CaptureResult } from './clicks/capture.js';
 export type { LeadResult, TrackLeadInput } from './leads.js';
 export type { CreatePartnerInput, Partners, PartnerWithCodes } from './partners.js';
 export type { WebhookResponse } from './webhooks/handle-webhook.js';
+export { LookupTimeoutError } from './webhooks/lookups.js';
 export type { ReconcileProgress, ReconcileRequest, ReconcileResult } from './webhooks/reconcile.js';
 export {
   AttributionError,
