@@ -1,0 +1,99 @@
+import type { Journey, PartnerName, Payment } from './journeys.js';
+
+/**
+ * The ledger a set of journeys must produce, from the rules in DESIGN.md written out again in a
+ * few lines: it never calls the library, so a bug there cannot hide in here too.
+ */
+
+export type Terms = { bp: number } | { flat: number };
+
+export interface ChaosProgram {
+  terms: Record<PartnerName, Terms>;
+  /** Paid once per attributed customer. */
+  leadReward: number;
+}
+
+export interface PartnerLedger {
+  sales: number;
+  /** Untaxed. */
+  revenue: number;
+  refunded: number;
+  disputed: number;
+  /** By `kind:status`, the number and total of commissions. */
+  commissions: Record<string, { count: number; amount: number }>;
+}
+
+export type Ledger = Record<PartnerName | 'none', PartnerLedger>;
+
+export const emptyLedger = (): Ledger => ({
+  ana: emptyPartner(),
+  ben: emptyPartner(),
+  cy: emptyPartner(),
+  none: emptyPartner(),
+});
+
+function emptyPartner(): PartnerLedger {
+  return { sales: 0, revenue: 0, refunded: 0, disputed: 0, commissions: {} };
+}
+
+export function addCommission(ledger: PartnerLedger, key: string, amount: number): void {
+  const entry = (ledger.commissions[key] ??= { count: 0, amount: 0 });
+  entry.count += 1;
+  entry.amount += amount;
+}
+
+/** `a / b` rounded half up, for non-negative integers, exactly. */
+function roundHalfUp(a: bigint, b: bigint): number {
+  return Number((2n * a + b) / (2n * b));
+}
+
+/** A share of the tax-inclusive charge, as a share of the untaxed price. */
+const untaxedShare = (payment: Payment, charged: number) =>
+  Math.min(roundHalfUp(BigInt(payment.price) * BigInt(Math.min(charged, payment.price + payment.tax)), BigInt(payment.price + payment.tax)), payment.price);
+
+export function expectedLedger(journeys: readonly Journey[], program: ChaosProgram): Ledger {
+  const ledger = emptyLedger();
+  for (const journey of journeys) {
+    const partner = journey.partner;
+    const row = ledger[partner ?? 'none'];
+    if (partner) addCommission(row, 'lead:pending', program.leadReward);
+    for (const payment of journey.payments) {
+      const refunded = payment.refunds.length ? untaxedShare(payment, Math.max(...payment.refunds.map((refund) => refund.cumulative))) : 0;
+      const dispute = payment.dispute;
+      const disputed = dispute && dispute.outcome !== 'won' ? untaxedShare(payment, dispute.amount) : 0;
+      row.sales += 1;
+      row.revenue += payment.price;
+      row.refunded += refunded;
+      row.disputed += disputed;
+      if (!partner) continue;
+
+      const terms = program.terms[partner];
+      // A flat reward pays per sale, and not on a proration.
+      const numerator = 'bp' in terms ? BigInt(payment.price) * BigInt(terms.bp) : payment.proration ? 0n : BigInt(terms.flat) * 10_000n;
+      if (numerator === 0n) continue;
+      const remaining = payment.price - refunded - (dispute?.outcome === 'lost' ? disputed : 0);
+      const amount = remaining > 0 ? roundHalfUp(numerator * BigInt(remaining), BigInt(payment.price) * 10_000n) : 0;
+      const status = amount === 0 ? 'voided' : dispute?.outcome === 'open' ? 'held' : 'pending';
+      addCommission(row, `sale:${status}`, amount);
+    }
+  }
+  return ledger;
+}
+
+/** Every figure on which two ledgers differ, as `partner.field: expected ≠ actual`. */
+export function differences(expected: Ledger, actual: Ledger): string[] {
+  const found: string[] = [];
+  for (const partner of Object.keys(expected) as Array<keyof Ledger>) {
+    const want = expected[partner];
+    const got = actual[partner];
+    for (const field of ['sales', 'revenue', 'refunded', 'disputed'] as const) {
+      if (want[field] !== got[field]) found.push(`${partner}.${field}: ${want[field]} ≠ ${got[field]}`);
+    }
+    for (const key of new Set([...Object.keys(want.commissions), ...Object.keys(got.commissions)])) {
+      const a = want.commissions[key] ?? { count: 0, amount: 0 };
+      const b = got.commissions[key] ?? { count: 0, amount: 0 };
+      if (a.count !== b.count || a.amount !== b.amount) found.push(`${partner}.${key}: ${a.count}×${a.amount} ≠ ${b.count}×${b.amount}`);
+    }
+  }
+  return found;
+}
