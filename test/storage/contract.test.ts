@@ -39,7 +39,7 @@ describe.each(backends())('storage contract on $name', (backend) => {
     it('creates every table once; migrating again applies nothing and changes nothing', async () => {
       const schema = uniqueSchema();
       const storage = createKyselyStorage({ db: backend.db, schema });
-      expect(await storage.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts'] });
+      expect(await storage.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers'] });
       const tables = await tablesIn(backend.db, schema);
       expect(tables).toContain('sa_webhook_events');
       expect(tables).toContain('sa_sales');
@@ -88,9 +88,9 @@ describe.each(backends())('storage contract on $name', (backend) => {
       const first = createKyselyStorage({ db: backend.db, schema });
       const second = createKyselyStorage({ db: backend.other(), schema });
       const reports = await Promise.all([first.migrate(), second.migrate()]);
-      expect(reports.flatMap((report) => report.applied)).toEqual(['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts']);
+      expect(reports.flatMap((report) => report.applied)).toEqual(['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers']);
       const recorded = await sql<{ name: string }>`select name from ${sql.id(schema, 'sa_migrations')} order by name`.execute(backend.db);
-      expect(recorded.rows).toEqual([{ name: '0001_initial' }, { name: '0002_invoice_payments' }, { name: '0003_disputes_credits_subscriptions' }, { name: '0004_rewards' }, { name: '0005_payouts' }, { name: '0006_charge_amounts' }]);
+      expect(recorded.rows).toEqual([{ name: '0001_initial' }, { name: '0002_invoice_payments' }, { name: '0003_disputes_credits_subscriptions' }, { name: '0004_rewards' }, { name: '0005_payouts' }, { name: '0006_charge_amounts' }, { name: '0007_guest_customers' }]);
     });
 
     it('the printed SQL builds the same schema, and migrate() then finds nothing pending', async () => {
@@ -362,6 +362,19 @@ describe.each(backends())('storage contract on $name', (backend) => {
       expect(linked.email).toBe('a@b.co');
       expect((await storage.insertCustomer({ livemode: true, stripeCustomerId: 'cus_1' })).record.id).toBe(first.record.id);
       expect((await storage.findCustomer({ email: 'A@b.CO' }))?.id).toBe(first.record.id);
+    });
+
+    it('guests known only by email meet on it, even when their checkouts race', async () => {
+      const storage = await freshStorage(backend);
+      const second = createKyselyStorage({ db: backend.other(), schema: storage.layout.schema });
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => (i % 2 ? second : storage).transaction((tx) => tx.insertCustomer({ livemode: true, email: i % 3 ? 'guest@b.co' : 'Guest@B.co' }))),
+      );
+      expect(results.filter((result) => result.created)).toHaveLength(1);
+      expect(new Set(results.map((result) => result.record.id)).size).toBe(1);
+      // Another mode, or a customer Stripe knows, is someone else with the same email.
+      expect((await storage.insertCustomer({ livemode: false, email: 'guest@b.co' })).created).toBe(true);
+      expect((await storage.insertCustomer({ livemode: true, stripeCustomerId: 'cus_guest', email: 'guest@b.co' })).created).toBe(true);
     });
 
     it('attribution never moves once set, even when two partners race', async () => {

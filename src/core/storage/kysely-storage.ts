@@ -185,6 +185,10 @@ class KyselyOperationsBase implements StorageOperations {
         eb.or([
           ...(customer.externalId ? [eb.and([eb('external_id', '=', customer.externalId), eb('livemode', '=', customer.livemode)])] : []),
           ...(customer.stripeCustomerId ? [eb('stripe_customer_id', '=', customer.stripeCustomerId)] : []),
+          // A guest, known by email alone, met another guest with that email (the partial unique index).
+          ...(!customer.externalId && !customer.stripeCustomerId && customer.email
+            ? [eb.and([eb('email', '=', customer.email.toLowerCase()), eb('livemode', '=', customer.livemode), eb('external_id', 'is', null), eb('stripe_customer_id', 'is', null)])]
+            : []),
         ]),
       )
       .orderBy('created_at')

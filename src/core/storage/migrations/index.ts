@@ -18,6 +18,7 @@ import * as afterSale from './0003_disputes_credits_subscriptions.js';
 import * as rewards from './0004_rewards.js';
 import * as payouts from './0005_payouts.js';
 import * as chargeAmounts from './0006_charge_amounts.js';
+import * as guestCustomers from './0007_guest_customers.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0004_rewards': rewards,
   '0005_payouts': payouts,
   '0006_charge_amounts': chargeAmounts,
+  '0007_guest_customers': guestCustomers,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {
