@@ -17,7 +17,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
-    testTimeout: 30_000,
+    // Generous: CI machines are shared, and a PGlite start plus migrations can take seconds there.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
   },
 });
