@@ -8,6 +8,7 @@ export default defineConfig([
       koa: 'src/koa/index.ts',
       fastify: 'src/fastify/index.ts',
       nextjs: 'src/nextjs/index.ts',
+      testing: 'src/testing/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -44,6 +44,7 @@ describe('the built package', () => {
       }
       expect(result['stripe-attribution/nextjs']).toEqual(['attributionMiddleware', 'clickCaptureRoute', 'webhookRoute', 'withAttribution']);
       expect(result['stripe-attribution/nextjs/edge']).toEqual(['attributionEdgeMiddleware']);
+      expect(result['stripe-attribution/testing']).toEqual(expect.arrayContaining(['deliver', 'event', 'checkoutSession', 'invoice', 'legacyInvoice']));
       // One copy of the error classes across subpaths, or `instanceof` would lie to callers.
       expect(result.sharedErrorClass).toBe(true);
       expect(result.createAttribution).toBe('function');

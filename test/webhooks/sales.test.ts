@@ -7,9 +7,24 @@ import type { Storage } from '../../src/core/storage/types.js';
 import { attributionMiddleware } from '../../src/express/index.js';
 import { backends } from '../support/backends.js';
 import { SECRET, signer, stripeServer, world, type World } from '../support/world.js';
-import { T0, charge, checkoutSession, creditNote, customer, dispute, event, invoice, invoiceLine, invoicePayment, paymentIntent, subscription } from '../support/stripe-fixtures.js';
-
-const LEGACY = '2024-06-20';
+import {
+  LEGACY_API_VERSION as LEGACY,
+  T0,
+  charge,
+  checkoutSession,
+  creditNote,
+  customer,
+  dispute,
+  event,
+  invoice,
+  invoiceLine,
+  invoicePayment,
+  legacyCharge,
+  legacyCreditNote,
+  legacyInvoice,
+  paymentIntent,
+  subscription,
+} from '../support/stripe-fixtures.js';
 
 const subscriptionSession = (w: World, overrides: Partial<Stripe.Checkout.Session> = {}) =>
   checkoutSession({
@@ -31,25 +46,6 @@ const firstInvoice = (w: World | null, overrides: Partial<Stripe.Invoice> = {}) 
     },
     ...overrides,
   });
-
-/** The same invoice as an endpoint pinned to 2024-06-20 receives it: the legacy fields, no `parent`. */
-function legacyInvoice(basil: Stripe.Invoice, paymentIntentId: string | null): Record<string, unknown> {
-  const { parent, ...rest } = basil;
-  return {
-    ...rest,
-    subscription: parent?.subscription_details?.subscription ?? null,
-    subscription_details: { metadata: parent?.subscription_details?.metadata ?? {} },
-    payment_intent: paymentIntentId,
-    tax: basil.total - (basil.total_excluding_tax ?? basil.total),
-    lines: {
-      ...basil.lines,
-      data: basil.lines.data.map(({ pricing, ...line }) => ({
-        ...line,
-        price: { id: pricing?.price_details?.price, object: 'price', product: pricing?.price_details?.product },
-      })),
-    },
-  };
-}
 
 describe.each(backends())('Stripe sales on $name', (backend) => {
   describe('checkout in payment mode', () => {
@@ -210,7 +206,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
     it('reads the legacy (2024-06-20) invoice shape the same way', async () => {
       const w = await world(backend);
       const basil = firstInvoice(w, { total: 11900, total_excluding_tax: 10000, amount_paid: 11900, amount_due: 11900 });
-      await w.deliver(event('invoice.paid', legacyInvoice(basil, 'pi_legacy') as unknown as Stripe.Invoice, LEGACY));
+      await w.deliver(event('invoice.paid', legacyInvoice(basil, 'pi_legacy'), LEGACY));
       const [sale] = await w.attribution.sales.list();
       expect(sale).toMatchObject({ amount: 10000, partnerId: w.alice, stripeSubscriptionId: 'sub_1', stripePaymentIntentId: 'pi_legacy' });
       expect((await w.storage.getSaleLines(sale!.id))[0]).toMatchObject({ stripeProductId: 'prod_gold', stripePriceId: 'price_gold' });
@@ -312,9 +308,9 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
     it('a legacy (2024-06-20) charge names its invoice directly', async () => {
       const w = await world(backend);
       const basil = firstInvoice(w, { id: 'in_legacy' });
-      await w.deliver(event('invoice.paid', legacyInvoice(basil, null) as unknown as Stripe.Invoice, LEGACY));
-      const legacyCharge = { ...charge({ payment_intent: 'pi_unknown', amount_refunded: 10000, refunded: true }), invoice: 'in_legacy' };
-      await w.deliver(event('charge.refunded', legacyCharge as unknown as Stripe.Charge, LEGACY));
+      await w.deliver(event('invoice.paid', legacyInvoice(basil, null), LEGACY));
+      const refunded = legacyCharge(charge({ payment_intent: 'pi_unknown', amount_refunded: 10000, refunded: true }), 'in_legacy');
+      await w.deliver(event('charge.refunded', refunded, LEGACY));
       expect((await w.attribution.sales.list())[0]).toMatchObject({ stripeInvoiceId: 'in_legacy', amountRefunded: 10000 });
     });
 
@@ -407,10 +403,10 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
     it('a legacy credit note names one refund: only the rest reduces the sale', async () => {
       const w = await world(backend);
       await w.deliver(event('invoice.paid', firstInvoice(w, { total: 11900, total_excluding_tax: 10000, amount_paid: 11900, amount_due: 11900 })));
-      const { refunds: _basil, ...legacy } = creditNote({ id: 'cn_legacy', total: 11900, total_excluding_tax: 10000, post_payment_amount: 11900, amount: 11900 });
+      const legacy = legacyCreditNote(creditNote({ id: 'cn_legacy', total: 11900, total_excluding_tax: 10000, post_payment_amount: 11900, amount: 11900 }), 're_legacy');
       stripeServer.answers.set('GET /v1/refunds/re_legacy', { id: 're_legacy', object: 'refund', amount: 5950 });
       try {
-        await w.deliver(event('credit_note.created', { ...legacy, refund: 're_legacy' } as unknown as Stripe.CreditNote, LEGACY));
+        await w.deliver(event('credit_note.created', legacy, LEGACY));
       } finally {
         stripeServer.answers.clear();
       }
