@@ -137,7 +137,7 @@ export function attributionDashboard(
     let body: string | undefined;
     if (request.method === 'POST') {
       try {
-        body = (await readAtMost(request, MAX_FORM_BYTES)).toString('utf8');
+        body = new TextDecoder().decode(await readAtMost(request, MAX_FORM_BYTES));
       } catch (error) {
         if ((error as { status?: number }).status === 413) return new Response('Form too large', { status: 413 });
         throw error;
