@@ -41,7 +41,7 @@ const CSS = `
 :root{--fg:#111;--muted:#444;--bg:#fff;--line:#bbb;--accent:#0645ad;--ok:#0a5c2b;--warn:#7a4b00;--bad:#8b0000;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 body{margin:0;line-height:1.45}
 a{color:var(--accent)}
-a:focus-visible,button:focus-visible{outline:3px solid #111;outline-offset:2px}
+a:focus-visible,button:focus-visible,.scroll:focus-visible{outline:3px solid #111;outline-offset:2px}
 header{background:#102a43;color:#fff;padding:.75rem 1rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:baseline}
 header a{color:#fff}
 header h1{font-size:1.15rem;margin:0}

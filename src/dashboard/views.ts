@@ -21,7 +21,7 @@ function amounts(partner: PartnerTotals, pick: (totals: PartnerTotals['currencie
 }
 
 export function partnersTable(partners: readonly PartnerTotals[], link: ((partner: Partner) => string) | null): Html {
-  return html`<div class="scroll"><table>
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="Partners table"><table>
 <caption>Partners: all-time totals (revenue untaxed, commissions net by status)</caption>
 <thead><tr><th scope="col">Partner</th><th scope="col" class="n">Clicks</th><th scope="col" class="n">Leads</th><th scope="col" class="n">Sales</th><th scope="col" class="n">Revenue</th>${STATUSES.map((s) => html`<th scope="col" class="n">Commission ${s}</th>`)}</tr></thead>
 <tbody>${partners.map(
@@ -51,7 +51,7 @@ function actions(commission: Commission, context: ViewContext): Html {
 
 export function commissionsTable(commissions: readonly Commission[], names: Map<string, string>, context: ViewContext | null): Html {
   if (commissions.length === 0) return html`<p>No commissions yet.</p>`;
-  return html`<div class="scroll"><table>
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="Commissions table"><table>
 <caption>Commissions, newest first</caption>
 <thead><tr><th scope="col">Commission</th><th scope="col">Partner</th><th scope="col">Kind</th><th scope="col" class="n">Amount</th><th scope="col">Status</th><th scope="col">Hold until</th>${context ? html`<th scope="col">Action</th>` : ''}</tr></thead>
 <tbody>${commissions.map(
@@ -71,7 +71,7 @@ export function eventStream(data: DashboardData, names: Map<string, string>): Ht
 
 export function payoutsTable(data: DashboardData): Html {
   if (data.payouts.length === 0) return html`<p>No payouts yet.</p>`;
-  return html`<div class="scroll"><table><caption>Payouts</caption>
+  return html`<div class="scroll" tabindex="0" role="region" aria-label="Payouts table"><table><caption>Payouts</caption>
 <thead><tr><th scope="col">Payout</th><th scope="col" class="n">Amount</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Paid</th></tr></thead>
 <tbody>${data.payouts.map((p) => html`<tr><td><code>${p.id}</code></td><td class="n">${money(p.amount, p.currency)}</td><td>${p.status}</td><td>${when(p.createdAt)}</td><td>${when(p.paidAt)}</td></tr>`)}</tbody></table></div>`;
 }
