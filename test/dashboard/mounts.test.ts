@@ -140,6 +140,11 @@ describe.each(backends())('dashboard mounts on $name', (backend) => {
       const alice = csv.text.split('\n').find((line) => line.startsWith(`${w.alice},`))!;
       expect(alice.split(',').slice(4, 7)).toEqual(['usd', String(adapters.length), String(adapters.length * 10000)]);
 
+      const partnerPage = await app.send('GET', `${BASE}/partners/${w.alice}`, { 'x-role': 'admin' });
+      expect(partnerPage.status).toBe(200);
+      expect(partnerPage.text).toContain('Partner: Alice');
+      expect(partnerPage.text).toContain('Alice: funnel, all time: Clicks 1, Leads');
+      expect((await app.send('GET', `${BASE}/partners/ptn_nobody`, { 'x-role': 'admin' })).status).toBe(404);
       expect((await app.send('GET', `${BASE}/nowhere`, { 'x-role': 'admin' })).status).toBe(404);
       expect((await app.send('GET', `${BASE}/commissions/${target.id}/approve`, { 'x-role': 'admin' })).status).toBe(405);
     });
