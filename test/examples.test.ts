@@ -22,7 +22,7 @@ beforeAll(() => {
   });
 });
 
-const quickstarts = ['express.ts', 'koa.ts', 'fastify.ts', 'nextjs/lib/attribution.ts', 'nextjs/proxy.ts', 'nextjs/middleware.ts',
+const quickstarts = ['express.ts', 'dashboard-express.ts', 'koa.ts', 'fastify.ts', 'nextjs/lib/attribution.ts', 'nextjs/proxy.ts', 'nextjs/middleware.ts',
   'nextjs/app/api/webhooks/stripe/route.ts', 'nextjs/app/api/signup/route.ts', 'nextjs/app/api/attribution/click/route.ts'];
 
 describe('README quickstarts', () => {

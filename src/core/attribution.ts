@@ -153,7 +153,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
       opened = undefined;
       await (await pending).close();
     },
-    partners: createPartners(storage),
+    partners: createPartners(storage, resolved),
     captureClick: (request) => captureClick(resolved, storage, request),
     readClickCookie: (request) => readClickCookie(request, resolved.clicks.cookieName),
     runInContext,

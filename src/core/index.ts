@@ -5,6 +5,7 @@ export type { AttributionEventName, AttributionEvents } from './hooks.js';
 export type { Payouts } from './commissions/payouts.js';
 export type { Commissions } from './commissions/ledger.js';
 export type { RewardDuration, Rate, SaleReward } from './commissions/rewards.js';
+export type { PortalLinkOptions } from './portal-links.js';
 export type { AttributionRequest } from './request.js';
 export type { CaptureResult } from './clicks/capture.js';
 export type { LeadResult, TrackLeadInput } from './leads.js';

@@ -7,6 +7,7 @@ import type { DatabaseOption } from './storage/database.js';
 import type { Customer, Partner } from './storage/types.js';
 import { rewardTerms, type SaleReward } from './commissions/rewards.js';
 import { Hooks } from './hooks.js';
+import { resolvePortalOptions, type PortalLinkOptions, type ResolvedPortalOptions } from './portal-links.js';
 import { consoleLogger, redactingLogger, type Logger } from './logger.js';
 
 export interface ClickOptions {
@@ -115,6 +116,8 @@ export interface AttributionOptions {
   logger?: Logger;
   /** Limits of the webhook route. */
   webhooks?: WebhookOptions;
+  /** Signed, expiring partner portal links (`partners.portalUrl`). */
+  portal?: PortalLinkOptions;
 }
 
 export interface ResolvedOptions {
@@ -132,6 +135,7 @@ export interface ResolvedOptions {
   /** The logger, redacting. */
   logger: Logger;
   webhooks: Required<WebhookOptions>;
+  portal: ResolvedPortalOptions;
   program: { currency: string; holdDays: number; reward: SaleReward | null; leadReward: number | null };
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
   convert: AttributionOptions['convert'];
@@ -228,6 +232,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     onError,
     logger,
     webhooks: { maxBodyBytes },
+    portal: resolvePortalOptions(options.portal, env),
     hooks: new Hooks(onError),
   };
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { AttributionError } from './errors.js';
 import type { Partner, Storage } from './storage/types.js';
+import type { ResolvedOptions } from './options.js';
+import { portalUrl } from './portal-links.js';
 import { rewardTerms, type SaleReward } from './commissions/rewards.js';
 
 export interface CreatePartnerInput {
@@ -26,6 +28,13 @@ export interface Partners {
   /** Creates the partner and its codes together; a code owned by another partner fails it all (`ConflictError`). */
   create(input: CreatePartnerInput): Promise<PartnerWithCodes>;
   get(id: string): Promise<PartnerWithCodes | undefined>;
+  /** Every partner, by name. */
+  list(): Promise<Partner[]>;
+  /**
+   * A link to the partner's own portal (their links, stats and payouts), signed with
+   * `portal.secret` and valid for `expiresIn` seconds (default `portal.expiresIn`, 7 days).
+   */
+  portalUrl(partnerId: string, options?: { expiresIn?: number }): string;
   addCode(partnerId: string, code: string): Promise<void>;
   addPromotionCode(partnerId: string, promotionCodeId: string): Promise<void>;
   /**
@@ -55,7 +64,7 @@ function randomCode(): string {
   return Array.from(randomBytes(8), (byte) => ALPHABET[byte % ALPHABET.length]).join('');
 }
 
-export function createPartners(storage: () => Promise<Storage>): Partners {
+export function createPartners(storage: () => Promise<Storage>, options: ResolvedOptions): Partners {
   const get = async (id: string): Promise<PartnerWithCodes | undefined> => {
     const db = await storage();
     const partner = await db.getPartner(id);
@@ -77,6 +86,8 @@ export function createPartners(storage: () => Promise<Storage>): Partners {
       return (await get(id))!;
     },
     get,
+    list: async () => (await storage()).listPartners(),
+    portalUrl: (partnerId, { expiresIn } = {}) => portalUrl(options.portal, partnerId, options.clock(), expiresIn),
     async addCode(partnerId, code) {
       await (await storage()).insertLink({ partnerId, code: validCode(code) });
     },

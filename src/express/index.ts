@@ -3,6 +3,7 @@ import getRawBody from 'raw-body';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
 import { fromNodeRequest } from '../core/request.js';
+import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
 import { bodyAlreadyParsed, checkWebhookRequest, readLimitedBody, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
 
 export interface ExpressAttributionOptions {
@@ -57,4 +58,32 @@ async function webhook(attribution: Attribution, req: Request): Promise<WebhookR
   if ((req as { _body?: boolean })._body || req.readableEnded) return bodyAlreadyParsed(MOUNT_FIX);
   const body = await readLimitedBody(attribution.options, () => getRawBody(req, { limit: attribution.options.webhooks.maxBodyBytes }));
   return 'response' in body ? body.response : attribution.handleWebhook(body.bytes, signature);
+}
+
+/**
+ * The merchant dashboard and partner portal, server-rendered:
+ * `app.use(attributionDashboard(attribution, { authorize: (req) => req.user?.isAdmin === true, basePath: '/admin/attribution' }))`.
+ * Refuses to mount without `authorize`. Works with or without `express.urlencoded()` before it.
+ */
+export function attributionDashboard(
+  attribution: Attribution,
+  options: DashboardOptions<Request>,
+): (req: Request, res: Response, next: NextFunction) => void {
+  const dashboard = createDashboard(attribution, options);
+  return (req, res, next) => {
+    if (!dashboard.owns(new URL(req.originalUrl, 'http://x').pathname)) return next();
+    (async () => {
+      const request = fromNodeRequest(req, req.originalUrl);
+      const parsed = req.body !== undefined && req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body);
+      const body =
+        req.method !== 'POST' ? undefined
+        : parsed ? (req.body as Record<string, unknown>)
+        : Buffer.isBuffer(req.body) || typeof req.body === 'string' ? String(req.body)
+        : req.readableEnded ? undefined
+        : await getRawBody(req, { limit: MAX_FORM_BYTES, encoding: 'utf8' });
+      const response = await dashboard({ ...request, body }, req);
+      if (!response) return next();
+      res.status(response.status).set(response.headers).send(response.body);
+    })().catch(next);
+  };
 }

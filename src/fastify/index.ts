@@ -1,4 +1,5 @@
-import type { FastifyInstance, FastifyPluginCallback, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
 import fastifyPlugin from 'fastify-plugin';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import type { AttributionContext } from '../core/context.js';
@@ -88,4 +89,25 @@ export function attributionMiddleware(
   };
 
   return Object.assign(fastifyPlugin(plugin, { name: 'stripe-attribution', fastify: '4.x || 5.x' }), { attribution });
+}
+
+/**
+ * The merchant dashboard and partner portal, server-rendered, as a plugin with routes of its own:
+ * `app.register(attributionDashboard(attribution, { authorize: (request) => request.user?.isAdmin === true, basePath: '/admin/attribution' }))`.
+ * Refuses to mount without `authorize`. Its form parser is scoped to the plugin.
+ */
+export function attributionDashboard(attribution: Attribution, options: DashboardOptions<FastifyRequest>): FastifyPluginCallback {
+  const dashboard = createDashboard(attribution, options);
+  return (fastify, _opts, done) => {
+    fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_request, body, parsed) => parsed(null, body));
+    const handler = async (request: FastifyRequest, reply: FastifyReply) => {
+      const body = typeof request.body === 'string' ? request.body : undefined;
+      const response = await dashboard({ ...fromNodeRequest(request.raw), body }, request);
+      if (!response) return reply.callNotFound();
+      return reply.code(response.status).headers(response.headers).send(response.body);
+    };
+    fastify.route({ method: ['GET', 'POST'], url: dashboard.basePath, handler });
+    fastify.route({ method: ['GET', 'POST'], url: `${dashboard.basePath}/*`, handler });
+    done();
+  };
 }

@@ -3,6 +3,7 @@ import getRawBody from 'raw-body';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
 import { fromNodeRequest } from '../core/request.js';
+import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
 import { bodyAlreadyParsed, checkWebhookRequest, readLimitedBody, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
 
 export interface KoaAttributionOptions {
@@ -53,4 +54,27 @@ async function webhook(attribution: Attribution, ctx: Context): Promise<WebhookR
   if ((ctx.request as { body?: unknown }).body !== undefined || ctx.req.readableEnded) return bodyAlreadyParsed(MOUNT_FIX);
   const body = await readLimitedBody(attribution.options, () => getRawBody(ctx.req, { limit: attribution.options.webhooks.maxBodyBytes }));
   return 'response' in body ? body.response : attribution.handleWebhook(body.bytes, signature);
+}
+
+/**
+ * The merchant dashboard and partner portal, server-rendered:
+ * `app.use(attributionDashboard(attribution, { authorize: (ctx) => ctx.state.user?.isAdmin === true, basePath: '/admin/attribution' }))`.
+ * Refuses to mount without `authorize`.
+ */
+export function attributionDashboard(attribution: Attribution, options: DashboardOptions<Context>): (ctx: Context, next: Next) => Promise<void> {
+  const dashboard = createDashboard(attribution, options);
+  return async (ctx, next) => {
+    if (!dashboard.owns(ctx.path)) return next();
+    const parsed = (ctx.request as { body?: unknown }).body;
+    const body =
+      ctx.method !== 'POST' ? undefined
+      : parsed !== undefined && parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>)
+      : ctx.req.readableEnded ? undefined
+      : await getRawBody(ctx.req, { limit: MAX_FORM_BYTES, encoding: 'utf8' });
+    const response = await dashboard({ ...fromNodeRequest(ctx.req, ctx.originalUrl), body }, ctx);
+    if (!response) return next();
+    ctx.status = response.status;
+    ctx.set(response.headers);
+    ctx.body = response.body;
+  };
 }

@@ -3,6 +3,7 @@ import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
 import { checkWebhookRequest, readLimitedBody } from '../core/webhooks/handle-webhook.js';
 import type { AttributionRequest } from '../core/request.js';
+import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
 
 /**
  * Next.js App Router, Node runtime. Wire it in three files:
@@ -119,4 +120,32 @@ export function clickCaptureRoute(attribution: Attribution = attributionFromEnv(
     const { clickId, setCookie } = await attribution.captureClick({ ...fromWebRequest(request, landing), method: 'GET' });
     return withCookie(Response.json({ clickId }), setCookie);
   };
+}
+
+/**
+ * The merchant dashboard and partner portal, server-rendered, for an optional catch-all route at
+ * its `basePath`, e.g. `app/admin/attribution/[[...path]]/route.ts`:
+ * `export const { GET, POST } = attributionDashboard(attribution, { authorize, basePath: '/admin/attribution' })`.
+ * `authorize` receives the `Request` (read your session cookie from it). Refuses to mount without it.
+ */
+export function attributionDashboard(
+  attribution: Attribution,
+  options: DashboardOptions<Request>,
+): { GET: (request: Request) => Promise<Response>; POST: (request: Request) => Promise<Response> } {
+  const dashboard = createDashboard(attribution, options);
+  const handle = async (request: Request): Promise<Response> => {
+    let body: string | undefined;
+    if (request.method === 'POST') {
+      try {
+        body = new TextDecoder().decode(await readAtMost(request, MAX_FORM_BYTES));
+      } catch (error) {
+        if ((error as { status?: number }).status === 413) return new Response('Form too large', { status: 413 });
+        throw error;
+      }
+    }
+    const response = await dashboard({ method: request.method, url: request.url, headers: request.headers, body }, request);
+    if (!response) return new Response('Not found', { status: 404 });
+    return new Response(response.status === 303 || response.body === '' ? null : response.body, { status: response.status, headers: response.headers });
+  };
+  return { GET: handle, POST: handle };
 }

@@ -40,9 +40,9 @@ describe('the built package', () => {
         expect.arrayContaining(['createAttribution', 'attributionFromEnv', 'MigrationError', 'MissingDependencyError', 'PGliteDialect', 'migrationSql']),
       );
       for (const adapter of ['express', 'koa', 'fastify']) {
-        expect(result[`stripe-attribution/${adapter}`]).toEqual(['attributionMiddleware']);
+        expect(result[`stripe-attribution/${adapter}`]).toEqual(['attributionDashboard', 'attributionMiddleware']);
       }
-      expect(result['stripe-attribution/nextjs']).toEqual(['attributionMiddleware', 'clickCaptureRoute', 'webhookRoute', 'withAttribution']);
+      expect(result['stripe-attribution/nextjs']).toEqual(['attributionDashboard', 'attributionMiddleware', 'clickCaptureRoute', 'webhookRoute', 'withAttribution']);
       expect(result['stripe-attribution/nextjs/edge']).toEqual(['attributionEdgeMiddleware']);
       expect(result['stripe-attribution/testing']).toEqual(expect.arrayContaining(['deliver', 'event', 'checkoutSession', 'invoice', 'legacyInvoice']));
       // One copy of the error classes across subpaths, or `instanceof` would lie to callers.

@@ -11,6 +11,8 @@ export interface Commissions {
    * Idempotent, and safe from a cron in several instances at once: each row changes once.
    */
   approveDue(now?: Date): Promise<{ approved: number }>;
+  /** Approves pending commissions by hand, before their hold ends. Held, voided or paid ones are left as they are. */
+  approve(ids: readonly string[], now?: Date): Promise<{ approved: number }>;
   /** Marks approved commissions paid (optionally under your payout id). Others are left as they are. */
   markPaid(ids: readonly string[], options?: { payoutId?: string; paidAt?: Date }): Promise<{ paid: number }>;
   /**
@@ -31,6 +33,7 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
   return {
     list: async (filter = {}) => (await storage()).listCommissions(filter),
     approveDue: async (now = options.clock()) => ({ approved: await (await storage()).approveDueCommissions(now) }),
+    approve: async (ids, now = options.clock()) => ({ approved: await (await storage()).approveCommissions(ids, now) }),
     markPaid: async (ids, paid = {}) => ({
       paid: await (await storage()).markCommissionsPaid(ids, paid.paidAt ?? options.clock(), paid.payoutId ?? null),
     }),

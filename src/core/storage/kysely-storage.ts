@@ -73,6 +73,17 @@ class KyselyOperationsBase implements StorageOperations {
     return row && toPartner(row);
   }
 
+  async listPartners(): Promise<Partner[]> {
+    return (await this.db.selectFrom('partners').selectAll().orderBy('name').orderBy('id').execute()).map(toPartner);
+  }
+
+  async listLeads(filter: { partnerId?: string; livemode?: boolean; limit: number }): Promise<Customer[]> {
+    let query = this.db.selectFrom('customers').selectAll().where('partner_id', 'is not', null).where('attributed_at', 'is not', null);
+    if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
+    if (filter.livemode !== undefined) query = query.where('livemode', '=', filter.livemode);
+    return (await query.orderBy('attributed_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()).map(toCustomer);
+  }
+
   async setPartnerStatus(id: string, status: PartnerStatus): Promise<void> {
     await this.db.updateTable('partners').set({ status }).where('id', '=', id).execute();
   }
@@ -651,6 +662,17 @@ class KyselyOperationsBase implements StorageOperations {
       .set({ status: 'approved', approved_at: now, updated_at: now })
       .where('status', '=', 'pending')
       .where('hold_until', '<=', now)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async approveCommissions(ids: readonly string[], now: Date): Promise<number> {
+    if (ids.length === 0) return 0;
+    const result = await this.db
+      .updateTable('commissions')
+      .set({ status: 'approved', approved_at: now, updated_at: now })
+      .where('status', '=', 'pending')
+      .where('id', 'in', [...ids])
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
   }

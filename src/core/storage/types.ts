@@ -308,6 +308,10 @@ export interface MigrationReport {
 export interface StorageOperations {
   insertPartner(partner: NewPartner): Promise<Partner>;
   getPartner(id: string): Promise<Partner | undefined>;
+  /** Every partner, by name. */
+  listPartners(): Promise<Partner[]>;
+  /** Attributed customers (leads), the most recently attributed first. */
+  listLeads(filter: { partnerId?: string; livemode?: boolean; limit: number }): Promise<Customer[]>;
   setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
 
   /** Codes are stored lower-cased. Throws `ConflictError` if another partner owns the code. */
@@ -404,6 +408,8 @@ export interface StorageOperations {
   /** Approves pending commissions whose hold ended by `now`. Returns how many. */
   approveDueCommissions(now: Date): Promise<number>;
   /** Marks approved commissions paid. Returns how many changed. */
+  /** Approves the given pending commissions before their hold ends (others are left as they are); each row changes once. */
+  approveCommissions(ids: readonly string[], now: Date): Promise<number>;
   markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<number>;
 
   /**

@@ -1,0 +1,62 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ConfigurationError } from './errors.js';
+
+/**
+ * Signed, expiring links to a partner's portal. The token carries the partner id and the expiry
+ * in the clear and an HMAC-SHA256 of both under the merchant's secret: nothing is stored, and a
+ * link cannot be stretched or pointed at another partner without the secret.
+ */
+export interface PortalLinkOptions {
+  /** Secret of at least 32 characters the links are signed with. Default `$STRIPE_ATTRIBUTION_PORTAL_SECRET`. */
+  secret?: string;
+  /** The portal page's absolute URL: where the dashboard is mounted, plus `/portal`. */
+  url?: string;
+  /** Default lifetime of a link, in seconds. Default 7 days. */
+  expiresIn?: number;
+}
+
+export interface ResolvedPortalOptions {
+  secret: string | undefined;
+  url: string | undefined;
+  expiresIn: number;
+}
+
+export function resolvePortalOptions(options: PortalLinkOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedPortalOptions {
+  const secret = options.secret ?? env.STRIPE_ATTRIBUTION_PORTAL_SECRET;
+  if (secret !== undefined && secret.length < 32) throw new ConfigurationError('portal.secret must be at least 32 characters: it signs partner portal links');
+  const expiresIn = options.expiresIn ?? 7 * 86_400;
+  if (!(expiresIn > 0)) throw new ConfigurationError('portal.expiresIn must be a positive number of seconds');
+  if (options.url !== undefined) new URL(options.url); // a typo fails at boot
+  return { secret, url: options.url, expiresIn };
+}
+
+function signature(secret: string, payload: string): Buffer {
+  return createHmac('sha256', secret).update(`portal:${payload}`).digest();
+}
+
+export function portalToken(secret: string, partnerId: string, expiresAt: Date): string {
+  const payload = `${partnerId}.${Math.floor(expiresAt.getTime() / 1000)}`;
+  return `${payload}.${signature(secret, payload).toString('base64url')}`;
+}
+
+/** The partner a token was issued for, or why it is refused. */
+export function verifyPortalToken(secret: string, token: string, now: Date): { partnerId: string } | { refused: 'forged' | 'expired' } {
+  const parts = token.split('.');
+  if (parts.length !== 3) return { refused: 'forged' };
+  const [partnerId, expires, mac] = parts as [string, string, string];
+  const expected = signature(secret, `${partnerId}.${expires}`);
+  const given = Buffer.from(mac, 'base64url');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { refused: 'forged' };
+  if (!/^\d+$/.test(expires) || Number(expires) * 1000 <= now.getTime()) return { refused: 'expired' };
+  return { partnerId };
+}
+
+export function portalUrl(options: ResolvedPortalOptions, partnerId: string, now: Date, expiresIn = options.expiresIn): string {
+  if (!options.secret || !options.url) {
+    throw new ConfigurationError('Partner portal links need portal.secret (32+ random characters) and portal.url (where the dashboard is mounted, plus /portal)');
+  }
+  if (!(expiresIn > 0)) throw new ConfigurationError('expiresIn must be a positive number of seconds');
+  const url = new URL(options.url);
+  url.searchParams.set('token', portalToken(options.secret, partnerId, new Date(now.getTime() + expiresIn * 1000)));
+  return url.href;
+}

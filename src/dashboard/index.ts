@@ -1,0 +1,240 @@
+import { randomBytes } from 'node:crypto';
+import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import type { Attribution } from '../core/attribution.js';
+import { ConfigurationError } from '../core/errors.js';
+import { verifyPortalToken } from '../core/portal-links.js';
+import { header } from '../core/request.js';
+import { CSRF_COOKIE, csrfToken, newNonce, validCsrf } from './csrf.js';
+import { loadDashboardData, type DashboardData } from './data.js';
+import { html, page, type Html } from './html.js';
+import { charts, commissionsTable, eventStream, partnersTable, payoutsTable, type ViewContext } from './views.js';
+
+/** A request as any framework can give it: the body is the raw form text, or the fields a parser already read. */
+export interface DashboardRequest {
+  method: string;
+  /** The full URL, e.g. `https://shop.example/admin/attribution/partners/ptn_1`. */
+  url: string;
+  headers: Headers | Record<string, string | string[] | undefined>;
+  body?: string | Record<string, unknown> | undefined;
+}
+
+export interface DashboardResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** `R` is what `authorize` receives: the framework's own request (Express `req`, Koa `ctx`, …), or the `DashboardRequest`. */
+export interface DashboardOptions<R = DashboardRequest> {
+  /**
+   * Required: whether this request may see and act on the merchant's dashboard (your session or
+   * role check). `false` answers 403; throwing an error with `status: 401` answers 401. The partner
+   * portal (`/portal`) is not behind it: its signed link is its authorization.
+   */
+  authorize: (request: R) => boolean | Promise<boolean>;
+  /** Where the dashboard is mounted. Default `/attribution`. */
+  basePath?: string;
+  /** Signs the forms' CSRF tokens. Default: `portal.secret`, else a random secret per process. */
+  secret?: string;
+  /** Days in the time-series chart. Default 30. */
+  days?: number;
+  /** Live or test data. Default: the instance's `livemode`. */
+  livemode?: boolean;
+  /** Latest events shown per kind. Default 20. */
+  latest?: number;
+}
+
+/** The dashboard's request handler: `undefined` for a path outside `basePath`, for the adapter to pass on. */
+export type DashboardHandler<R = DashboardRequest> = ((request: DashboardRequest, native: R) => Promise<DashboardResponse | undefined>) & {
+  basePath: string;
+  /** Whether a path is the dashboard's (adapters read a form body only then). */
+  owns(pathname: string): boolean;
+};
+
+/** Largest form body read: the dashboard's forms are a few hundred bytes. */
+export const MAX_FORM_BYTES = 16_384;
+
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+};
+
+/** Refuses to build a dashboard without `authorize`: an open ledger with payout buttons is never a default. */
+export function createDashboard<R = DashboardRequest>(attribution: Attribution, options: DashboardOptions<R>): DashboardHandler<R> {
+  if (typeof options?.authorize !== 'function') {
+    throw new ConfigurationError('attributionDashboard() needs an authorize(request) function: the dashboard shows your revenue and can approve and pay commissions.');
+  }
+  const basePath = (options.basePath ?? '/attribution').replace(/\/+$/, '');
+  if (!basePath.startsWith('/')) throw new ConfigurationError(`basePath must start with "/", got "${options.basePath}"`);
+  const secret = options.secret ?? attribution.options.portal.secret ?? randomBytes(32).toString('base64url');
+  const days = options.days ?? 30;
+  const latest = options.latest ?? 20;
+  const livemode = options.livemode ?? attribution.options.livemode;
+  const load = (partnerId?: string): Promise<DashboardData> =>
+    loadDashboardData(attribution, { livemode, days, latest, now: attribution.options.clock(), ...(partnerId ? { partnerId } : {}) });
+
+  const owns = (pathname: string) => pathname === basePath || pathname.startsWith(`${basePath}/`);
+  const handler = async (request: DashboardRequest, native: R): Promise<DashboardResponse | undefined> => {
+    const url = new URL(request.url);
+    if (!owns(url.pathname)) return undefined;
+    const path = url.pathname.slice(basePath.length) || '/';
+    const method = request.method.toUpperCase();
+
+    if (path === '/portal' && method === 'GET') return portal(url);
+
+    const allowed = await authorized(native);
+    if (allowed !== true) return text(allowed, allowed === 401 ? 'Sign in to see the attribution dashboard.' : 'You may not see the attribution dashboard.');
+
+    if (method === 'GET' && path === '/') return overview(request, url);
+    const partnerPage = /^\/partners\/([^/]+)$/.exec(path);
+    if (method === 'GET' && partnerPage) return partnerDetail(request, url, decodeURIComponent(partnerPage[1]!));
+    if (method === 'GET' && path === '/export.csv') return csvExport();
+    const action = /^\/commissions\/([^/]+)\/(approve|mark-paid)$/.exec(path);
+    if (action) {
+      if (method !== 'POST') return text(405, 'Use the form’s button (POST).', { allow: 'POST' });
+      return act(request, decodeURIComponent(action[1]!), action[2] as 'approve' | 'mark-paid');
+    }
+    return text(404, 'No such dashboard page.');
+  };
+
+  async function authorized(request: R): Promise<true | 401 | 403> {
+    try {
+      return (await options.authorize(request)) === true ? true : 403;
+    } catch (error) {
+      if ((error as { status?: unknown }).status === 401) return 401;
+      throw error;
+    }
+  }
+
+  /** The CSRF nonce of this browser, made (and set as a cookie) on its first page. */
+  function csrfFor(request: DashboardRequest): { token: string; setCookie?: string } {
+    const existing = parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE];
+    if (existing) return { token: csrfToken(secret, existing) };
+    const nonce = newNonce();
+    const secure = new URL(request.url).protocol === 'https:';
+    return {
+      token: csrfToken(secret, nonce),
+      setCookie: serializeCookie(CSRF_COOKIE, nonce, { httpOnly: true, sameSite: 'strict', path: basePath, secure }),
+    };
+  }
+
+  function htmlPage(status: number, title: string, nav: Html, content: Html, setCookie?: string): DashboardResponse {
+    return {
+      status,
+      headers: { ...SECURITY_HEADERS, 'content-type': 'text/html; charset=utf-8', ...(setCookie ? { 'set-cookie': setCookie } : {}) },
+      body: page(title, nav, content),
+    };
+  }
+
+  const nav = html`<nav aria-label="Dashboard"><a href="${basePath}/">Overview</a> · <a href="${basePath}/export.csv">Export CSV</a></nav>`;
+
+  function notice(url: URL): Html {
+    const done = url.searchParams.get('done');
+    const count = url.searchParams.get('count');
+    return done === 'approve' || done === 'mark-paid'
+      ? html`<p class="notice" role="status">${done === 'approve' ? 'Approved' : 'Marked paid'}: ${count ?? '0'} commission${count === '1' ? '' : 's'}.</p>`
+      : html``;
+  }
+
+  async function overview(request: DashboardRequest, url: URL): Promise<DashboardResponse> {
+    const data = await load();
+    const csrf = csrfFor(request);
+    const names = new Map(data.partners.map((p) => [p.partner.id, p.partner.name]));
+    const context: ViewContext = { basePath, csrf: csrf.token, here: `${basePath}/` };
+    return htmlPage(200, 'Partner attribution', nav, html`${notice(url)}
+<h2>Overall</h2>${charts(data, days, 'All partners')}
+<h2>Partners</h2>${partnersTable(data.partners, (p) => `${basePath}/partners/${encodeURIComponent(p.id)}`)}
+<h2>Latest events</h2>${eventStream(data, names)}
+<h2>Commissions</h2>${commissionsTable(data.commissions, names, context)}`, csrf.setCookie);
+  }
+
+  async function partnerDetail(request: DashboardRequest, url: URL, partnerId: string): Promise<DashboardResponse> {
+    const data = await load(partnerId);
+    const partner = data.partners[0];
+    if (!partner) return text(404, 'No such partner.');
+    const csrf = csrfFor(request);
+    const names = new Map([[partner.partner.id, partner.partner.name]]);
+    const here = `${basePath}/partners/${encodeURIComponent(partnerId)}`;
+    return htmlPage(200, `Partner: ${partner.partner.name}`, nav, html`${notice(url)}
+${charts(data, days, partner.partner.name)}
+<h2>Totals</h2>${partnersTable(data.partners, null)}
+<h2>Latest events</h2>${eventStream(data, names)}
+<h2>Commissions</h2>${commissionsTable(data.commissions, names, { basePath, csrf: csrf.token, here })}
+<h2>Payouts</h2>${payoutsTable(data)}`, csrf.setCookie);
+  }
+
+  async function portal(url: URL): Promise<DashboardResponse> {
+    const portalSecret = attribution.options.portal.secret;
+    const token = url.searchParams.get('token') ?? '';
+    const verdict = portalSecret ? verifyPortalToken(portalSecret, token, attribution.options.clock()) : { refused: 'forged' as const };
+    if ('refused' in verdict) {
+      return text(403, verdict.refused === 'expired' ? 'This portal link has expired: ask for a new one.' : 'This portal link is not valid.');
+    }
+    const partner = await attribution.partners.get(verdict.partnerId);
+    if (!partner) return text(403, 'This portal link is not valid.');
+    const data = await load(partner.id);
+    const names = new Map([[partner.id, partner.name]]);
+    return htmlPage(200, `Partner portal: ${partner.name}`, html``, html`
+<h2>Your links</h2><ul>${partner.codes.map((code) => html`<li><code>?via=${code}</code></li>`)}</ul>
+${charts(data, days, 'You')}
+<h2>Totals</h2>${partnersTable(data.partners, null)}
+<h2>Commissions</h2>${commissionsTable(data.commissions, names, null)}
+<h2>Payouts</h2>${payoutsTable(data)}`);
+  }
+
+  async function act(request: DashboardRequest, commissionId: string, action: 'approve' | 'mark-paid'): Promise<DashboardResponse> {
+    const fields = formFields(request.body);
+    const nonce = parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE];
+    if (!validCsrf(secret, nonce, fields.get('csrf') ?? undefined)) return text(403, 'The form expired or came from another site: reload the page and try again.');
+    const { approved, paid } =
+      action === 'approve' ? { ...(await attribution.commissions.approve([commissionId])), paid: 0 } : { approved: 0, ...(await attribution.commissions.markPaid([commissionId])) };
+    const back = fields.get('return') ?? '';
+    // Only back into the dashboard: a forged return address must not make it an open redirect.
+    const target = back === `${basePath}/` || back.startsWith(`${basePath}/partners/`) ? back : `${basePath}/`;
+    return {
+      status: 303,
+      headers: { ...SECURITY_HEADERS, location: `${target}?done=${action}&count=${approved + paid}` },
+      body: '',
+    };
+  }
+
+  async function csvExport(): Promise<DashboardResponse> {
+    const data = await load();
+    const head = ['partner_id', 'partner_name', 'clicks', 'leads', 'currency', 'sales', 'revenue_minor', 'refunded_minor', 'commission_pending_minor', 'commission_approved_minor', 'commission_held_minor', 'commission_paid_minor', 'commission_voided_minor'];
+    const rows = data.partners.flatMap((p) => {
+      const currencies = Object.entries(p.currencies);
+      const base = [p.partner.id, spreadsheetSafe(p.partner.name), String(p.clicks), String(p.leads)];
+      if (currencies.length === 0) return [[...base, '', '0', '0', '0', '0', '0', '0', '0', '0']];
+      return currencies.map(([currency, t]) => [...base, currency, String(t.sales), String(t.revenue), String(t.refunded), ...(['pending', 'approved', 'held', 'paid', 'voided'] as const).map((s) => String(t.commissions[s]))]);
+    });
+    return {
+      status: 200,
+      headers: { ...SECURITY_HEADERS, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="partners.csv"' },
+      body: [head, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n',
+    };
+  }
+
+  return Object.assign(handler, { basePath, owns });
+}
+
+function text(status: number, message: string, extra: Record<string, string> = {}): DashboardResponse {
+  return { status, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', ...extra }, body: message };
+}
+
+function formFields(body: DashboardRequest['body']): Map<string, string> {
+  if (typeof body === 'string') return new Map(new URLSearchParams(body));
+  const fields = new Map<string, string>();
+  for (const [key, value] of Object.entries(body ?? {})) if (typeof value === 'string') fields.set(key, value);
+  return fields;
+}
+
+/** Free text that a spreadsheet would run as a formula gets a leading quote. */
+function spreadsheetSafe(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+function csvField(value: string): string {
+  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
