@@ -13,9 +13,11 @@ export interface MiddlewareFigure {
   attributionRps: number;
   plainP99: number;
   attributionP99: number;
-  /** Median of the per-round ratios (with / without): each round's pair ran back to back. */
+  /** Requests served with / without over all rounds; p99: ratio of the medians. */
   throughputRatio: number;
   p99Ratio: number;
+  /** How far the baseline alone moved between rounds: (max − min) / median req/s without. */
+  baselineSpread: number;
   /** Responses other than 2xx, or socket errors, in the middleware's runs (must be 0). */
   failures: number;
   target: number;
@@ -29,8 +31,8 @@ const SERVER = fileURLToPath(new URL('./middleware-server.ts', import.meta.url))
  * alternating runs (ABBA order across rounds) so drift on a noisy machine hits both sides alike.
  */
 export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
-  const duration = envInt('BENCH_MW_SECONDS', 4);
-  const rounds = envInt('BENCH_MW_ROUNDS', 3);
+  const duration = envInt('BENCH_MW_SECONDS', 3);
+  const rounds = envInt('BENCH_MW_ROUNDS', 5);
   const connections = envInt('BENCH_MW_CONNECTIONS', 10);
   const frameworks = (process.env.BENCH_MW_FRAMEWORKS ?? 'express,koa,fastify').split(',') as Framework[];
 
@@ -70,17 +72,19 @@ export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
           const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
           log(`middleware ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
         }
-        const ratios = runs.plain.map((plain, i) => runs.attribution[i]!.requests.average / plain.requests.average);
-        const p99s = runs.plain.map((plain, i) => runs.attribution[i]!.latency.p99 / Math.max(plain.latency.p99, 1));
+        // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
+        const served = (variant: Variant) => runs[variant].reduce((sum, r) => sum + r.requests.total, 0);
+        const p99 = (variant: Variant) => median(runs[variant].map((r) => r.latency.p99));
         figures.push({
           framework,
           scenario,
           plainRps: round(median(runs.plain.map((r) => r.requests.average)), 0),
           attributionRps: round(median(runs.attribution.map((r) => r.requests.average)), 0),
-          plainP99: median(runs.plain.map((r) => r.latency.p99)),
-          attributionP99: median(runs.attribution.map((r) => r.latency.p99)),
-          throughputRatio: round(median(ratios), 3),
-          p99Ratio: round(median(p99s), 2),
+          plainP99: p99('plain'),
+          attributionP99: p99('attribution'),
+          throughputRatio: round(served('attribution') / served('plain'), 3),
+          p99Ratio: round(p99('attribution') / Math.max(p99('plain'), 1), 2),
+          baselineSpread: round(spread(runs.plain.map((r) => r.requests.average)), 3),
           failures: runs.attribution.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
           target,
         });
@@ -91,6 +95,10 @@ export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
     }
   }
   return figures;
+}
+
+function spread(values: readonly number[]): number {
+  return (Math.max(...values) - Math.min(...values)) / median(values);
 }
 
 async function startServer(framework: Framework, variant: Variant): Promise<{ child: ChildProcess; port: number }> {
