@@ -139,7 +139,7 @@ function closingNote(): string[] {
   const missedPlain = middleware.filter((f) => f.scenario === 'no referral' && f.throughputRatio < f.target);
   if (missedPlain.length > 0) {
     notes.push(
-      `- No-referral requests missed ≤ 3 % loss on ${missedPlain.map((f) => f.framework).join(', ')}: that path is a cookie parse and an AsyncLocalStorage scope, no I/O; the baseline alone moved by ${missedPlain.map((f) => pct(f.baselineSpread)).join(', ')} between rounds on this shared 2-core machine (other sessions were running their tests), more than the loss measured, so this miss is within noise; rerun on a quiet machine before reading much into it.`,
+      `- No-referral requests missed ≤ 3 % loss on ${missedPlain.map((f) => f.framework).join(', ')}: that path does no I/O (a cookie parse, the request's headers copied into the core's shape, and an AsyncLocalStorage scope around the rest of the request), but the baseline alone moved by ${missedPlain.map((f) => pct(f.baselineSpread)).join(', ')} between its own rounds on this shared 2-core machine (other sessions were running their tests), so the loss cannot be told apart from noise here. A suspect worth its own measurement on a quiet machine: Node 20's AsyncLocalStorage is built on async_hooks and taxes every promise of the request, not just ours.`,
     );
   }
   if (missedReferral.length > 0) {
@@ -149,7 +149,7 @@ function closingNote(): string[] {
   }
   if (webhooks && (webhooks.throughputRatio < 0.5 || webhooks.realEventsPerSecond < 1500)) {
     notes.push(
-      `- Webhook ingestion missed its targets (${pct(webhooks.throughputRatio)} of the floor, ${webhooks.realEventsPerSecond} events/s). Profiled per event: no Stripe API call and no sequential scan for this mix; the cost is ~12 (refund) to ~23 (checkout) sequential statements inside one transaction, each a round trip, against the floor's one. The fix is fewer statements per event (one upsert for the customer look-ups by Stripe id / email, the partner row and its reward read once, the commission totals returned by the INSERT), which touches most of the ledger code: left for its own issue rather than done in a hurry.`,
+      `- Webhook ingestion missed its targets (${pct(webhooks.throughputRatio)} of the floor, ${webhooks.realEventsPerSecond} events/s). Profiled per event: no Stripe API call for this mix, and every statement is a look-up or write by a key or an index; the cost is ~12 (refund) to ~23 (checkout) sequential statements inside one transaction, each a round trip, against the floor's one. The fix is fewer statements per event (one upsert for the customer look-ups by Stripe id / email, the partner row and its reward read once, the commission totals returned by the INSERT), which touches most of the ledger code: left for its own issue rather than done in a hurry.`,
     );
   }
   if (report && report.onePartnerMs > 50) {
