@@ -777,34 +777,37 @@ class KyselyOperationsBase implements StorageOperations {
         .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
         .groupBy(['partner_id', sql`2`])
         .execute();
-    const clicks = await counted('clicks', 'created_at');
-    const leads = await counted('customers', 'attributed_at');
-    const sales = await this.db
-      .selectFrom('sales')
-      .select((eb) => [
-        'partner_id',
-        'currency',
-        period('occurred_at').as('period'),
-        eb.fn.countAll<string | number>().as('n'),
-        eb.fn.sum<string | number>('amount').as('revenue'),
-        eb.fn.sum<string | number>(sql`amount_refunded + amount_credited`).as('refunded'),
-      ])
-      .where('partner_id', 'is not', null)
-      .where('livemode', '=', request.livemode)
-      .where('occurred_at', '>=', request.from)
-      .where('occurred_at', '<', request.to)
-      .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
-      .groupBy(['partner_id', 'currency', sql`3`])
-      .execute();
-    const commissions = await this.db
-      .selectFrom('commissions')
-      .select((eb) => ['partner_id', 'currency', 'status', period('earned_at').as('period'), eb.fn.sum<string | number>('amount').as('total')])
-      .where('livemode', '=', request.livemode)
-      .where('earned_at', '>=', request.from)
-      .where('earned_at', '<', request.to)
-      .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
-      .groupBy(['partner_id', 'currency', 'status', sql`4`])
-      .execute();
+    // Four independent reads: on a pool they run at once, so the report costs one round trip, not four.
+    const [clicks, leads, sales, commissions] = await Promise.all([
+      counted('clicks', 'created_at'),
+      counted('customers', 'attributed_at'),
+      this.db
+        .selectFrom('sales')
+        .select((eb) => [
+          'partner_id',
+          'currency',
+          period('occurred_at').as('period'),
+          eb.fn.countAll<string | number>().as('n'),
+          eb.fn.sum<string | number>('amount').as('revenue'),
+          eb.fn.sum<string | number>(sql`amount_refunded + amount_credited`).as('refunded'),
+        ])
+        .where('partner_id', 'is not', null)
+        .where('livemode', '=', request.livemode)
+        .where('occurred_at', '>=', request.from)
+        .where('occurred_at', '<', request.to)
+        .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+        .groupBy(['partner_id', 'currency', sql`3`])
+        .execute(),
+      this.db
+        .selectFrom('commissions')
+        .select((eb) => ['partner_id', 'currency', 'status', period('earned_at').as('period'), eb.fn.sum<string | number>('amount').as('total')])
+        .where('livemode', '=', request.livemode)
+        .where('earned_at', '>=', request.from)
+        .where('earned_at', '<', request.to)
+        .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+        .groupBy(['partner_id', 'currency', 'status', sql`4`])
+        .execute(),
+    ]);
 
     const rows = new Map<string, ReportRow>();
     const row = (partnerId: string, at: Date) => {

@@ -1,0 +1,72 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import express from 'express';
+import Fastify from 'fastify';
+import Koa from 'koa';
+import { createAttribution } from '../src/core/attribution.js';
+import { attributionMiddleware as expressAttribution } from '../src/express/index.js';
+import { attributionMiddleware as fastifyAttribution } from '../src/fastify/index.js';
+import { attributionMiddleware as koaAttribution } from '../src/koa/index.js';
+import { benchPool, kyselyOn } from './support.js';
+
+/**
+ * One app under load, in a process of its own so that autocannon (in the parent) does not share
+ * its event loop: `framework variant schema`, where variant `plain` is the bare hello route and
+ * `attribution` is the same route behind attributionMiddleware. Sends `{ port }` to the parent.
+ */
+export type Framework = 'express' | 'koa' | 'fastify';
+export type Variant = 'plain' | 'attribution';
+
+const [framework, variant, schema] = process.argv.slice(2) as [Framework, Variant, string];
+const HELLO = 'hello';
+
+const pool = benchPool(10);
+// Requests still in flight when the parent hangs up meet a closed pool: that is shutdown, not a finding.
+let closing = false;
+const attribution = createAttribution({
+  database: kyselyOn(pool),
+  schema,
+  webhookSecret: 'whsec_bench',
+  clicks: { ipSalt: 'bench-salt' },
+  onError: (error) => {
+    if (!closing) console.error(error);
+  },
+});
+const withMiddleware = variant === 'attribution';
+
+async function listen(): Promise<number> {
+  if (framework === 'express') {
+    const app = express();
+    app.disable('x-powered-by');
+    if (withMiddleware) app.use(expressAttribution(attribution));
+    app.get('/', (_req, res) => void res.type('text/plain').send(HELLO));
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    return (server.address() as AddressInfo).port;
+  }
+  if (framework === 'koa') {
+    const app = new Koa();
+    if (withMiddleware) app.use(koaAttribution(attribution));
+    app.use((ctx) => {
+      ctx.type = 'text/plain';
+      ctx.body = HELLO;
+    });
+    const server: Server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    return (server.address() as AddressInfo).port;
+  }
+  const app = Fastify({ logger: false });
+  if (withMiddleware) await app.register(fastifyAttribution(attribution));
+  app.get('/', async (_request, reply) => reply.type('text/plain').send(HELLO));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return (app.server.address() as AddressInfo).port;
+}
+
+const port = await listen();
+process.send!({ port });
+process.on('disconnect', () => {
+  closing = true;
+  void attribution.close().finally(() => pool.end().finally(() => process.exit(0)));
+});

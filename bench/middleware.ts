@@ -1,0 +1,111 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { createAttribution } from '../src/core/attribution.js';
+import type { Framework, Variant } from './middleware-server.js';
+import { benchPool, envInt, freshSchema, kyselyOn, log, median, round } from './support.js';
+
+export interface MiddlewareFigure {
+  framework: Framework;
+  scenario: 'no referral' | 'referral visit';
+  /** Median over rounds, without and with the middleware. */
+  plainRps: number;
+  attributionRps: number;
+  plainP99: number;
+  attributionP99: number;
+  /** Requests served with / without over all rounds; p99: ratio of the medians. */
+  throughputRatio: number;
+  p99Ratio: number;
+  /** How far the baseline alone moved between rounds: (max − min) / median req/s without. */
+  baselineSpread: number;
+  /** Responses other than 2xx, or socket errors, in the middleware's runs (must be 0). */
+  failures: number;
+  target: number;
+}
+
+const SCHEMA = 'bench_mw';
+const SERVER = fileURLToPath(new URL('./middleware-server.ts', import.meta.url));
+
+/**
+ * The same hello route with and without attributionMiddleware, per framework, under autocannon:
+ * alternating runs (ABBA order across rounds) so drift on a noisy machine hits both sides alike.
+ */
+export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
+  const duration = envInt('BENCH_MW_SECONDS', 3);
+  const rounds = envInt('BENCH_MW_ROUNDS', 5);
+  const connections = envInt('BENCH_MW_CONNECTIONS', 10);
+  const frameworks = (process.env.BENCH_MW_FRAMEWORKS ?? 'express,koa,fastify').split(',') as Framework[];
+
+  const pool = benchPool(4);
+  const db = kyselyOn(pool);
+  await freshSchema(db, SCHEMA);
+  const setup = createAttribution({ database: db, schema: SCHEMA, clicks: { ipSalt: 'bench-salt' } });
+  await setup.migrate();
+  await setup.partners.create({ name: 'Alice', code: 'alice' });
+  // A returning visitor: a cookie holding a real click, which the middleware reads on every request.
+  const { clickId } = await setup.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': 'Mozilla/5.0' } });
+  await db.destroy();
+
+  const scenarios = [
+    { scenario: 'no referral' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 },
+    // No cookie: every request is a new visitor through Alice's link, so each records a click.
+    { scenario: 'referral visit' as const, path: '/?via=alice', headers: {}, target: 0.9 },
+  ];
+  const figures: MiddlewareFigure[] = [];
+  for (const framework of frameworks) {
+    const servers = {
+      plain: await startServer(framework, 'plain'),
+      attribution: await startServer(framework, 'attribution'),
+    };
+    try {
+      for (const { scenario, path, headers, target } of scenarios) {
+        const url = (variant: Variant) => `http://127.0.0.1:${servers[variant].port}${path}`;
+        const load = (variant: Variant, seconds: number) =>
+          autocannon({ url: url(variant), connections, duration: seconds, headers: { 'user-agent': 'Mozilla/5.0 (bench)', ...headers } });
+        // Warm both (JIT, pool connections) before anything counts.
+        await load('plain', 1);
+        await load('attribution', 1);
+        const runs: Record<Variant, autocannon.Result[]> = { plain: [], attribution: [] };
+        for (let index = 0; index < rounds; index += 1) {
+          const order: Variant[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
+          for (const variant of order) runs[variant].push(await load(variant, duration));
+          const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
+          log(`middleware ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
+        }
+        // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
+        const served = (variant: Variant) => runs[variant].reduce((sum, r) => sum + r.requests.total, 0);
+        const p99 = (variant: Variant) => median(runs[variant].map((r) => r.latency.p99));
+        figures.push({
+          framework,
+          scenario,
+          plainRps: round(median(runs.plain.map((r) => r.requests.average)), 0),
+          attributionRps: round(median(runs.attribution.map((r) => r.requests.average)), 0),
+          plainP99: p99('plain'),
+          attributionP99: p99('attribution'),
+          throughputRatio: round(served('attribution') / served('plain'), 3),
+          p99Ratio: round(p99('attribution') / Math.max(p99('plain'), 1), 2),
+          baselineSpread: round(spread(runs.plain.map((r) => r.requests.average)), 3),
+          failures: runs.attribution.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+          target,
+        });
+      }
+    } finally {
+      servers.plain.child.disconnect();
+      servers.attribution.child.disconnect();
+    }
+  }
+  return figures;
+}
+
+function spread(values: readonly number[]): number {
+  return (Math.max(...values) - Math.min(...values)) / median(values);
+}
+
+async function startServer(framework: Framework, variant: Variant): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(SERVER, [framework, variant, SCHEMA], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (message: { port: number }) => resolve(message.port));
+    child.once('exit', (code) => reject(new Error(`${framework} ${variant} server exited with ${code}`)));
+  });
+  return { child, port };
+}

@@ -1,0 +1,198 @@
+import { writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { benchMiddleware, type MiddlewareFigure } from './middleware.js';
+import { benchReport, type ReportFigure } from './report.js';
+import { BENCH_URL, ensureBenchDatabase, log, round } from './support.js';
+import { benchWebhooks, type WebhookFigure } from './webhooks.js';
+
+/**
+ * `npm run bench`: the three benches in one run, then BENCHMARKS.md and bench/ratios.svg.
+ * BENCH_ONLY=middleware,webhooks,report picks some; sizes come from the BENCH_* variables.
+ */
+const only = new Set((process.env.BENCH_ONLY ?? 'middleware,webhooks,report').split(','));
+const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+const started = Date.now();
+await ensureBenchDatabase();
+const postgresVersion = await serverVersion();
+const middleware = only.has('middleware') ? await benchMiddleware() : [];
+const webhooks = only.has('webhooks') ? await benchWebhooks() : undefined;
+const report = only.has('report') ? await benchReport() : undefined;
+const seconds = Math.round((Date.now() - started) / 1000);
+
+writeFileSync(root('BENCHMARKS.md'), markdown());
+writeFileSync(root('bench/ratios.svg'), chart());
+log(`wrote BENCHMARKS.md and bench/ratios.svg in ${seconds} s`);
+
+async function serverVersion(): Promise<string> {
+  const client = new pg.Client({ connectionString: BENCH_URL });
+  await client.connect();
+  const { rows } = await client.query<{ server_version: string }>('show server_version');
+  await client.end();
+  return rows[0]!.server_version;
+}
+
+function pct(ratio: number): string {
+  return `${round(ratio * 100, 1)} %`;
+}
+
+function verdict(met: boolean): string {
+  return met ? 'met' : '**missed**';
+}
+
+function markdown(): string {
+  const lines: string[] = [];
+  const cpu = cpus();
+  lines.push(
+    '# Benchmarks',
+    '',
+    'Written by `npm run bench` (see `bench/`). This machine is shared and noisy, so every figure sits',
+    'next to a baseline measured in the same run, and the ratio is what counts; absolute numbers only',
+    'say which order of magnitude we are in.',
+    '',
+    `- Date: ${new Date(started).toISOString()} (run took ${seconds} s)`,
+    `- Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, PostgreSQL ${postgresVersion} on 127.0.0.1`,
+    '',
+    '![ratios](bench/ratios.svg)',
+    '',
+  );
+
+  if (middleware.length > 0) {
+    lines.push(
+      '## 1. Middleware cost',
+      '',
+      'autocannon against the same hello route without and with `attributionMiddleware`, each app in a',
+      'process of its own, runs alternating (ABBA) over several rounds; req/s and p99 are medians over',
+      'rounds, the throughput ratio is requests served with / without over all rounds. *No referral*: a returning visitor with a click cookie (the',
+      'middleware reads the cookie, touches no database). *Referral visit*: `/?via=alice` without a cookie,',
+      'so every request records a new click (link look-up + INSERT on Postgres). *Baseline spread*: how',
+      'far the app without middleware moved between its own rounds, the noise floor of the ratio.',
+      `Settings: ${process.env.BENCH_MW_CONNECTIONS ?? 10} connections, ${process.env.BENCH_MW_SECONDS ?? 3} s × ${process.env.BENCH_MW_ROUNDS ?? 5} rounds per side.`,
+      '',
+      '| framework | requests | req/s without | req/s with | throughput ratio | p99 ms without → with | p99 ratio | baseline spread | target | |',
+      '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+    );
+    for (const f of middleware) {
+      lines.push(
+        `| ${f.framework} | ${f.scenario} | ${f.plainRps} | ${f.attributionRps} | ${pct(f.throughputRatio)} | ${f.plainP99} → ${f.attributionP99} | ${f.p99Ratio} | ${pct(f.baselineSpread)} | ≥ ${pct(f.target)} | ${verdict(f.throughputRatio >= f.target)}${f.failures ? `, ${f.failures} failed` : ''} |`,
+      );
+    }
+    lines.push('');
+  }
+
+  if (webhooks) {
+    const w = webhooks;
+    lines.push(
+      '## 2. Webhook ingestion',
+      '',
+      'Signed deliveries handed to `attribution.handleWebhook()` (signature + the whole ledger',
+      'transaction) against a floor handler in the same run (`constructEvent` + one INSERT of the event',
+      'row), same Postgres and pool size (10), in order with a fixed number in flight, alternating',
+      'rounds with fresh ids. Look-ups would go to a local Stripe stand-in; this mix needs none.',
+      `Mix: ${w.mix}. ${w.events} events per round, ${w.concurrency} in flight, ${w.rounds} rounds per side.`,
+      '',
+      '| handler | events/s | p99 ms |',
+      '| --- | ---: | ---: |',
+      `| floor (signature + 1 INSERT) | ${w.floorEventsPerSecond} | ${w.floorP99} |`,
+      `| real handler | ${w.realEventsPerSecond} | ${w.realP99} |`,
+      `| **ratio real / floor** | **${pct(w.throughputRatio)}** | **${w.p99Ratio}×** |`,
+      '',
+      `Targets: ≥ 50 % of the floor — ${verdict(w.throughputRatio >= 0.5)}; ≥ 1,500 events/s — ${verdict(w.realEventsPerSecond >= 1500)}.`,
+      `Deliveries not answered 200: ${w.failures}. Ledger after the real rounds: ${w.ledger.sales} sales, ${w.ledger.commissions} commissions, ${w.ledger.parked} parked (refunds that overtook their sale under concurrency, applied when it lands or by \`applyParked()\`).`,
+      '',
+    );
+  }
+
+  if (report) {
+    const r = report;
+    lines.push(
+      '## 3. Report at scale',
+      '',
+      `Seeded ${r.sizes.partners.toLocaleString('en-US')} partners, ${r.sizes.clicks.toLocaleString('en-US')} clicks, ${r.sizes.customers.toLocaleString('en-US')} customers and ${r.sizes.sales.toLocaleString('en-US')} sales (with their commissions) over 180 days`,
+      `in ${r.seedSeconds} s (set-based batched INSERTs), then \`attribution.report()\` over the last 90 days, monthly, median of several calls.`,
+      '',
+      '| what | ms | baseline | ratio |',
+      '| --- | ---: | --- | ---: |',
+      `| one partner | ${r.onePartnerMs} | one round trip (\`select 1\`): ${r.roundTripMs} ms | ${r.onePartnerVsRoundTrip}× |`,
+      `| one partner | ${r.onePartnerMs} | target 50 ms | ${r.onePartnerVsTarget} — ${verdict(r.onePartnerMs <= 50)} |`,
+      `| all partners (${r.allPartnersRows} rows) | ${r.allPartnersMs} | one partner | ${r.allVsOnePartner}× |`,
+      '',
+      'No index was added: every per-partner query already runs on a `(partner_id, time)` index from the',
+      'existing migrations; the all-partners report reads most of each table in the window, where a',
+      'sequential scan is the right plan. The plans, from `EXPLAIN (ANALYZE)` of the exact SQL the report sent:',
+      '',
+    );
+    for (const plan of r.plans) {
+      lines.push(`<details><summary>${plan.label}</summary>`, '', '```', plan.plan, '```', '', '</details>', '');
+    }
+  }
+
+  lines.push('## Closing note', '', ...closingNote(), '');
+  return lines.join('\n');
+}
+
+function closingNote(): string[] {
+  const notes: string[] = [];
+  const missedReferral = middleware.filter((f) => f.scenario === 'referral visit' && f.throughputRatio < f.target);
+  const missedPlain = middleware.filter((f) => f.scenario === 'no referral' && f.throughputRatio < f.target);
+  if (missedPlain.length > 0) {
+    notes.push(
+      `- No-referral requests missed ≤ 3 % loss on ${missedPlain.map((f) => f.framework).join(', ')}: that path does no I/O (a cookie parse, the request's headers copied into the core's shape, and an AsyncLocalStorage scope around the rest of the request), but the baseline alone moved by ${missedPlain.map((f) => pct(f.baselineSpread)).join(', ')} between its own rounds on this shared 2-core machine (other sessions were running their tests), so the loss cannot be told apart from noise here. A suspect worth its own measurement on a quiet machine: Node 20's AsyncLocalStorage is built on async_hooks and taxes every promise of the request, not just ours.`,
+    );
+  }
+  if (missedReferral.length > 0) {
+    notes.push(
+      `- Referral visits missed ≤ 10 % loss (${missedReferral.map((f) => `${f.framework} ${pct(f.throughputRatio)}`).join(', ')}): each one waits for two Postgres round trips (the link look-up and the click INSERT, a commit each) while the baseline answers from memory, with Postgres, autocannon and the app sharing two cores. Not tried yet: \`clickWrites: 'batched'\` (a bounded buffer flushed on an interval and at shutdown, losing at most one interval of clicks on a crash) and caching active links for a few seconds.`,
+    );
+  }
+  if (webhooks && (webhooks.throughputRatio < 0.5 || webhooks.realEventsPerSecond < 1500)) {
+    notes.push(
+      `- Webhook ingestion missed its targets (${pct(webhooks.throughputRatio)} of the floor, ${webhooks.realEventsPerSecond} events/s). Profiled per event: no Stripe API call for this mix, and every statement is a look-up or write by a key or an index; the cost is ~12 (refund) to ~23 (checkout) sequential statements inside one transaction, each a round trip, against the floor's one. The fix is fewer statements per event (one upsert for the customer look-ups by Stripe id / email, the partner row and its reward read once, the commission totals returned by the INSERT), which touches most of the ledger code: left for its own issue rather than done in a hurry.`,
+    );
+  }
+  if (report && report.onePartnerMs > 50) {
+    notes.push(`- The one-partner report missed 50 ms (${report.onePartnerMs} ms); see its plans above.`);
+  }
+  if (notes.length === 0) notes.push('- Every target above was met in this run.');
+  return notes;
+}
+
+/** A horizontal bar per ratio, 100 % marked: above it is slower/worse only where the label says so. */
+function chart(): string {
+  const bars: Array<{ label: string; value: number; target?: number }> = [];
+  for (const f of middleware) bars.push({ label: `${f.framework} ${f.scenario} req/s`, value: f.throughputRatio, target: f.target });
+  if (webhooks) bars.push({ label: 'webhooks events/s vs floor', value: webhooks.throughputRatio, target: 0.5 });
+  if (report) bars.push({ label: 'report one partner vs 50 ms', value: report.onePartnerVsTarget, target: 1 });
+  const width = 640;
+  const left = 250;
+  const barHeight = 22;
+  const height = 40 + bars.length * (barHeight + 8) + 20;
+  const scaleMax = Math.max(1.2, ...bars.map((b) => b.value));
+  const x = (value: number) => left + (value / scaleMax) * (width - left - 60);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="white"/>`,
+    `<text x="10" y="20" font-size="14" font-weight="bold">Ratios against same-run baselines (tick = target)</text>`,
+    `<line x1="${x(1)}" y1="30" x2="${x(1)}" y2="${height - 10}" stroke="#999" stroke-dasharray="4 3"/>`,
+    `<text x="${x(1) + 3}" y="${height - 12}" fill="#666">1.0</text>`,
+  ];
+  bars.forEach((bar, index) => {
+    const y = 36 + index * (barHeight + 8);
+    const lowerIsBetter = bar.label.startsWith('report');
+    const met = bar.target === undefined || (lowerIsBetter ? bar.value <= bar.target : bar.value >= bar.target);
+    parts.push(
+      `<text x="10" y="${y + 15}">${escape(bar.label)}</text>`,
+      `<rect x="${left}" y="${y}" width="${Math.max(1, x(bar.value) - left)}" height="${barHeight}" fill="${met ? '#3a8f5c' : '#c0504d'}"/>`,
+      `<text x="${x(bar.value) + 4}" y="${y + 15}">${round(bar.value, 3)}</text>`,
+    );
+    if (bar.target !== undefined) parts.push(`<line x1="${x(bar.target)}" y1="${y - 2}" x2="${x(bar.target)}" y2="${y + barHeight + 2}" stroke="black" stroke-width="2"/>`);
+  });
+  parts.push('</svg>', '');
+  return parts.join('\n');
+}
+
+function escape(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
