@@ -5,7 +5,7 @@ import { resolveLayout } from './storage/layout.js';
 import type { AttributionRequest } from './request.js';
 import type { DatabaseOption } from './storage/database.js';
 import type { Customer, Partner } from './storage/types.js';
-import { rewardTerms, type SaleReward } from './commissions/rewards.js';
+import { rewardTerms, storedRate, type EventReward, type SaleReward, type StoredRate } from './commissions/rewards.js';
 import { Hooks } from './hooks.js';
 import { consoleLogger, redactingLogger, type Logger } from './logger.js';
 
@@ -48,6 +48,12 @@ export interface ProgramOptions {
   reward?: SaleReward;
   /** A flat amount per new customer, paid once when the customer is first attributed. */
   leadReward?: { type: 'flat'; amount: number };
+  /**
+   * Rewards for custom milestones, by the name given to `trackEvent` (e.g. `demo_booked`): flat
+   * (in `currency`) or a percent of the event's `value`, for every event or `once` per customer.
+   * Events without a reward are recorded and reported but earn nothing.
+   */
+  eventRewards?: Record<string, EventReward>;
 }
 
 export interface WebhookOptions {
@@ -132,7 +138,13 @@ export interface ResolvedOptions {
   /** The logger, redacting. */
   logger: Logger;
   webhooks: Required<WebhookOptions>;
-  program: { currency: string; holdDays: number; reward: SaleReward | null; leadReward: number | null };
+  program: {
+    currency: string;
+    holdDays: number;
+    reward: SaleReward | null;
+    leadReward: number | null;
+    eventRewards: Record<string, { rate: StoredRate; once: boolean }>;
+  };
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
   convert: AttributionOptions['convert'];
   /** Hook registry: events delivered after their transaction commits. */
@@ -192,6 +204,13 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     throw new ConfigurationError('program.leadReward.amount must be a non-negative integer of minor units');
   }
   if (leadReward !== null && !program.currency) throw new ConfigurationError('program.leadReward needs program.currency to be paid in');
+  const eventRewards = Object.fromEntries(
+    Object.entries(program.eventRewards ?? {}).map(([name, reward]) => {
+      const rate = storedRate(reward, `program.eventRewards.${name}`);
+      if ('flat' in rate && !program.currency) throw new ConfigurationError(`program.eventRewards.${name} is flat: it needs program.currency to be paid in`);
+      return [name, { rate, once: reward.once ?? false }];
+    }),
+  );
   if (options.convert && !program.currency) throw new ConfigurationError('convert needs program.currency: the currency to convert commissions into');
   const logger = redactingLogger(options.logger ?? consoleLogger);
   const onError = options.onError ?? ((error: unknown, during: string) => logger.error({ err: error }, `${during} failed`));
@@ -220,7 +239,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
       ipSalt: ipSalt || randomBytes(32).toString('base64url'),
     },
     missingInProduction: production ? [...(ipSalt ? [] : ['ipSalt' as const]), ...(secrets.length ? [] : ['webhookSecret' as const])] : [],
-    program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward },
+    program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, eventRewards },
     isSelfReferral: options.isSelfReferral,
     convert: options.convert,
     livemode: options.livemode ?? true,
