@@ -121,6 +121,13 @@ export interface AttributionOptions {
   logger?: Logger;
   /** Limits of the webhook route. */
   webhooks?: WebhookOptions;
+  /**
+   * When a sale attributes a Stripe customer whose metadata lacks `sa_customer_key`, write your
+   * user id there through `stripe` (`customers.update`), once per customer and after the ledger
+   * committed, so its later subscriptions and invoices carry it. A failed write is reported to
+   * `onError` and not retried. Needs `stripe`. Default `false`.
+   */
+  backfillCustomerMetadata?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -147,6 +154,7 @@ export interface ResolvedOptions {
   };
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
   convert: AttributionOptions['convert'];
+  backfillCustomerMetadata: boolean;
   /** Hook registry: events delivered after their transaction commits. */
   hooks: Hooks;
   /** Settings production needs that are missing: reported when click capture is installed. */
@@ -211,6 +219,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
       return [name, { rate, once: reward.once ?? false }];
     }),
   );
+  if (options.backfillCustomerMetadata && !options.stripe) throw new ConfigurationError('backfillCustomerMetadata needs stripe: your client writes the metadata');
   if (options.convert && !program.currency) throw new ConfigurationError('convert needs program.currency: the currency to convert commissions into');
   const logger = redactingLogger(options.logger ?? consoleLogger);
   const onError = options.onError ?? ((error: unknown, during: string) => logger.error({ err: error }, `${during} failed`));
@@ -242,6 +251,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, eventRewards },
     isSelfReferral: options.isSelfReferral,
     convert: options.convert,
+    backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,
     livemode: options.livemode ?? true,
     clock: options.clock ?? (() => new Date()),
     onError,

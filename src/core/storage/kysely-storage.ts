@@ -626,6 +626,17 @@ class KyselyOperationsBase implements StorageOperations {
     return { terms: row.reward_terms as T, saleId: row.first_sale_id!, at: row.first_sale_at! };
   }
 
+  async claimStripeMetadataWrite(customerId: string, at: Date): Promise<boolean> {
+    const claimed = await this.db
+      .updateTable('customers')
+      .set({ stripe_metadata_written_at: at })
+      .where('id', '=', customerId)
+      .where('stripe_metadata_written_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    return claimed !== undefined;
+  }
+
   async blockCustomer(customerId: string, reason: string): Promise<void> {
     await this.db.updateTable('customers').set({ blocked_reason: reason }).where('id', '=', customerId).where('blocked_reason', 'is', null).execute();
   }

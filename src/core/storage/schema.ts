@@ -56,6 +56,7 @@ export interface Database {
     first_sale_id: string | null;
     first_sale_at: Date | null;
     blocked_reason: string | null;
+    stripe_metadata_written_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     created_at: CreatedAt;
   };
   sales: {

@@ -413,6 +413,11 @@ export interface StorageOperations {
    */
   lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }>;
   blockCustomer(customerId: string, reason: string): Promise<void>;
+  /**
+   * Claims the one write-back of the customer's `sa_customer_key` to Stripe's metadata: true for
+   * the first caller ever, false for every other (concurrent callers wait for the first to end).
+   */
+  claimStripeMetadataWrite(customerId: string, at: Date): Promise<boolean>;
   setPartnerReward(partnerId: string, reward: unknown): Promise<void>;
   getPartnerReward(partnerId: string): Promise<unknown>;
 

@@ -4,7 +4,9 @@ import type { MigrationContext } from './index.js';
 /**
  * Custom milestone events (`trackEvent`: a booked demo, an activated trial) and the commissions
  * they earn. An event is one row per idempotency key and mode; its commission is one per event and
- * partner, and a reward paid once per customer meets the earlier one on `once_key`.
+ * partner, and a reward paid once per customer meets the earlier one on `once_key`. A customer's
+ * `sa_customer_key` written back to Stripe (`backfillCustomerMetadata`) is claimed once, by a
+ * conditional update of `stripe_metadata_written_at`.
  */
 export async function up(db: Kysely<any>, { index }: MigrationContext): Promise<void> {
   const timestamptz = sql`timestamptz`;
@@ -27,6 +29,7 @@ export async function up(db: Kysely<any>, { index }: MigrationContext): Promise<
   await db.schema.createIndex(index('milestones_partner_occurred')).on('milestones').columns(['partner_id', 'occurred_at']).execute();
   await db.schema.createIndex(index('milestones_customer')).on('milestones').column('customer_id').execute();
 
+  await db.schema.alterTable('customers').addColumn('stripe_metadata_written_at', timestamptz).execute();
   await db.schema
     .alterTable('commissions')
     .addColumn('event_id', 'text', (c) => c.references('milestones.id'))
@@ -58,5 +61,6 @@ export async function down(db: Kysely<any>, { index }: MigrationContext): Promis
   await db.schema.alterTable('commissions').addCheckConstraint(index('commissions_kind_check'), sql`kind in ('sale', 'lead', 'clawback')`).execute();
   await db.schema.alterTable('commissions').addCheckConstraint(index('commissions_sale_has_sale'), sql`kind = 'lead' or sale_id is not null`).execute();
   await db.schema.alterTable('commissions').dropColumn('event_id').dropColumn('once_key').execute();
+  await db.schema.alterTable('customers').dropColumn('stripe_metadata_written_at').execute();
   await db.schema.dropTable('milestones').execute();
 }
