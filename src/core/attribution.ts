@@ -105,7 +105,7 @@ export interface Attribution {
    * `commission.voided`), delivered after their transaction commits. Returns an unsubscribe.
    */
   on<K extends AttributionEventName>(name: K, handler: (payload: AttributionEvents[K]) => void | Promise<void>): () => void;
-  /** The sales ledger. */
+  /** The sales ledger: live-mode sales unless `livemode: false` (Stripe test mode), oldest first. */
   readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
   /** Customers by your id, Stripe's id, or email. */
   readonly customers: {
@@ -207,7 +207,8 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     applyParked: async () => applyParked(await storage(), resolved),
     reconcile: async (request) => reconcile(await storage(), resolved, request),
     trackSale: async (input) => trackSale(resolved, await storage(), input),
-    sales: { list: async (filter = {}) => (await storage()).listSales(filter) },
+    // Like report(): test-mode data never mixes into live figures unless asked for.
+    sales: { list: async ({ livemode = true, ...filter } = {}) => (await storage()).listSales({ livemode, ...filter }) },
     commissions: createCommissions(storage, resolved),
     on: (name, handler) => resolved.hooks.on(name, handler),
     report: async ({ interval = 'month', livemode = true, ...rest }) => (await storage()).report({ interval, livemode, ...rest }),
