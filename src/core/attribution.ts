@@ -1,6 +1,7 @@
 import { captureClick, readClickCookie, type CaptureResult } from './clicks/capture.js';
 import { currentContext, runInContext, type AttributionContext } from './context.js';
 import { trackLead, type LeadResult, type TrackLeadInput } from './leads.js';
+import { trackEvent, type TrackEventInput, type TrackEventResult } from './milestones.js';
 import { resolveOptions, type AttributionOptions, type ResolvedOptions } from './options.js';
 import { createPartners, type Partners } from './partners.js';
 import type { AttributionRequest } from './request.js';
@@ -47,6 +48,12 @@ export interface Attribution {
 
   /** Records a signup and credits the visitor's partner once (see `TrackLeadInput`). */
   trackLead(input: TrackLeadInput): Promise<LeadResult>;
+  /**
+   * Records a custom milestone of a customer (`demo_booked`, `trial_activated`), attributed like a
+   * sale and rewarded by `program.eventRewards`; idempotent on `idempotencyKey`. Inside a request
+   * the visitor's click counts; from a job, only the customer's partner.
+   */
+  trackEvent(name: string, input: TrackEventInput): Promise<TrackEventResult>;
 
   /**
    * Your Stripe client, same type and same instance underneath, whose `checkout.sessions.create`,
@@ -88,7 +95,7 @@ export interface Attribution {
   /** Payouts of approved commissions, per partner and currency. */
   readonly payouts: Payouts;
   /**
-   * Per partner and period (UTC): clicks, leads, sales, revenue and refunds (untaxed), and
+   * Per partner and period (UTC): clicks, leads, milestone events by name, sales, revenue and refunds (untaxed), and
    * commissions by status, per currency, never added across currencies. Live data unless
    * `livemode: false`. Default interval `month`.
    */
@@ -98,7 +105,7 @@ export interface Attribution {
    * `commission.voided`), delivered after their transaction commits. Returns an unsubscribe.
    */
   on<K extends AttributionEventName>(name: K, handler: (payload: AttributionEvents[K]) => void | Promise<void>): () => void;
-  /** The sales ledger. */
+  /** The sales ledger: live-mode sales unless `livemode: false` (Stripe test mode), oldest first. */
   readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
   /** Customers by your id, Stripe's id, or email. */
   readonly customers: {
@@ -159,6 +166,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     runInContext,
     context: currentContext,
     trackLead: async (input) => trackLead(resolved, await storage(), input),
+    trackEvent: async (name, input) => trackEvent(resolved, await storage(), name, input),
     wrapStripe: (stripe, explicit = {}) =>
       wrapStripe(stripe, () => {
         const context = currentContext();
@@ -199,7 +207,8 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     applyParked: async () => applyParked(await storage(), resolved),
     reconcile: async (request) => reconcile(await storage(), resolved, request),
     trackSale: async (input) => trackSale(resolved, await storage(), input),
-    sales: { list: async (filter = {}) => (await storage()).listSales(filter) },
+    // Like report(): test-mode data never mixes into live figures unless asked for.
+    sales: { list: async ({ livemode = true, ...filter } = {}) => (await storage()).listSales({ livemode, ...filter }) },
     commissions: createCommissions(storage, resolved),
     on: (name, handler) => resolved.hooks.on(name, handler),
     report: async ({ interval = 'month', livemode = true, ...rest }) => (await storage()).report({ interval, livemode, ...rest }),

@@ -17,12 +17,22 @@ export type AttributionEventName = keyof AttributionEvents;
 type Handler<K extends AttributionEventName> = (payload: AttributionEvents[K]) => void | Promise<void>;
 type Pending = { [K in AttributionEventName]: [K, AttributionEvents[K]] }[AttributionEventName];
 
-/** Events raised inside the transaction running now, delivered only once it commits. */
-const outbox = new AsyncLocalStorage<Pending[]>();
+/** Events raised (and work queued) inside the transaction running now, delivered only once it commits. */
+const outbox = new AsyncLocalStorage<Array<Pending | AfterCommit>>();
+type AfterCommit = { during: string; run: () => Promise<unknown> };
 
 /** Raises an event from inside a `Hooks.transaction`; outside one it is a no-op. */
 export function emit<K extends AttributionEventName>(name: K, payload: AttributionEvents[K]): void {
   outbox.getStore()?.push([name, payload] as Pending);
+}
+
+/**
+ * Queues work that must not run inside the open transaction (a call to Stripe's API): it runs
+ * once the transaction has committed, never when it rolls back, and a failure is reported through
+ * `onError` (the ledger is already committed). Outside a `Hooks.transaction` it is a no-op.
+ */
+export function afterCommit(during: string, run: () => Promise<unknown>): void {
+  outbox.getStore()?.push({ during, run });
 }
 
 /**
@@ -47,9 +57,18 @@ export class Hooks {
 
   /** `storage.transaction(fn)`, delivering the events it raised once it committed. */
   async transaction<T>(storage: Storage, fn: (tx: StorageOperations) => Promise<T>): Promise<T> {
-    const raised: Pending[] = [];
+    const raised: Array<Pending | AfterCommit> = [];
     const result = await outbox.run(raised, () => storage.transaction(fn));
-    for (const [name, payload] of raised) {
+    for (const item of raised) {
+      if (!Array.isArray(item)) {
+        try {
+          await item.run();
+        } catch (error) {
+          this.onError(error, item.during);
+        }
+        continue;
+      }
+      const [name, payload] = item;
       for (const handler of this.#handlers.get(name) ?? []) {
         try {
           await handler(payload);

@@ -5,7 +5,7 @@ import { resolveLayout } from './storage/layout.js';
 import type { AttributionRequest } from './request.js';
 import type { DatabaseOption } from './storage/database.js';
 import type { Customer, Partner } from './storage/types.js';
-import { rewardTerms, type SaleReward } from './commissions/rewards.js';
+import { rewardTerms, storedRate, type EventReward, type SaleReward, type StoredRate } from './commissions/rewards.js';
 import { Hooks } from './hooks.js';
 import { resolvePortalOptions, type PortalLinkOptions, type ResolvedPortalOptions } from './portal-links.js';
 import { consoleLogger, redactingLogger, type Logger } from './logger.js';
@@ -49,6 +49,12 @@ export interface ProgramOptions {
   reward?: SaleReward;
   /** A flat amount per new customer, paid once when the customer is first attributed. */
   leadReward?: { type: 'flat'; amount: number };
+  /**
+   * Rewards for custom milestones, by the name given to `trackEvent` (e.g. `demo_booked`): flat
+   * (in `currency`) or a percent of the event's `value`, for every event or `once` per customer.
+   * Events without a reward are recorded and reported but earn nothing.
+   */
+  eventRewards?: Record<string, EventReward>;
 }
 
 export interface WebhookOptions {
@@ -118,6 +124,13 @@ export interface AttributionOptions {
   webhooks?: WebhookOptions;
   /** Signed, expiring partner portal links (`partners.portalUrl`). */
   portal?: PortalLinkOptions;
+  /**
+   * When a sale attributes a Stripe customer whose metadata lacks `sa_customer_key`, write your
+   * user id there through `stripe` (`customers.update`), once per customer and after the ledger
+   * committed, so its later subscriptions and invoices carry it. A failed write is reported to
+   * `onError` and not retried. Needs `stripe`. Default `false`.
+   */
+  backfillCustomerMetadata?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -136,9 +149,16 @@ export interface ResolvedOptions {
   logger: Logger;
   webhooks: Required<WebhookOptions>;
   portal: ResolvedPortalOptions;
-  program: { currency: string; holdDays: number; reward: SaleReward | null; leadReward: number | null };
+  program: {
+    currency: string;
+    holdDays: number;
+    reward: SaleReward | null;
+    leadReward: number | null;
+    eventRewards: Record<string, { rate: StoredRate; once: boolean }>;
+  };
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
   convert: AttributionOptions['convert'];
+  backfillCustomerMetadata: boolean;
   /** Hook registry: events delivered after their transaction commits. */
   hooks: Hooks;
   /** Settings production needs that are missing: reported when click capture is installed. */
@@ -196,6 +216,14 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     throw new ConfigurationError('program.leadReward.amount must be a non-negative integer of minor units');
   }
   if (leadReward !== null && !program.currency) throw new ConfigurationError('program.leadReward needs program.currency to be paid in');
+  const eventRewards = Object.fromEntries(
+    Object.entries(program.eventRewards ?? {}).map(([name, reward]) => {
+      const rate = storedRate(reward, `program.eventRewards.${name}`);
+      if ('flat' in rate && !program.currency) throw new ConfigurationError(`program.eventRewards.${name} is flat: it needs program.currency to be paid in`);
+      return [name, { rate, once: reward.once ?? false }];
+    }),
+  );
+  if (options.backfillCustomerMetadata && !options.stripe) throw new ConfigurationError('backfillCustomerMetadata needs stripe: your client writes the metadata');
   if (options.convert && !program.currency) throw new ConfigurationError('convert needs program.currency: the currency to convert commissions into');
   const logger = redactingLogger(options.logger ?? consoleLogger);
   const onError = options.onError ?? ((error: unknown, during: string) => logger.error({ err: error }, `${during} failed`));
@@ -224,9 +252,10 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
       ipSalt: ipSalt || randomBytes(32).toString('base64url'),
     },
     missingInProduction: production ? [...(ipSalt ? [] : ['ipSalt' as const]), ...(secrets.length ? [] : ['webhookSecret' as const])] : [],
-    program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward },
+    program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, eventRewards },
     isSelfReferral: options.isSelfReferral,
     convert: options.convert,
+    backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,
     livemode: options.livemode ?? true,
     clock: options.clock ?? (() => new Date()),
     onError,

@@ -181,7 +181,7 @@ export async function readLedger(attribution: Attribution, partnerIds: Record<Pa
   const ledger = emptyLedger();
   const names = new Map(PARTNERS.map((name) => [partnerIds[name], name]));
   const row = (partnerId: string | null) => ledger[(partnerId && names.get(partnerId)) || 'none'];
-  for (const sale of await attribution.sales.list()) {
+  for (const sale of await attribution.sales.list({ livemode: false })) {
     const entry = row(sale.partnerId);
     entry.sales += 1;
     entry.revenue += sale.amount;

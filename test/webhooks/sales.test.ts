@@ -58,7 +58,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const results = await Promise.all([w.deliver(completed), w.deliver(completed)]);
       expect(results.map((r) => r.status)).toEqual([200, 200]);
       expect(await w.deliver(completed)).toMatchObject({ status: 200 });
-      const sales = await w.attribution.sales.list();
+      const sales = await w.attribution.sales.list({ livemode: false });
       expect(sales).toHaveLength(1);
       expect(sales[0]).toMatchObject({ amount: 10000, currency: 'usd', partnerId: w.alice, clickId: w.aliceClick, stripePaymentIntentId: 'pi_checkout_1', livemode: false });
       expect(await w.count('sa_webhook_events')).toBe(1);
@@ -69,7 +69,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const w = await world(backend);
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_a', payment_intent: 'pi_a', customer: 'cus_a', client_reference_id: w.aliceClick })));
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_b', created: T0 + 60, payment_intent: 'pi_b', customer: 'cus_b', client_reference_id: 'order_1234', customer_details: null, customer_email: 'other@example.com' })));
-      const sales = await w.attribution.sales.list();
+      const sales = await w.attribution.sales.list({ livemode: false });
       expect(sales.map((s) => [s.stripePaymentIntentId, s.partnerId])).toEqual([
         ['pi_a', w.alice],
         ['pi_b', null],
@@ -84,13 +84,13 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick, sa_customer_key: 'user_same' } })));
       expect(await w.attribution.customers.get({ externalId: 'user_same', livemode: true })).toMatchObject({ partnerId: w.bob, stripeCustomerId: null });
       expect(await w.attribution.customers.get({ externalId: 'user_same', livemode: false })).toMatchObject({ partnerId: w.alice, stripeCustomerId: 'cus_buyer' });
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ partnerId: w.alice, livemode: false });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ partnerId: w.alice, livemode: false });
     });
 
     it('a promotion code alone credits its partner', async () => {
       const w = await world(backend);
       await w.deliver(event('checkout.session.completed', checkoutSession({ discounts: [{ coupon: 'co_1', promotion_code: 'promo_alice' }] })));
-      const [sale] = await w.attribution.sales.list();
+      const [sale] = await w.attribution.sales.list({ livemode: false });
       expect(sale).toMatchObject({ partnerId: w.alice, clickId: null });
       expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_buyer' })).toMatchObject({ attributedBy: 'promotion_code' });
     });
@@ -100,14 +100,14 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const bobClick = (await w.attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=bob', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } })).clickId!;
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_1', payment_intent: 'pi_1', metadata: { sa_click_id: w.aliceClick } })));
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_2', created: T0 + 60, payment_intent: 'pi_2', metadata: { sa_click_id: bobClick } })));
-      expect((await w.attribution.sales.list()).map((s) => s.partnerId)).toEqual([w.alice, w.alice]);
+      expect((await w.attribution.sales.list({ livemode: false })).map((s) => s.partnerId)).toEqual([w.alice, w.alice]);
     });
 
     it('a customer who already bought without a partner is not claimed by a later click', async () => {
       const w = await world(backend);
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_plain', payment_intent: 'pi_plain' })));
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_later', created: T0 + 60, payment_intent: 'pi_later', metadata: { sa_click_id: w.aliceClick } })));
-      expect((await w.attribution.sales.list()).map((sale) => sale.partnerId)).toEqual([null, null]);
+      expect((await w.attribution.sales.list({ livemode: false })).map((sale) => sale.partnerId)).toEqual([null, null]);
       expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_buyer' })).toMatchObject({ partnerId: null });
     });
 
@@ -119,7 +119,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         const linked = event('invoice_payment.paid', invoicePayment({ invoice: 'in_inv', payment: { type: 'payment_intent', payment_intent: 'pi_inv' } }));
         const deliveries = order === 'session first' ? [session, paid, linked] : [paid, linked, session];
         for (const delivery of deliveries) expect((await w.deliver(delivery)).status).toBe(200);
-        const sales = await w.attribution.sales.list();
+        const sales = await w.attribution.sales.list({ livemode: false });
         expect(sales).toHaveLength(1);
         expect(sales[0]).toMatchObject({ stripePaymentIntentId: 'pi_inv', stripeInvoiceId: 'in_inv', partnerId: w.alice });
       });
@@ -136,7 +136,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       });
       await w.deliver(event('checkout.session.completed', session, LEGACY));
       // 12001 × 10000 / 11000 = 10910.0 → 10910
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10910, currency: 'usd' });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 10910, currency: 'usd' });
     });
 
     it('Adaptive Pricing since 2025-03-31: the session already reports the merchant’s currency; presentment_details is ignored', async () => {
@@ -148,17 +148,17 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         metadata: { sa_click_id: w.aliceClick },
       });
       await w.deliver(event('checkout.session.completed', session));
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, currency: 'usd' });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 10000, currency: 'usd' });
     });
 
     it('an async payment becomes a sale when it succeeds; setup mode never', async () => {
       const w = await world(backend);
       await w.deliver(event('checkout.session.completed', checkoutSession({ payment_status: 'unpaid', metadata: { sa_click_id: w.aliceClick } })));
-      expect(await w.attribution.sales.list()).toEqual([]);
+      expect(await w.attribution.sales.list({ livemode: false })).toEqual([]);
       await w.deliver(event('checkout.session.async_payment_succeeded', checkoutSession({ payment_status: 'paid', metadata: { sa_click_id: w.aliceClick } })));
-      expect(await w.attribution.sales.list()).toHaveLength(1);
+      expect(await w.attribution.sales.list({ livemode: false })).toHaveLength(1);
       await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_setup', mode: 'setup', payment_intent: null, amount_total: null, payment_status: 'no_payment_required' })));
-      expect(await w.attribution.sales.list()).toHaveLength(1);
+      expect(await w.attribution.sales.list({ livemode: false })).toHaveLength(1);
     });
   });
 
@@ -171,7 +171,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         const succeeded = event('invoice.payment_succeeded', firstInvoice(null));
         const sequence = order === 'session first' ? [session, paid, succeeded] : [paid, succeeded, session];
         for (const delivery of [...sequence, ...sequence]) expect((await w.deliver(delivery)).status).toBe(200);
-        const sales = await w.attribution.sales.list();
+        const sales = await w.attribution.sales.list({ livemode: false });
         expect(sales).toHaveLength(1);
         expect(sales[0]).toMatchObject({ stripeInvoiceId: 'in_1', stripeSubscriptionId: 'sub_1', amount: 10000, partnerId: w.alice, billingReason: 'subscription_create' });
         expect(await w.storage.getSaleLines(sales[0]!.id)).toEqual([
@@ -185,7 +185,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(event('invoice.paid', firstInvoice(w)));
       await w.deliver(event('invoice.paid', invoice({ id: 'in_2', billing_reason: 'subscription_cycle', created: T0 + 30 * 86400 })));
       await w.deliver(event('invoice.paid', invoice({ id: 'in_3', billing_reason: 'subscription_cycle', created: T0 + 400 * 86400 })));
-      expect((await w.attribution.sales.list()).map((s) => [s.stripeInvoiceId, s.partnerId])).toEqual([
+      expect((await w.attribution.sales.list({ livemode: false })).map((s) => [s.stripeInvoiceId, s.partnerId])).toEqual([
         ['in_1', w.alice],
         ['in_2', w.alice],
         ['in_3', w.alice],
@@ -198,7 +198,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const credit = invoiceLine({ id: 'il_credit', amount: -3000, description: 'Unused time on Silver' });
       const charged = invoiceLine({ id: 'il_gold', amount: 5000, description: 'Remaining time on Gold' });
       await w.deliver(event('invoice.paid', invoice({ id: 'in_upgrade', billing_reason: 'subscription_update', created: T0 + 86400, total: 2000, subtotal: 2000, total_excluding_tax: 2000, amount_due: 2000, amount_paid: 2000, lines: { object: 'list', data: [credit, charged], has_more: false, url: '' } })));
-      const upgrade = (await w.attribution.sales.list()).find((sale) => sale.stripeInvoiceId === 'in_upgrade')!;
+      const upgrade = (await w.attribution.sales.list({ livemode: false })).find((sale) => sale.stripeInvoiceId === 'in_upgrade')!;
       expect(upgrade).toMatchObject({ amount: 2000, billingReason: 'subscription_update', partnerId: w.alice });
       expect((await w.storage.getSaleLines(upgrade.id)).map((line) => line.amount)).toEqual([0, 2000]);
     });
@@ -207,7 +207,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const w = await world(backend);
       const basil = firstInvoice(w, { total: 11900, total_excluding_tax: 10000, amount_paid: 11900, amount_due: 11900 });
       await w.deliver(event('invoice.paid', legacyInvoice(basil, 'pi_legacy'), LEGACY));
-      const [sale] = await w.attribution.sales.list();
+      const [sale] = await w.attribution.sales.list({ livemode: false });
       expect(sale).toMatchObject({ amount: 10000, partnerId: w.alice, stripeSubscriptionId: 'sub_1', stripePaymentIntentId: 'pi_legacy' });
       expect((await w.storage.getSaleLines(sale!.id))[0]).toMatchObject({ stripeProductId: 'prod_gold', stripePriceId: 'price_gold' });
     });
@@ -217,7 +217,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       // 11900 with 1900 tax, half of it paid from the customer's credit balance.
       await w.deliver(event('invoice.paid', firstInvoice(w, { total: 11900, total_excluding_tax: 10000, amount_due: 5950, amount_paid: 5950 })));
       await w.deliver(event('invoice.paid', invoice({ id: 'in_free', total: 0, subtotal: 10000, total_excluding_tax: 0, amount_due: 0, amount_paid: 0, billing_reason: 'subscription_cycle' })));
-      const sales = await w.attribution.sales.list();
+      const sales = await w.attribution.sales.list({ livemode: false });
       expect(sales.map((s) => [s.stripeInvoiceId, s.amount])).toEqual([['in_1', 5000]]);
     });
 
@@ -230,7 +230,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       } finally {
         stripeServer.answers.clear();
       }
-      const [sale] = await w.attribution.sales.list();
+      const [sale] = await w.attribution.sales.list({ livemode: false });
       expect((await w.storage.getSaleLines(sale!.id)).map((line) => [line.stripeProductId, line.amount])).toEqual([
         ['prod_gold', 5000],
         ['prod_x', 5000],
@@ -245,7 +245,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         invoiceLine({ id: 'il_c', amount: 3334 }),
       ];
       await w.deliver(event('invoice.paid', firstInvoice(w, { total: 10000, total_excluding_tax: 10000, amount_paid: 7001, lines: { object: 'list', data: lines, has_more: false, url: '' } })));
-      const [sale] = await w.attribution.sales.list();
+      const [sale] = await w.attribution.sales.list({ livemode: false });
       const shares = (await w.storage.getSaleLines(sale!.id)).map((line) => line.amount);
       expect(shares.reduce((a, b) => a + b, 0)).toBe(7001);
       // 7001 × 3333/10000 = 2333.33 (twice), × 3334/10000 = 2334.13: the one cent left goes to the
@@ -261,7 +261,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(event('checkout.session.completed', checkoutSession({ created: T0 + 60, metadata: { sa_click_id: w.aliceClick } })));
       await w.deliver(event('payment_intent.succeeded', paymentIntent({ id: 'pi_checkout_1', amount_received: 10000, metadata: { sa_click_id: w.aliceClick, sa_via: 'checkout' } })));
       await w.deliver(event('payment_intent.succeeded', paymentIntent({ id: 'pi_plain', metadata: {} })));
-      expect((await w.attribution.sales.list()).map((s) => [s.stripePaymentIntentId, s.amount, s.partnerId])).toEqual([
+      expect((await w.attribution.sales.list({ livemode: false })).map((s) => [s.stripePaymentIntentId, s.amount, s.partnerId])).toEqual([
         ['pi_direct_1', 2500, w.alice],
         ['pi_checkout_1', 10000, w.alice],
       ]);
@@ -279,7 +279,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(earlier);
       await w.deliver(later);
       // 10000 × 5000 / 11900 = 4201.68 → 4202
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, amountRefunded: 4202 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 10000, amountRefunded: 4202 });
     });
 
     it('a refund before its sale waits, parked, and is applied when the sale arrives', async () => {
@@ -288,7 +288,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       expect(await w.count('sa_parked_events')).toBe(1);
       await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
       expect(await w.count('sa_parked_events')).toBe(0);
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, amountRefunded: 10000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 10000, amountRefunded: 10000 });
     });
 
     it('a Basil renewal charge names only its payment intent: its invoice is asked of Stripe', async () => {
@@ -301,7 +301,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         stripeServer.answers.clear();
       }
       expect(await w.count('sa_parked_events')).toBe(0);
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ stripeInvoiceId: 'in_api', amountRefunded: 2500 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ stripeInvoiceId: 'in_api', amountRefunded: 2500 });
       expect(stripeServer.requests.some((r) => r.method === 'GET' && r.path === '/v1/invoice_payments')).toBe(true);
     });
 
@@ -311,7 +311,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(event('invoice.paid', legacyInvoice(basil, null), LEGACY));
       const refunded = legacyCharge(charge({ payment_intent: 'pi_unknown', amount_refunded: 10000, refunded: true }), 'in_legacy');
       await w.deliver(event('charge.refunded', refunded, LEGACY));
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ stripeInvoiceId: 'in_legacy', amountRefunded: 10000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ stripeInvoiceId: 'in_legacy', amountRefunded: 10000 });
     });
 
     it('without an API answer, the refund waits for invoice_payment.paid', async () => {
@@ -326,7 +326,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       expect(await w.count('sa_parked_events')).toBe(1);
       await deliver(event('invoice_payment.paid', invoicePayment({ invoice: 'in_9', payment: { type: 'payment_intent', payment_intent: 'pi_9' } })));
       expect(await w.count('sa_parked_events')).toBe(0);
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ stripeInvoiceId: 'in_9', stripePaymentIntentId: 'pi_9', amountRefunded: 2500 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ stripeInvoiceId: 'in_9', stripePaymentIntentId: 'pi_9', amountRefunded: 2500 });
     });
   });
 
@@ -338,12 +338,12 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const opened = event('charge.dispute.created', dispute({ amount: 5950, charge: theCharge }));
       const won = event('charge.dispute.closed', dispute({ amount: 5950, charge: theCharge, status: 'won' }));
       await w.deliver(opened);
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountDisputed: 5000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountDisputed: 5000 });
       await w.deliver(won);
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountDisputed: 0 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountDisputed: 0 });
       // The 'created' event delivered again after the close (Stripe retries): older, ignored.
       await w.attribution.handleEvent({ ...opened, id: `${opened.id}_late` });
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountDisputed: 0 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountDisputed: 0 });
     });
 
     it('a lost dispute stays disputed; one that arrives before its sale waits, parked', async () => {
@@ -351,7 +351,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(event('charge.dispute.closed', dispute({ status: 'lost', charge: charge({ amount: 10000 }) })));
       expect(await w.count('sa_parked_events')).toBe(1);
       await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, amountDisputed: 10000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 10000, amountDisputed: 10000 });
       expect(await w.count('sa_parked_events')).toBe(0);
     });
 
@@ -360,7 +360,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(event('checkout.session.completed', checkoutSession({ amount_total: 11900, total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: 1900 }, metadata: { sa_click_id: w.aliceClick } })));
       await w.deliver(event('charge.dispute.created', dispute({ amount: 5950, charge: 'ch_unasked' })));
       // 10000 × 5950 / 11900
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ chargeAmount: 11900, amountDisputed: 5000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ chargeAmount: 11900, amountDisputed: 5000 });
       expect(stripeServer.requests.some((r) => r.path === '/v1/charges/ch_unasked')).toBe(false);
     });
 
@@ -370,7 +370,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(event('invoice_payment.paid', invoicePayment({ invoice: 'in_split', payment: { type: 'payment_intent', payment_intent: 'pi_half' } })));
       // One of the two 10 000 charges is disputed in full: half the invoice.
       await w.deliver(event('charge.dispute.created', dispute({ amount: 10000, charge: charge({ amount: 10000 }), payment_intent: 'pi_half' })));
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 20000, amountDisputed: 10000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 20000, amountDisputed: 10000 });
     });
 
     it('asks Stripe for the charge when the dispute names it only by id and the sale predates kept charge amounts', async () => {
@@ -383,7 +383,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         stripeServer.answers.clear();
       }
       // 10000 × 5000 / 20000
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountDisputed: 2500 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountDisputed: 2500 });
     });
   });
 
@@ -395,9 +395,9 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       await w.deliver(credited);
       await w.deliver(credited);
       await w.deliver(event('credit_note.created', creditNote({ id: 'cn_card', refunds: [{ amount_refunded: 5950, payment_record_refund: null, refund: 're_1', type: 'refund' }] })));
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amount: 10000, amountCredited: 5000, amountRefunded: 0 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 10000, amountCredited: 5000, amountRefunded: 0 });
       await w.deliver(event('credit_note.voided', creditNote({ status: 'void', voided_at: T0 + 2 * 86400 })));
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountCredited: 0 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountCredited: 0 });
     });
 
     it('a legacy credit note names one refund: only the rest reduces the sale', async () => {
@@ -411,7 +411,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         stripeServer.answers.clear();
       }
       // 11900 − 5950 to the card = 5950 credited, 5000 of it untaxed.
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountCredited: 5000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountCredited: 5000 });
     });
   });
 
@@ -466,7 +466,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       } finally {
         stripeServer.answers.clear();
       }
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ amountRefunded: 1000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountRefunded: 1000 });
       const [failed] = await w.storage.takeParkedEvents();
       expect(failed).toMatchObject({ waitingFor: 'payment_intent:pi_a', attempts: 1, lastError: expect.stringContaining('Stripe is having a moment') });
     });
@@ -501,7 +501,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       expect(await w.count('sa_webhook_events')).toBe(0);
       expect(await w.count('sa_customers')).toBe(0);
       expect((await w.deliver(completed)).status).toBe(200);
-      expect(await w.attribution.sales.list()).toHaveLength(1);
+      expect(await w.attribution.sales.list({ livemode: false })).toHaveLength(1);
       expect(await w.count('sa_webhook_events')).toBe(1);
     });
 
@@ -522,7 +522,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const w = await world(backend);
       const completed = event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } }));
       await Promise.all([w.attribution.handleEvent(completed), w.attribution.handleEvent(completed)]);
-      expect(await w.attribution.sales.list()).toHaveLength(1);
+      expect(await w.attribution.sales.list({ livemode: false })).toHaveLength(1);
     });
 
     it('arrives through the Express adapter’s raw-body route', async () => {
@@ -537,7 +537,7 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         .set('stripe-signature', signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }))
         .send(payload);
       expect(reply.status).toBe(200);
-      expect((await w.attribution.sales.list())[0]).toMatchObject({ partnerId: w.alice, amount: 10000 });
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ partnerId: w.alice, amount: 10000 });
     });
   });
 
@@ -549,6 +549,14 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const repeat = await w.attribution.trackSale({ customerExternalId: 'user_ext', amount: 4900, currency: 'EUR', invoiceId: 'ord_1' });
       expect(first).toMatchObject({ duplicate: false, sale: { amount: 4900, currency: 'eur', partnerId: w.alice, externalInvoiceId: 'ord_1' } });
       expect(repeat).toEqual({ duplicate: true, sale: first.sale });
+    });
+
+    it('sales.list() shows live sales only unless test mode is asked for', async () => {
+      const w = await world(backend);
+      const live = await w.attribution.trackSale({ customerExternalId: 'user_live', amount: 1000, currency: 'usd', invoiceId: 'ord_live' });
+      await w.deliver(event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } })));
+      expect(await w.attribution.sales.list()).toEqual([live.sale]);
+      expect((await w.attribution.sales.list({ livemode: false })).map((sale) => sale.stripeCheckoutSessionId)).toEqual(['cs_test_1']);
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { ResolvedOptions } from '../options.js';
 import type Stripe from 'stripe';
-import type { Commission, CommissionStatus, Customer, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
+import type { Commission, CommissionStatus, Customer, Milestone, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
 import { splitProRata } from '../sales/amounts.js';
 import { idOf } from '../webhooks/stripe-payloads.js';
 import { emit } from '../hooks.js';
@@ -179,4 +179,48 @@ export async function commissionLead(tx: StorageOperations, options: ResolvedOpt
     earnedAt: at,
   });
   if (created) emit('commission.created', { commission: record });
+}
+
+/**
+ * The reward for a milestone of an attributed customer, in the same transaction and through the
+ * same lifecycle as a sale's (pending for the hold period, then approved, paid or voided): flat in
+ * the program's currency, or a percent of the event's value in its currency, rounded half up. A
+ * reward paid `once` meets the customer's earlier one on a unique key, so only the first event of
+ * that name pays, even when two arrive at once. A blocked customer's event earns a voided row.
+ */
+export async function commissionEvent(tx: StorageOperations, options: ResolvedOptions, milestone: Milestone, customer: Customer): Promise<Commission | null> {
+  const reward = options.program.eventRewards[milestone.name];
+  if (!reward || !milestone.partnerId) return null;
+  const base = {
+    livemode: milestone.livemode,
+    partnerId: milestone.partnerId,
+    customerId: customer.id,
+    eventId: milestone.id,
+    kind: 'event' as const,
+    earnedAt: milestone.occurredAt,
+    ...(reward.once ? { onceKey: `${customer.id}:${milestone.name}` } : {}),
+  };
+  if (customer.blockedReason) {
+    const { record, created } = await tx.insertCommission({ ...base, status: 'voided', amount: 0, currency: options.program.currency || milestone.currency!, reason: customer.blockedReason });
+    if (created) emit('commission.voided', { commission: record });
+    return created ? record : null;
+  }
+  const rate = reward.rate;
+  const percent = 'bp' in rate;
+  const value = milestone.value ?? 0;
+  const numerator = percent ? BigInt(value) * BigInt(rate.bp) : BigInt(rate.flat) * 10_000n;
+  const amount = percent ? commissionOnRemaining(numerator, value, value) : rate.flat;
+  if (amount === 0) return null;
+  const { record, created } = await tx.insertCommission({
+    ...base,
+    status: 'pending',
+    amount,
+    currency: percent ? milestone.currency! : options.program.currency,
+    holdUntil: new Date(milestone.occurredAt.getTime() + options.program.holdDays * DAY_MS),
+    exactNumerator: numerator,
+    basisAmount: percent ? value : 0,
+  });
+  if (!created) return null;
+  emit('commission.created', { commission: record });
+  return record;
 }

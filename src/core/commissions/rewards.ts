@@ -15,6 +15,15 @@ export type SaleReward = Rate & {
   products?: Record<string, Rate>;
 };
 
+/**
+ * What a partner earns when their customer reaches a milestone (`trackEvent`): a flat amount in
+ * `program.currency`, or a percent of the event's `value` in its currency.
+ */
+export type EventReward = Rate & {
+  /** Pay it for the customer's first event of this name only. Default `false`: every event pays. */
+  once?: boolean;
+};
+
 /** A rate as stored: basis points (1 % = 100) or a flat amount. */
 export type StoredRate = { bp: number } | { flat: number };
 
@@ -25,7 +34,7 @@ export interface RewardTerms {
   products: Record<string, StoredRate>;
 }
 
-function storedRate(rate: Rate, where: string): StoredRate {
+export function storedRate(rate: Rate, where: string): StoredRate {
   if (rate.type === 'percent') {
     const bp = Math.round(rate.percent * 100);
     if (!(rate.percent >= 0 && rate.percent <= 100) || Math.abs(bp - rate.percent * 100) > 1e-6) {

@@ -1,7 +1,8 @@
 import { isClickId } from '../clicks/click-id.js';
 import type { ResolvedOptions } from '../options.js';
 import { commissionLead } from '../commissions/engine.js';
-import { emit } from '../hooks.js';
+import { afterCommit, emit } from '../hooks.js';
+import { FORGOTTEN_PREFIX } from '../forget.js';
 import type { AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
 
 /** What a Stripe object tells about who bought. */
@@ -20,6 +21,8 @@ export interface BuyerEvidence {
   promotionCodes?: () => Promise<string[]>;
   /** The purchase being attributed, so its own earlier record does not count as a prior purchase. */
   purchase?: SaleKeys;
+  /** Whether the Stripe customer's own metadata has `sa_customer_key`, when the event shows it (customer events). */
+  stripeCustomerHasKey?: boolean;
 }
 
 export interface Attributed {
@@ -39,6 +42,29 @@ const DAY_MS = 86_400_000;
  * linked to the Stripe customer on the way, and credited once, by a conditional update.
  */
 export async function attributeBuyer(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence): Promise<Attributed> {
+  const attributed = await matchAndCredit(tx, options, evidence);
+  await backfillCustomerKey(tx, options, evidence, attributed);
+  return attributed;
+}
+
+/**
+ * `backfillCustomerMetadata`: an attributed Stripe customer gets the merchant's user id in its
+ * metadata, so later subscriptions and invoices made directly on it are found by key. Claimed once
+ * per customer in this transaction; the API call waits until it commits (never inside it).
+ */
+async function backfillCustomerKey(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence, { customer, partnerId }: Attributed): Promise<void> {
+  const stripe = options.stripe;
+  const stripeCustomerId = evidence.stripeCustomerId;
+  const key = customer.externalId;
+  if (!options.backfillCustomerMetadata || !stripe || !stripeCustomerId || evidence.stripeCustomerHasKey || !partnerId) return;
+  if (customer.stripeCustomerId !== stripeCustomerId || !key || key.startsWith(FORGOTTEN_PREFIX)) return;
+  if (!(await tx.claimStripeMetadataWrite(customer.id, options.clock()))) return;
+  afterCommit(`writing sa_customer_key to Stripe customer ${stripeCustomerId}`, () =>
+    stripe.customers.update(stripeCustomerId, { metadata: { sa_customer_key: key } }),
+  );
+}
+
+async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence): Promise<Attributed> {
   const byStripeId = evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId }) : undefined;
   const { livemode } = evidence;
   const byKey = evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey, livemode }) : undefined;

@@ -26,5 +26,6 @@ export async function customerEvent(context: EventContext): Promise<void> {
     email: customer.email,
     name: customer.name ?? null,
     clickIds: [metadata.sa_click_id],
+    stripeCustomerHasKey: Boolean(metadata.sa_customer_key),
   });
 }

@@ -17,6 +17,8 @@ import type {
   Inserted,
   Link,
   MigrationReport,
+  Milestone,
+  NewMilestone,
   NewClick,
   NewCommission,
   NewCustomer,
@@ -531,6 +533,8 @@ class KyselyOperationsBase implements StorageOperations {
         partner_id: commission.partnerId,
         customer_id: commission.customerId ?? null,
         sale_id: commission.saleId ?? null,
+        event_id: commission.eventId ?? null,
+        once_key: commission.onceKey ?? null,
         kind: commission.kind,
         status: commission.status,
         amount: assertAmount(commission.amount),
@@ -549,16 +553,73 @@ class KyselyOperationsBase implements StorageOperations {
       .returningAll()
       .executeTakeFirst();
     if (inserted) return { record: toCommission(inserted), created: true };
-    let existing = this.db
+    const onceKey = commission.onceKey;
+    let existing = this.db.selectFrom('commissions').selectAll();
+    existing = onceKey
+      ? existing.where('once_key', '=', onceKey)
+      : existing
+          .where('partner_id', '=', commission.partnerId)
+          .where('kind', '=', commission.kind)
+          .where(
+            commission.kind === 'lead' ? 'customer_id' : commission.kind === 'event' ? 'event_id' : 'sale_id',
+            '=',
+            (commission.kind === 'lead' ? commission.customerId : commission.kind === 'event' ? commission.eventId : commission.saleId) ?? null,
+          );
+    // With a once key, the conflict may be on the milestone instead (a repeat of the same one).
+    const found = (await existing.executeTakeFirst()) ?? (onceKey ? await this.eventCommission(commission) : undefined);
+    if (!found) throw new Error(`insertCommission: conflicting ${commission.kind} commission not found`);
+    return { record: toCommission(found), created: false };
+  }
+
+  private eventCommission(commission: NewCommission) {
+    return this.db
       .selectFrom('commissions')
       .selectAll()
+      .where('kind', '=', 'event')
+      .where('event_id', '=', commission.eventId ?? null)
       .where('partner_id', '=', commission.partnerId)
-      .where('kind', '=', commission.kind);
-    existing =
-      commission.kind === 'lead'
-        ? existing.where('customer_id', '=', commission.customerId ?? null)
-        : existing.where('sale_id', '=', commission.saleId ?? null);
-    return { record: toCommission(await existing.executeTakeFirstOrThrow()), created: false };
+      .executeTakeFirst();
+  }
+
+  async insertMilestone(milestone: NewMilestone): Promise<Inserted<Milestone>> {
+    const inserted = await this.db
+      .insertInto('milestones')
+      .values({
+        id: newId('mls'),
+        livemode: milestone.livemode,
+        name: milestone.name,
+        idempotency_key: milestone.idempotencyKey,
+        customer_id: milestone.customerId,
+        partner_id: milestone.partnerId,
+        click_id: milestone.clickId,
+        value: milestone.value === null ? null : assertAmount(milestone.value),
+        currency: milestone.currency?.toLowerCase() ?? null,
+        occurred_at: milestone.occurredAt,
+      })
+      .onConflict((oc) => oc.columns(['livemode', 'idempotency_key']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (inserted) return { record: toMilestone(inserted), created: true };
+    return { record: (await this.findMilestone(milestone))!, created: false };
+  }
+
+  async findMilestone(by: { livemode: boolean; idempotencyKey: string }): Promise<Milestone | undefined> {
+    const row = await this.db
+      .selectFrom('milestones')
+      .selectAll()
+      .where('livemode', '=', by.livemode)
+      .where('idempotency_key', '=', by.idempotencyKey)
+      .executeTakeFirst();
+    return row && toMilestone(row);
+  }
+
+  async listMilestones(filter: { partnerId?: string; customerId?: string; name?: string; livemode?: boolean }): Promise<Milestone[]> {
+    let query = this.db.selectFrom('milestones').selectAll().orderBy('occurred_at').orderBy('created_at').orderBy('id');
+    if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
+    if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
+    if (filter.name) query = query.where('name', '=', filter.name);
+    if (filter.livemode !== undefined) query = query.where('livemode', '=', filter.livemode);
+    return (await query.execute()).map(toMilestone);
   }
 
   async lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }> {
@@ -574,6 +635,17 @@ class KyselyOperationsBase implements StorageOperations {
       .where('id', '=', customerId)
       .executeTakeFirstOrThrow();
     return { terms: row.reward_terms as T, saleId: row.first_sale_id!, at: row.first_sale_at! };
+  }
+
+  async claimStripeMetadataWrite(customerId: string, at: Date): Promise<boolean> {
+    const claimed = await this.db
+      .updateTable('customers')
+      .set({ stripe_metadata_written_at: at })
+      .where('id', '=', customerId)
+      .where('stripe_metadata_written_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    return claimed !== undefined;
   }
 
   async blockCustomer(customerId: string, reason: string): Promise<void> {
@@ -777,10 +849,20 @@ class KyselyOperationsBase implements StorageOperations {
         .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
         .groupBy(['partner_id', sql`2`])
         .execute();
-    // Four independent reads: on a pool they run at once, so the report costs one round trip, not four.
-    const [clicks, leads, sales, commissions] = await Promise.all([
+    // Independent reads: on a pool they run at once, so the report costs one round trip, not five.
+    const [clicks, leads, milestones, sales, commissions] = await Promise.all([
       counted('clicks', 'created_at'),
       counted('customers', 'attributed_at'),
+      this.db
+        .selectFrom('milestones')
+        .select((eb) => ['partner_id', 'name', period('occurred_at').as('period'), eb.fn.countAll<string | number>().as('n')])
+        .where('partner_id', 'is not', null)
+        .where('livemode', '=', request.livemode)
+        .where('occurred_at', '>=', request.from)
+        .where('occurred_at', '<', request.to)
+        .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+        .groupBy(['partner_id', 'name', sql`3`])
+        .execute(),
       this.db
         .selectFrom('sales')
         .select((eb) => [
@@ -813,13 +895,14 @@ class KyselyOperationsBase implements StorageOperations {
     const row = (partnerId: string, at: Date) => {
       const key = `${partnerId}|${new Date(at).toISOString()}`;
       let found = rows.get(key);
-      if (!found) rows.set(key, (found = { partnerId, period: new Date(at), clicks: 0, leads: 0, currencies: {} }));
+      if (!found) rows.set(key, (found = { partnerId, period: new Date(at), clicks: 0, leads: 0, events: {}, currencies: {} }));
       return found;
     };
     const totals = (target: ReportRow, currency: string) =>
       (target.currencies[currency] ??= { sales: 0, revenue: 0, refunded: 0, commissions: { pending: 0, approved: 0, held: 0, paid: 0, voided: 0 } });
     for (const c of clicks) row(c.partner_id, c.period).clicks = Number(c.n);
     for (const l of leads) row(l.partner_id, l.period).leads = Number(l.n);
+    for (const m of milestones) row(m.partner_id!, m.period).events[m.name] = Number(m.n);
     for (const s of sales) {
       const t = totals(row(s.partner_id!, s.period), s.currency);
       t.sales = Number(s.n);
@@ -1106,6 +1189,22 @@ function toSale(row: Row<'sales'>): Sale {
   };
 }
 
+function toMilestone(row: Row<'milestones'>): Milestone {
+  return {
+    id: row.id,
+    livemode: row.livemode,
+    name: row.name,
+    idempotencyKey: row.idempotency_key,
+    customerId: row.customer_id,
+    partnerId: row.partner_id,
+    clickId: row.click_id,
+    value: row.value === null ? null : toAmount(row.value),
+    currency: row.currency,
+    occurredAt: row.occurred_at,
+    createdAt: row.created_at,
+  };
+}
+
 function toCommission(row: Row<'commissions'>): Commission {
   return {
     id: row.id,
@@ -1113,6 +1212,7 @@ function toCommission(row: Row<'commissions'>): Commission {
     partnerId: row.partner_id,
     customerId: row.customer_id,
     saleId: row.sale_id,
+    eventId: row.event_id,
     kind: row.kind as CommissionKind,
     status: row.status as CommissionStatus,
     amount: toAmount(row.amount),

@@ -56,6 +56,7 @@ export interface Database {
     first_sale_id: string | null;
     first_sale_at: Date | null;
     blocked_reason: string | null;
+    stripe_metadata_written_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
     created_at: CreatedAt;
   };
   sales: {
@@ -109,8 +110,23 @@ export interface Database {
     earned_at: ColumnType<Date, Date | undefined, Date>;
     source_amount: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
     converted_amount: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
+    event_id: string | null;
+    once_key: string | null;
     created_at: CreatedAt;
     updated_at: ColumnType<Date, Date | undefined, Date>;
+  };
+  milestones: {
+    id: string;
+    livemode: boolean;
+    name: string;
+    idempotency_key: string;
+    customer_id: string;
+    partner_id: string | null;
+    click_id: string | null;
+    value: ColumnType<string | number | bigint | null, number | null, number | null>;
+    currency: string | null;
+    occurred_at: Date;
+    created_at: CreatedAt;
   };
   commission_adjustments: {
     id: string;
@@ -198,4 +214,5 @@ export const TABLES: readonly TableName[] = [
   'invoice_payments',
   'webhook_events',
   'parked_events',
+  'milestones',
 ];

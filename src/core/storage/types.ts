@@ -170,7 +170,28 @@ export interface SaleKeys {
   externalInvoiceId?: string | null;
 }
 
-export type CommissionKind = 'sale' | 'lead' | 'clawback';
+export type CommissionKind = 'sale' | 'lead' | 'clawback' | 'event';
+
+/** A custom milestone of a customer's (`trackEvent`): a booked demo, an activated trial. */
+export interface Milestone {
+  id: string;
+  livemode: boolean;
+  /** Your name for it, e.g. `demo_booked`: what `program.eventRewards` is keyed by. */
+  name: string;
+  /** Your key: a repeat with the same key (in the same mode) is the same milestone. */
+  idempotencyKey: string;
+  customerId: string;
+  /** The customer's partner when it happened; null when the customer belongs to none. */
+  partnerId: string | null;
+  clickId: string | null;
+  /** What it is worth (e.g. a deal value), in minor units of `currency`. */
+  value: Amount | null;
+  currency: string | null;
+  occurredAt: Date;
+  createdAt: Date;
+}
+
+export type NewMilestone = Omit<Milestone, 'id' | 'createdAt'>;
 export type CommissionStatus = 'pending' | 'approved' | 'held' | 'paid' | 'voided';
 
 export interface Commission {
@@ -179,6 +200,8 @@ export interface Commission {
   partnerId: string;
   customerId: string | null;
   saleId: string | null;
+  /** The milestone an `event` commission rewards. */
+  eventId: string | null;
   kind: CommissionKind;
   status: CommissionStatus;
   amount: Amount;
@@ -204,6 +227,9 @@ export interface NewCommission {
   partnerId: string;
   customerId?: string | null;
   saleId?: string | null;
+  eventId?: string | null;
+  /** A reward paid once per customer and event name: a second commission with the same key is not created. */
+  onceKey?: string | null;
   kind: CommissionKind;
   status: CommissionStatus;
   amount: Amount;
@@ -259,6 +285,8 @@ export interface ReportRow {
   period: Date;
   clicks: number;
   leads: number;
+  /** Milestones (`trackEvent`) by name. */
+  events: Record<string, number>;
   /** Never added across currencies. */
   currencies: Record<string, CurrencyTotals>;
 }
@@ -389,6 +417,11 @@ export interface StorageOperations {
    */
   lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }>;
   blockCustomer(customerId: string, reason: string): Promise<void>;
+  /**
+   * Claims the one write-back of the customer's `sa_customer_key` to Stripe's metadata: true for
+   * the first caller ever, false for every other (concurrent callers wait for the first to end).
+   */
+  claimStripeMetadataWrite(customerId: string, at: Date): Promise<boolean>;
   setPartnerReward(partnerId: string, reward: unknown): Promise<void>;
   getPartnerReward(partnerId: string): Promise<unknown>;
 
@@ -426,7 +459,18 @@ export interface StorageOperations {
   /** Clicks, leads, sales, revenue, refunds and commissions per partner and period, from SQL aggregates. */
   report(request: ReportRequest): Promise<ReportRow[]>;
 
-  /** Idempotent per sale, partner and kind for sale commissions, per customer and partner for leads. */
+  /**
+   * Idempotent on the milestone's idempotency key and mode: a repeat (or a concurrent duplicate,
+   * once the first commits) gets the stored milestone and `created: false`.
+   */
+  insertMilestone(milestone: NewMilestone): Promise<Inserted<Milestone>>;
+  findMilestone(by: { livemode: boolean; idempotencyKey: string }): Promise<Milestone | undefined>;
+  listMilestones(filter: { partnerId?: string; customerId?: string; name?: string; livemode?: boolean }): Promise<Milestone[]>;
+
+  /**
+   * Idempotent per sale, partner and kind for sale commissions, per customer and partner for
+   * leads, per milestone and partner for event commissions, and on `onceKey` when given.
+   */
   insertCommission(commission: NewCommission): Promise<Inserted<Commission>>;
   listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]>;
 

@@ -19,6 +19,7 @@ import * as rewards from './0004_rewards.js';
 import * as payouts from './0005_payouts.js';
 import * as chargeAmounts from './0006_charge_amounts.js';
 import * as guestCustomers from './0007_guest_customers.js';
+import * as milestones from './0008_milestones.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0005_payouts': payouts,
   '0006_charge_amounts': chargeAmounts,
   '0007_guest_customers': guestCustomers,
+  '0008_milestones': milestones,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {

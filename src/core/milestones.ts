@@ -1,0 +1,85 @@
+import { currentContext } from './context.js';
+import { AttributionError } from './errors.js';
+import { assertAmount } from './money.js';
+import type { ResolvedOptions } from './options.js';
+import { attributeBuyer } from './sales/attribute.js';
+import { commissionEvent } from './commissions/engine.js';
+import type { Commission, Milestone, Storage } from './storage/types.js';
+
+export interface TrackEventInput {
+  /** Your id for the user (as given to `trackLead`): whose milestone it is. */
+  customerExternalId: string;
+  /** What it is worth (a deal value), in minor units of `currency`: the base of a percent reward. */
+  value?: number;
+  /** Lower- or upper-case ISO code of `value`. Default `program.currency`. */
+  currency?: string;
+  /** Your key for this occurrence (e.g. the demo's booking id): a repeat with the same key changes nothing. */
+  idempotencyKey: string;
+  /** When it happened. Default: now (the clock). */
+  at?: Date;
+  /** Default: the current request's click (from the middleware's context); none in a job. */
+  clickId?: string | null;
+  /** Default: the instance's `livemode`. */
+  livemode?: boolean;
+}
+
+export interface TrackEventResult {
+  event: Milestone;
+  /** False when the idempotency key was already recorded: the stored event is returned, nothing else happens. */
+  created: boolean;
+  /** The commission this call created, if the program rewards the event and the customer has a partner. */
+  commission: Commission | null;
+}
+
+/**
+ * Records a custom milestone of a customer, attributed as a sale would be (DESIGN.md §3): to the
+ * customer's partner, else to a live click (the request's), and rewarded by `program.eventRewards`
+ * in the same transaction. Idempotent on the key: the milestone row is unique on it, so of two
+ * concurrent calls one records and rewards it and the other gets it back.
+ */
+export async function trackEvent(options: ResolvedOptions, storage: Storage, name: string, input: TrackEventInput): Promise<TrackEventResult> {
+  if (!name) throw new AttributionError('trackEvent needs the event name, e.g. "demo_booked"');
+  if (!input.customerExternalId) throw new AttributionError('trackEvent needs customerExternalId (your id for the user)');
+  if (!input.idempotencyKey) throw new AttributionError('trackEvent needs idempotencyKey: it makes a repeated call harmless');
+  const value = input.value ?? null;
+  if (value !== null) {
+    assertAmount(value);
+    if (value < 0) throw new AttributionError('trackEvent value must not be negative');
+  }
+  const currency = (input.currency ?? (options.program.currency || null))?.toLowerCase() ?? null;
+  if (value !== null && !currency) throw new AttributionError('trackEvent value needs a currency (or program.currency)');
+  const reward = options.program.eventRewards[name];
+  if (reward && 'bp' in reward.rate && value === null) {
+    throw new AttributionError(`program.eventRewards.${name} is a percent of the value: trackEvent("${name}") needs value`);
+  }
+  const livemode = input.livemode ?? options.livemode;
+  const at = input.at ?? options.clock();
+  const clickId = input.clickId === undefined ? (currentContext()?.clickId ?? null) : input.clickId;
+
+  return options.hooks.transaction(storage, async (tx) => {
+    // A repeat returns before attributing anything; a concurrent duplicate meets the first on the unique key.
+    const known = await tx.findMilestone({ livemode, idempotencyKey: input.idempotencyKey });
+    if (known) return { event: known, created: false, commission: null };
+    const buyer = await attributeBuyer(tx, options, {
+      livemode,
+      at,
+      stripeCustomerId: null,
+      customerKey: input.customerExternalId,
+      email: null,
+      clickIds: [clickId],
+    });
+    const { record, created } = await tx.insertMilestone({
+      livemode,
+      name,
+      idempotencyKey: input.idempotencyKey,
+      customerId: buyer.customer.id,
+      partnerId: buyer.partnerId,
+      clickId: buyer.clickId,
+      value,
+      currency: value === null ? null : currency,
+      occurredAt: at,
+    });
+    if (!created) return { event: record, created, commission: null };
+    return { event: record, created, commission: await commissionEvent(tx, options, record, buyer.customer) };
+  });
+}
