@@ -26,6 +26,8 @@ export interface Partners {
   /** Creates the partner and its codes together; a code owned by another partner fails it all (`ConflictError`). */
   create(input: CreatePartnerInput): Promise<PartnerWithCodes>;
   get(id: string): Promise<PartnerWithCodes | undefined>;
+  /** Every partner with their codes, oldest first. */
+  list(): Promise<PartnerWithCodes[]>;
   addCode(partnerId: string, code: string): Promise<void>;
   addPromotionCode(partnerId: string, promotionCodeId: string): Promise<void>;
   /**
@@ -77,6 +79,10 @@ export function createPartners(storage: () => Promise<Storage>): Partners {
       return (await get(id))!;
     },
     get,
+    async list() {
+      const db = await storage();
+      return Promise.all((await db.listPartners()).map(async (partner) => ({ ...partner, ...(await db.listPartnerCodes(partner.id)) })));
+    },
     async addCode(partnerId, code) {
       await (await storage()).insertLink({ partnerId, code: validCode(code) });
     },

@@ -73,6 +73,11 @@ class KyselyOperationsBase implements StorageOperations {
     return row && toPartner(row);
   }
 
+  async listPartners(): Promise<Partner[]> {
+    const rows = await this.db.selectFrom('partners').selectAll().orderBy('created_at').orderBy('id').execute();
+    return rows.map(toPartner);
+  }
+
   async setPartnerStatus(id: string, status: PartnerStatus): Promise<void> {
     await this.db.updateTable('partners').set({ status }).where('id', '=', id).execute();
   }

@@ -308,6 +308,8 @@ export interface MigrationReport {
 export interface StorageOperations {
   insertPartner(partner: NewPartner): Promise<Partner>;
   getPartner(id: string): Promise<Partner | undefined>;
+  /** Every partner, oldest first. */
+  listPartners(): Promise<Partner[]>;
   setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
 
   /** Codes are stored lower-cased. Throws `ConflictError` if another partner owns the code. */
