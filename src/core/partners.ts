@@ -28,8 +28,8 @@ export interface Partners {
   /** Creates the partner and its codes together; a code owned by another partner fails it all (`ConflictError`). */
   create(input: CreatePartnerInput): Promise<PartnerWithCodes>;
   get(id: string): Promise<PartnerWithCodes | undefined>;
-  /** Every partner, by name. */
-  list(): Promise<Partner[]>;
+  /** Every partner with their codes, by name. */
+  list(): Promise<PartnerWithCodes[]>;
   /**
    * A link to the partner's own portal (their links, stats and payouts), signed with
    * `portal.secret` and valid for `expiresIn` seconds (default `portal.expiresIn`, 7 days).
@@ -86,7 +86,10 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       return (await get(id))!;
     },
     get,
-    list: async () => (await storage()).listPartners(),
+    async list() {
+      const db = await storage();
+      return Promise.all((await db.listPartners()).map(async (partner) => ({ ...partner, ...(await db.listPartnerCodes(partner.id)) })));
+    },
     portalUrl: (partnerId, { expiresIn } = {}) => portalUrl(options.portal, partnerId, options.clock(), expiresIn),
     async addCode(partnerId, code) {
       await (await storage()).insertLink({ partnerId, code: validCode(code) });

@@ -106,7 +106,7 @@ describe('npx stripe-attribution migrate --print', () => {
 
   it('rejects a prefix that is not a plain identifier', async () => {
     const result = await stripeAttribution(['migrate', '--print', '--table-prefix', 'x"; drop table y; --']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stderr).toContain('tablePrefix must be lower-case letters, digits and "_"');
   });
 });
@@ -213,10 +213,107 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
 
   it('says what is missing: the secret key, or a --since it can read', async () => {
     const noKey = await stripeAttribution(['reconcile', '--since', '3d', '--data-dir', mkdtempSync(join(tmpdir(), 'sa-nokey-'))], { STRIPE_SECRET_KEY: '' });
-    expect(noKey.code).toBe(1);
+    expect(noKey.code).toBe(2);
     expect(noKey.stderr).toContain('error: Set STRIPE_SECRET_KEY');
     const badSince = await stripeAttribution(['reconcile', '--since', 'last week'], { STRIPE_SECRET_KEY: 'sk_test_cli' });
-    expect(badSince.code).toBe(1);
+    expect(badSince.code).toBe(2);
     expect(badSince.stderr).toContain('--since "last week" is neither a duration (30m, 12h, 3d) nor an ISO date');
+  });
+});
+
+// Each spawn opens PGlite afresh (seconds on a busy machine), hence the generous timeout.
+describe('npx stripe-attribution partners, report and payouts (embedded PGlite)', { timeout: 180_000 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-report-'));
+  const db = ['--data-dir', dataDir];
+  let alice = '';
+
+  beforeAll(async () => {
+    expect((await stripeAttribution(['migrate', ...db])).code).toBe(0);
+    const added = await stripeAttribution(['partners', 'add', 'Alice Martin', '--email', 'alice@partners.example', '--code', 'alice', '--promotion-code', 'promo_alice', '--json', ...db]);
+    expect(added.code).toBe(0);
+    alice = JSON.parse(added.stdout).id;
+    // A sale 40 days ago: its 30-day hold has ended, so `payouts create` approves and pays it out.
+    const paidAt = new Date(Date.now() - 40 * 86_400_000);
+    const app = createAttribution({ database: dataDir, clicks: { ipSalt: 'pepper' }, clock: () => paidAt, program: { reward: { type: 'percent', percent: 30 } } });
+    const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } });
+    await app.trackLead({ customerExternalId: 'user_1', email: 'zoe@example.com', clickId });
+    await app.trackSale({ customerExternalId: 'user_1', amount: 4900, currency: 'usd', invoiceId: 'order_1', paidAt });
+    await app.close();
+  });
+
+  it('partners add refuses a code another partner owns; partners list shows the codes', async () => {
+    const taken = await stripeAttribution(['partners', 'add', 'Mallory', '--code', 'alice', ...db]);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain('alice');
+    const list = await stripeAttribution(['partners', 'list', ...db]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(new RegExp(`${alice}\\s+Alice Martin\\s+alice@partners.example\\s+active\\s+alice\\s+promo_alice`));
+    expect(list.stdout).not.toContain('Mallory');
+    const csv = await stripeAttribution(['partners', 'list', '--csv', ...db]);
+    expect(csv.stdout).toBe(`partner,name,email,status,codes,promotion_codes\n${alice},Alice Martin,alice@partners.example,active,alice,promo_alice\n`);
+  });
+
+  it('report prints a table, --json and --csv the same numbers in minor units', async () => {
+    const text = await stripeAttribution(['report', ...db]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Alice Martin\s+\d{4}-\d{2}-01\s+1\s+1\s+1\s+49\.00 USD\s+0\.00 USD\s+14\.70 USD\s+0\.00 USD/);
+    const rows = JSON.parse((await stripeAttribution(['report', '--json', '--partner', 'alice', '--interval', 'all', ...db])).stdout);
+    expect(rows).toEqual([expect.objectContaining({ partnerId: alice, clicks: 1, leads: 1, currency: 'usd', sales: 1, revenue: 4900, refunded: 0, commissions: expect.objectContaining({ pending: 1470 }) })]);
+    const csv = (await stripeAttribution(['report', '--csv', '--interval', 'all', ...db])).stdout.split('\n');
+    expect(csv[0]).toBe('partner_id,partner_name,period,currency,clicks,leads,sales,revenue,refunded,commissions_pending,commissions_approved,commissions_held,commissions_paid,commissions_voided');
+    expect(csv[1]).toBe(`${alice},Alice Martin,1970-01-01,usd,1,1,1,4900,0,1470,0,0,0,0`);
+    // Test mode: the click (a visit has no mode) but no live sale.
+    expect((await stripeAttribution(['report', '--test', ...db])).stdout).not.toContain('49.00 USD');
+    const unknown = await stripeAttribution(['report', '--partner', 'bob', ...db]);
+    expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('No partner with id or code "bob"') });
+  });
+
+  it('payouts create approves what is due and groups it; list --csv exports it; mark-paid pays it', async () => {
+    const created = await stripeAttribution(['payouts', 'create', '--minimum', '1000', ...db]);
+    expect(created.code).toBe(0);
+    expect(created.stderr).toContain('Approved 1 commission whose hold period ended.');
+    expect(created.stdout).toMatch(/po_\S+\s+Alice Martin\s+alice@partners.example\s+14\.70 USD\s+pending/);
+    const csv = await stripeAttribution(['payouts', 'list', '--csv', ...db]);
+    const [, line] = csv.stdout.split('\n');
+    const payoutId = line!.split(',')[0]!;
+    expect(line).toContain(`,${alice},Alice Martin,alice@partners.example,usd,1470,14.70,true,`);
+    const paid = await stripeAttribution(['payouts', 'mark-paid', payoutId, 'po_missing', ...db]);
+    expect(paid.code).toBe(1);
+    expect(paid.stdout).toBe(`Payout ${payoutId}: paid, 14.70 USD to Alice Martin\n`);
+    expect(paid.stderr).toContain('No payout po_missing');
+    expect((await stripeAttribution(['payouts', 'list', ...db])).stdout).toBe('No payouts.\n');
+    expect((await stripeAttribution(['payouts', 'list', '--status', 'paid', ...db])).stdout).toContain(payoutId);
+    expect((await stripeAttribution(['report', '--interval', 'all', '--json', ...db])).stdout).toContain('"paid": 1470');
+  });
+
+  it('says what to do: tables missing, a URL that is not Postgres, a database it cannot reach, a bad value', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'sa-cli-empty-'));
+    const missing = await stripeAttribution(['report', '--data-dir', empty]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`tables are missing or out of date`);
+    expect(missing.stderr).toContain(`Run: npx stripe-attribution migrate --data-dir ${empty}`);
+
+    const notPostgres = await stripeAttribution(['partners', 'list', '--database-url', 'mysql://localhost/shop']);
+    expect(notPostgres.code).toBe(2);
+    expect(notPostgres.stderr).toContain('is not a Postgres URL');
+    expect((await stripeAttribution(['partners', 'list'], { DATABASE_URL: 'not a url' })).stderr).toContain('DATABASE_URL "not a url" is not a Postgres URL');
+
+    const unreachable = await stripeAttribution(['report', '--database-url', 'postgres://nobody@127.0.0.1:1/none']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toContain('Cannot reach the database (ECONNREFUSED)');
+
+    const badValue = await stripeAttribution(['payouts', 'create', '--minimum', '12.5', ...db]);
+    expect(badValue.code).toBe(2);
+    expect(badValue.stderr).toContain('a whole number of minor units');
+    expect((await stripeAttribution(['report', '--interval', 'year', ...db])).code).toBe(2);
+    expect((await stripeAttribution(['frobnicate'])).code).toBe(2);
+  });
+
+  it('every command has --help, exiting 0', async () => {
+    for (const command of [['migrate'], ['partners', 'add'], ['partners', 'list'], ['report'], ['payouts', 'create'], ['payouts', 'list'], ['payouts', 'mark-paid'], ['reconcile']]) {
+      const help = await stripeAttribution([...command, '--help']);
+      expect(help.code, command.join(' ')).toBe(0);
+      expect(help.stdout).toContain(`Usage: stripe-attribution ${command.join(' ')}`);
+    }
   });
 });
