@@ -59,7 +59,7 @@ describe.each(backends())('payouts on $name', (backend) => {
   });
 });
 
-describe('npx stripe-attribution payouts --create --csv', () => {
+describe('npx stripe-attribution payouts create --csv', () => {
   it('creates the payouts and prints them as CSV', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-payouts-'));
     const attribution = createAttribution({ database: dataDir, program: { holdDays: 0, reward: { type: 'flat', amount: 1234 } }, clock: () => new Date((T0 - 60) * 1000), clicks: { ipSalt: 's' } });
@@ -71,7 +71,7 @@ describe('npx stripe-attribution payouts --create --csv', () => {
     await attribution.close();
 
     const cli = resolve(import.meta.dirname, '../../dist/cli.js');
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'payouts', '--create', '--csv', '--data-dir', dataDir], { env: { ...process.env, DATABASE_URL: '' } });
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'payouts', 'create', '--csv', '--data-dir', dataDir], { env: { ...process.env, DATABASE_URL: '' } });
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`,${partner.id},"Carla, ""the closer""",,usd,1234,12.34,true,`);
