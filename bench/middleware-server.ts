@@ -11,11 +11,12 @@ import { benchPool, kyselyOn } from './support.js';
 
 /**
  * One app under load, in a process of its own so that autocannon (in the parent) does not share
- * its event loop: `framework variant schema`, where variant `plain` is the bare hello route and
- * `attribution` is the same route behind attributionMiddleware. Sends `{ port }` to the parent.
+ * its event loop: `framework variant schema`, where variant `plain` is the bare hello route,
+ * `attribution` the same route behind attributionMiddleware, and `batched` the same with
+ * `clickWrites: 'batched'`. Sends `{ port }` to the parent.
  */
 export type Framework = 'express' | 'koa' | 'fastify';
-export type Variant = 'plain' | 'attribution';
+export type Variant = 'plain' | 'attribution' | 'batched';
 
 const [framework, variant, schema] = process.argv.slice(2) as [Framework, Variant, string];
 const HELLO = 'hello';
@@ -28,11 +29,12 @@ const attribution = createAttribution({
   schema,
   webhookSecret: 'whsec_bench',
   clicks: { ipSalt: 'bench-salt' },
+  clickWrites: variant === 'batched' ? 'batched' : 'sync',
   onError: (error) => {
     if (!closing) console.error(error);
   },
 });
-const withMiddleware = variant === 'attribution';
+const withMiddleware = variant !== 'plain';
 
 async function listen(): Promise<number> {
   if (framework === 'express') {

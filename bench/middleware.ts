@@ -7,8 +7,8 @@ import { benchPool, envInt, freshSchema, kyselyOn, log, median, round } from './
 
 export interface MiddlewareFigure {
   framework: Framework;
-  scenario: 'no referral' | 'referral visit';
-  /** Median over rounds, without and with the middleware. */
+  scenario: 'no referral' | 'referral visit' | 'referral visit, batched';
+  /** Median over rounds, without and with the middleware (in the scenario's click-write mode). */
   plainRps: number;
   attributionRps: number;
   plainP99: number;
@@ -22,6 +22,8 @@ export interface MiddlewareFigure {
   failures: number;
   target: number;
 }
+
+type Side = 'plain' | 'attribution';
 
 const SCHEMA = 'bench_mw';
 const SERVER = fileURLToPath(new URL('./middleware-server.ts', import.meta.url));
@@ -47,34 +49,37 @@ export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
   await db.destroy();
 
   const scenarios = [
-    { scenario: 'no referral' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 },
+    { scenario: 'no referral' as const, with: 'attribution' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 },
     // No cookie: every request is a new visitor through Alice's link, so each records a click.
-    { scenario: 'referral visit' as const, path: '/?via=alice', headers: {}, target: 0.9 },
+    { scenario: 'referral visit' as const, with: 'attribution' as const, path: '/?via=alice', headers: {}, target: 0.9 },
+    { scenario: 'referral visit, batched' as const, with: 'batched' as const, path: '/?via=alice', headers: {}, target: 0.9 },
   ];
   const figures: MiddlewareFigure[] = [];
   for (const framework of frameworks) {
     const servers = {
       plain: await startServer(framework, 'plain'),
       attribution: await startServer(framework, 'attribution'),
+      batched: await startServer(framework, 'batched'),
     };
     try {
-      for (const { scenario, path, headers, target } of scenarios) {
-        const url = (variant: Variant) => `http://127.0.0.1:${servers[variant].port}${path}`;
-        const load = (variant: Variant, seconds: number) =>
-          autocannon({ url: url(variant), connections, duration: seconds, headers: { 'user-agent': 'Mozilla/5.0 (bench)', ...headers } });
+      for (const { scenario, with: measured, path, headers, target } of scenarios) {
+        // `attribution` below names the side under test: the scenario's server.
+        const url = (side: Side) => `http://127.0.0.1:${servers[side === 'plain' ? 'plain' : measured].port}${path}`;
+        const load = (side: Side, seconds: number) =>
+          autocannon({ url: url(side), connections, duration: seconds, headers: { 'user-agent': 'Mozilla/5.0 (bench)', ...headers } });
         // Warm both (JIT, pool connections) before anything counts.
         await load('plain', 1);
         await load('attribution', 1);
-        const runs: Record<Variant, autocannon.Result[]> = { plain: [], attribution: [] };
+        const runs: Record<Side, autocannon.Result[]> = { plain: [], attribution: [] };
         for (let index = 0; index < rounds; index += 1) {
-          const order: Variant[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
-          for (const variant of order) runs[variant].push(await load(variant, duration));
+          const order: Side[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
+          for (const side of order) runs[side].push(await load(side, duration));
           const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
           log(`middleware ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
         }
         // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
-        const served = (variant: Variant) => runs[variant].reduce((sum, r) => sum + r.requests.total, 0);
-        const p99 = (variant: Variant) => median(runs[variant].map((r) => r.latency.p99));
+        const served = (side: Side) => runs[side].reduce((sum, r) => sum + r.requests.total, 0);
+        const p99 = (side: Side) => median(runs[side].map((r) => r.latency.p99));
         figures.push({
           framework,
           scenario,
@@ -90,8 +95,7 @@ export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
         });
       }
     } finally {
-      servers.plain.child.disconnect();
-      servers.attribution.child.disconnect();
+      for (const server of Object.values(servers)) server.child.disconnect();
     }
   }
   return figures;

@@ -34,8 +34,37 @@ export function benchPool(max = 10): pg.Pool {
   return new pg.Pool({ connectionString: BENCH_URL, max });
 }
 
+/**
+ * A Kysely instance on the pool. With `BENCH_PROFILE=1` it also counts every statement and its time,
+ * printed by `printProfile()`: the round trips per event are what a webhook's cost is made of.
+ */
 export function kyselyOn(pool: pg.Pool): Kysely<any> {
-  return new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  const profiling = process.env.BENCH_PROFILE === '1';
+  return new Kysely<any>({
+    dialect: new PostgresDialect({ pool }),
+    ...(profiling
+      ? {
+          log(event) {
+            const key = event.query.sql.replace(/\$\d+/g, '?').slice(0, 160);
+            const entry = profile.get(key) ?? { count: 0, ms: 0 };
+            entry.count += 1;
+            entry.ms += event.queryDurationMillis;
+            profile.set(key, entry);
+          },
+        }
+      : {}),
+  });
+}
+
+const profile = new Map<string, { count: number; ms: number }>();
+
+/** The statements seen since the last call, by total time, then forgets them. */
+export function printProfile(label: string, top = 25): void {
+  if (profile.size === 0) return;
+  const rows = [...profile].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
+  process.stderr.write(`\nprofile: ${label}\n`);
+  for (const [statement, { count, ms }] of rows) process.stderr.write(`${String(count).padStart(7)} ${ms.toFixed(0).padStart(7)} ms  ${statement}\n`);
+  profile.clear();
 }
 
 /** Drops and recreates a schema, so every run starts from the same empty tables. */

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { createAttribution } from '../src/core/attribution.js';
 import { T0, charge, checkoutSession, event, invoice } from '../test/support/stripe-fixtures.js';
 import { startStripeServer } from '../test/support/stripe-server.js';
-import { benchPool, envInt, freshSchema, kyselyOn, log, median, percentile, round } from './support.js';
+import { benchPool, envInt, freshSchema, kyselyOn, log, median, percentile, printProfile, round } from './support.js';
 
 export interface WebhookFigure {
   events: number;
@@ -92,6 +92,7 @@ export async function benchWebhooks(): Promise<WebhookFigure> {
       const deliveries = signed(mix(`r${index}${name[0]}`, total, clicks));
       const result = await deliverAll(deliveries, name === 'real' ? real : floor, concurrency);
       runs[name].push(result);
+      printProfile(`webhooks ${name} round ${index + 1} (${total} events)`);
       log(`webhooks ${name} round ${index + 1}/${rounds}: ${Math.round(result.perSecond)} events/s, p99 ${round(result.p99, 1)} ms`);
     }
   }

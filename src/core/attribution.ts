@@ -1,4 +1,5 @@
 import { captureClick, readClickCookie, type CaptureResult } from './clicks/capture.js';
+import { createClickWriter } from './clicks/writer.js';
 import { currentContext, runInContext, type AttributionContext } from './context.js';
 import { trackLead, type LeadResult, type TrackLeadInput } from './leads.js';
 import { trackEvent, type TrackEventInput, type TrackEventResult } from './milestones.js';
@@ -25,7 +26,12 @@ export interface Attribution {
   migrate(): Promise<MigrationReport>;
   /** The storage behind this instance, opened on first use. */
   storage(): Promise<Storage>;
-  /** Closes what the library opened itself (its pool, the embedded database); yours stays open. */
+  /**
+   * Writes the clicks buffered by `clickWrites: 'batched'` now (a no-op otherwise). `close()` does it
+   * too; call it yourself before a shutdown that skips `close()`.
+   */
+  flushClicks(): Promise<void>;
+  /** Writes buffered clicks, then closes what the library opened itself (its pool, the embedded database); yours stays open. */
   close(): Promise<void>;
 
   /** Partners and their referral codes. */
@@ -150,23 +156,32 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     return opened;
   };
 
+  const clicks = createClickWriter(resolved, storage);
+  // Whatever reads the ledger first writes this process's buffered clicks, so it finds them.
+  const ledger = async (): Promise<Storage> => {
+    await clicks.flush();
+    return storage();
+  };
+
   return {
     options: resolved,
-    storage,
+    storage: ledger,
     migrate: async () => (await storage()).migrate(),
+    flushClicks: () => clicks.flush(),
     close: async () => {
+      await clicks.flush();
       if (!opened) return;
       const pending = opened;
       opened = undefined;
       await (await pending).close();
     },
-    partners: createPartners(storage, resolved),
-    captureClick: (request) => captureClick(resolved, storage, request),
+    partners: createPartners(ledger, resolved),
+    captureClick: (request) => captureClick(resolved, clicks, request),
     readClickCookie: (request) => readClickCookie(request, resolved.clicks.cookieName),
     runInContext,
     context: currentContext,
-    trackLead: async (input) => trackLead(resolved, await storage(), input),
-    trackEvent: async (name, input) => trackEvent(resolved, await storage(), name, input),
+    trackLead: async (input) => trackLead(resolved, await ledger(), input),
+    trackEvent: async (name, input) => trackEvent(resolved, await ledger(), name, input),
     wrapStripe: (stripe, explicit = {}) =>
       wrapStripe(stripe, () => {
         const context = currentContext();
@@ -192,7 +207,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
       const malformed = malformedEvent(verified.event);
       if (malformed) return { status: 400, body: { error: `Malformed Stripe event: ${malformed}` } };
       try {
-        return await processEvent(await storage(), resolved, verified.event);
+        return await processEvent(await ledger(), resolved, verified.event);
       } catch (error) {
         // Nothing was kept (one transaction). A payload no Stripe object could be is refused; any
         // other failure is ours and answers 5xx, so Stripe delivers it again.
@@ -203,20 +218,20 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
         return { status: 500, body: { error: 'The event could not be processed; Stripe will retry it' } };
       }
     },
-    handleEvent: async (event) => processEvent(await storage(), resolved, event),
-    applyParked: async () => applyParked(await storage(), resolved),
-    reconcile: async (request) => reconcile(await storage(), resolved, request),
-    trackSale: async (input) => trackSale(resolved, await storage(), input),
+    handleEvent: async (event) => processEvent(await ledger(), resolved, event),
+    applyParked: async () => applyParked(await ledger(), resolved),
+    reconcile: async (request) => reconcile(await ledger(), resolved, request),
+    trackSale: async (input) => trackSale(resolved, await ledger(), input),
     // Like report(): test-mode data never mixes into live figures unless asked for.
-    sales: { list: async ({ livemode = true, ...filter } = {}) => (await storage()).listSales({ livemode, ...filter }) },
-    commissions: createCommissions(storage, resolved),
+    sales: { list: async ({ livemode = true, ...filter } = {}) => (await ledger()).listSales({ livemode, ...filter }) },
+    commissions: createCommissions(ledger, resolved),
     on: (name, handler) => resolved.hooks.on(name, handler),
-    report: async ({ interval = 'month', livemode = true, ...rest }) => (await storage()).report({ interval, livemode, ...rest }),
-    payouts: createPayouts(storage, resolved),
+    report: async ({ interval = 'month', livemode = true, ...rest }) => (await ledger()).report({ interval, livemode, ...rest }),
+    payouts: createPayouts(ledger, resolved),
     customers: {
-      get: async (by) => (await storage()).findCustomer(by),
+      get: async (by) => (await ledger()).findCustomer(by),
       forget: async (externalId, { livemode } = {}) =>
-        (await (await storage()).forgetCustomer({ externalId, ...(livemode === undefined ? {} : { livemode }) })).length > 0,
+        (await (await ledger()).forgetCustomer({ externalId, ...(livemode === undefined ? {} : { livemode }) })).length > 0,
     },
   };
 }

@@ -37,6 +37,23 @@ export interface ClickOptions {
   ipSalt?: string;
 }
 
+export interface ClickBatchOptions {
+  /** Longest a click waits in the buffer before it is written. Default 1000 ms. */
+  flushIntervalMs?: number;
+  /** A buffer this full is written at once, without waiting for the interval. Default 500. */
+  maxBatch?: number;
+  /**
+   * Clicks kept while the database is unreachable; beyond it new clicks are refused (reported to
+   * `onError`, the visit goes on with its earlier cookie). Default 10 000.
+   */
+  maxBuffered?: number;
+  /**
+   * How long a referral code's link is remembered: a link disabled (or a partner banned) meanwhile
+   * still records clicks for up to this long. Default 60 s.
+   */
+  linkCacheSeconds?: number;
+}
+
 export interface ProgramOptions {
   /**
    * The program's currency (lower-case ISO code): lead rewards are paid in it. Sale commissions are
@@ -91,6 +108,18 @@ export interface AttributionOptions {
   attributionModel?: 'last-click' | 'first-click';
   /** Click capture and cookie settings. */
   clicks?: ClickOptions;
+  /**
+   * How a referral visit's click reaches the database. `sync` (default): the link is looked up and
+   * the click inserted before the page is answered — two round trips, nothing lost.
+   * `batched`: links come from a short-lived cache and clicks from a bounded buffer written in one
+   * statement per flush (`clickBatch`), so the visit waits on nothing. The trade-off: a process
+   * that dies without `close()` loses the clicks of its last flush interval; a lead or checkout
+   * handled by *another* instance within that interval does not find its click (this instance
+   * writes its buffer before any of its own lead, event, webhook or report reads).
+   */
+  clickWrites?: 'sync' | 'batched';
+  /** Buffer and cache settings of `clickWrites: 'batched'`. */
+  clickBatch?: ClickBatchOptions;
   /** Whether leads tracked from your own code are live-mode data. Default `true`. */
   livemode?: boolean;
   /**
@@ -142,6 +171,8 @@ export interface ResolvedOptions {
   stripeTimeoutMs: number;
   attributionModel: 'last-click' | 'first-click';
   clicks: Required<Omit<ClickOptions, 'cookieDomain' | 'consent'>> & Pick<ClickOptions, 'cookieDomain' | 'consent'>;
+  clickWrites: 'sync' | 'batched';
+  clickBatch: Required<ClickBatchOptions>;
   livemode: boolean;
   clock: () => Date;
   onError: (error: unknown, during: string) => void;
@@ -207,6 +238,17 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
   if (!(lifetimeDays > 0)) throw new ConfigurationError('clicks.lifetimeDays must be a positive number of days');
   const params = (clicks.params ?? ['via', 'ref', 'aff']).filter(Boolean);
   if (params.length === 0) throw new ConfigurationError('clicks.params needs at least one query parameter name');
+  const clickWrites = options.clickWrites ?? 'sync';
+  if (clickWrites !== 'sync' && clickWrites !== 'batched') throw new ConfigurationError(`clickWrites must be 'sync' or 'batched', got ${String(clickWrites)}`);
+  const clickBatch = {
+    flushIntervalMs: options.clickBatch?.flushIntervalMs ?? 1000,
+    maxBatch: options.clickBatch?.maxBatch ?? 500,
+    maxBuffered: options.clickBatch?.maxBuffered ?? 10_000,
+    linkCacheSeconds: options.clickBatch?.linkCacheSeconds ?? 60,
+  };
+  for (const [name, value] of Object.entries(clickBatch)) {
+    if (!(value > 0)) throw new ConfigurationError(`clickBatch.${name} must be a positive number`);
+  }
   const program = options.program ?? {};
   if (program.reward) rewardTerms(program.reward); // validates the configuration at once
   const holdDays = program.holdDays ?? 30;
@@ -251,6 +293,8 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
       consent: clicks.consent,
       ipSalt: ipSalt || randomBytes(32).toString('base64url'),
     },
+    clickWrites,
+    clickBatch,
     missingInProduction: production ? [...(ipSalt ? [] : ['ipSalt' as const]), ...(secrets.length ? [] : ['webhookSecret' as const])] : [],
     program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, eventRewards },
     isSelfReferral: options.isSelfReferral,

@@ -2,9 +2,9 @@ import { createHmac } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { ResolvedOptions } from '../options.js';
 import { header, type AttributionRequest } from '../request.js';
-import type { Storage } from '../storage/types.js';
 import { isBot } from './bots.js';
 import { isClickId, newClickId } from './click-id.js';
+import type { ClickWriter } from './writer.js';
 
 export interface CaptureResult {
   /** The visitor's click id after this request: a new click, the cookie's, or null. */
@@ -26,7 +26,7 @@ const DAY_MS = 86_400_000;
  */
 export async function captureClick(
   options: ResolvedOptions,
-  storage: () => Promise<Storage>,
+  clicks: ClickWriter,
   request: AttributionRequest,
 ): Promise<CaptureResult> {
   const settings = options.clicks;
@@ -35,18 +35,18 @@ export async function captureClick(
   if (!code || isPrefetch(request) || isBot(header(request, 'user-agent'))) return { clickId: cookieClickId };
   try {
     if (settings.consent && !(await settings.consent(request))) return { clickId: cookieClickId };
-    const db = await storage();
-    const found = await db.findActiveLink(code);
+    const found = await clicks.findActiveLink(code);
     if (!found) return { clickId: cookieClickId };
     const now = options.clock();
     const lifetimeMs = settings.lifetimeDays * DAY_MS;
-    const previous = cookieClickId ? await db.getClick(cookieClickId) : undefined;
+    const previous = cookieClickId ? await clicks.findClick(cookieClickId) : undefined;
     const previousLive = previous !== undefined && now.getTime() - previous.createdAt.getTime() < lifetimeMs;
     // A reload or a return through the same link is the same click, not a new one.
-    if (previousLive && previous.linkCode === found.link.code) return { clickId: previous.id };
+    if (previousLive && previous.linkCode === found.link.code) return { clickId: cookieClickId };
 
-    const click = await db.insertClick({
-      id: newClickId(),
+    const id = newClickId();
+    await clicks.write({
+      id,
       partnerId: found.partner.id,
       linkCode: found.link.code,
       landingUrl: truncate(request.url),
@@ -57,8 +57,8 @@ export async function captureClick(
       createdAt: now,
     });
     // First-click: the other partner's visit is counted, but the earlier click keeps the visitor.
-    if (previousLive && options.attributionModel === 'first-click') return { clickId: previous.id };
-    const setCookie = serializeCookie(settings.cookieName, click.id, {
+    if (previousLive && options.attributionModel === 'first-click') return { clickId: cookieClickId };
+    const setCookie = serializeCookie(settings.cookieName, id, {
       httpOnly: true,
       sameSite: 'lax',
       secure: isSecure(request, settings.trustProxy),
@@ -66,7 +66,7 @@ export async function captureClick(
       maxAge: Math.floor(lifetimeMs / 1000),
       ...(settings.cookieDomain ? { domain: settings.cookieDomain } : {}),
     });
-    return { clickId: click.id, setCookie };
+    return { clickId: id, setCookie };
   } catch (error) {
     options.onError(error, 'click capture');
     return { clickId: cookieClickId };

@@ -153,22 +153,17 @@ class KyselyOperationsBase implements StorageOperations {
   }
 
   async insertClick(click: NewClick): Promise<Click> {
-    const row = await this.db
+    return toClick(await this.db.insertInto('clicks').values(clickRow(click)).returningAll().executeTakeFirstOrThrow());
+  }
+
+  async insertClicks(clicks: readonly NewClick[]): Promise<void> {
+    if (clicks.length === 0) return;
+    await this.db
       .insertInto('clicks')
-      .values({
-        id: click.id,
-        partner_id: click.partnerId,
-        link_code: click.linkCode.toLowerCase(),
-        landing_url: click.landingUrl,
-        referrer: click.referrer,
-        user_agent: click.userAgent,
-        ip_hash: click.ipHash,
-        country: click.country,
-        created_at: click.createdAt,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    return toClick(row);
+      .values(clicks.map(clickRow))
+      // A batch retried after a failure that had in fact committed meets its own rows.
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
   }
 
   async getClick(id: string): Promise<Click | undefined> {
@@ -1132,6 +1127,20 @@ function toPartner(row: Row<'partners'>): Partner {
 
 function toLink(row: Row<'links'>): Link {
   return { code: row.code, partnerId: row.partner_id, createdAt: row.created_at, disabledAt: row.disabled_at };
+}
+
+function clickRow(click: NewClick) {
+  return {
+    id: click.id,
+    partner_id: click.partnerId,
+    link_code: click.linkCode.toLowerCase(),
+    landing_url: click.landingUrl,
+    referrer: click.referrer,
+    user_agent: click.userAgent,
+    ip_hash: click.ipHash,
+    country: click.country,
+    created_at: click.createdAt,
+  };
 }
 
 function toClick(row: Row<'clicks'>): Click {

@@ -352,6 +352,8 @@ export interface StorageOperations {
   findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]>;
 
   insertClick(click: NewClick): Promise<Click>;
+  /** Many clicks in one statement (batched click writes); a click already stored is left as it is. */
+  insertClicks(clicks: readonly NewClick[]): Promise<void>;
   getClick(id: string): Promise<Click | undefined>;
 
   /** Idempotent on `externalId` and on `stripeCustomerId`: a repeat returns the stored customer. */
