@@ -618,16 +618,16 @@ class KyselyOperationsBase implements StorageOperations {
   }
 
   async lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }> {
-    await this.db
-      .updateTable('customers')
-      .set({ reward_terms: JSON.stringify(first.terms), first_sale_id: first.saleId, first_sale_at: first.at })
-      .where('id', '=', customerId)
-      .where('reward_terms', 'is', null)
-      .execute();
+    // One statement: the row lock orders concurrent first sales, and the loser's coalesce keeps the winner's terms.
     const row = await this.db
-      .selectFrom('customers')
-      .select(['reward_terms', 'first_sale_id', 'first_sale_at'])
+      .updateTable('customers')
+      .set({
+        reward_terms: sql<string>`coalesce(reward_terms, ${JSON.stringify(first.terms)}::jsonb)`,
+        first_sale_id: sql<string>`coalesce(first_sale_id, ${first.saleId})`,
+        first_sale_at: sql<Date>`coalesce(first_sale_at, ${first.at})`,
+      })
       .where('id', '=', customerId)
+      .returning(['reward_terms', 'first_sale_id', 'first_sale_at'])
       .executeTakeFirstOrThrow();
     return { terms: row.reward_terms as T, saleId: row.first_sale_id!, at: row.first_sale_at! };
   }
