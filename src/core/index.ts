@@ -1,5 +1,6 @@
 export { attributionFromEnv, createAttribution, type Attribution, type ExplicitAttribution } from './attribution.js';
 export type { AttributionOptions, ClickOptions, ProgramOptions, ResolvedOptions } from './options.js';
+export type { LegacyKeysOption, LegacySource } from './sales/legacy-keys.js';
 export type { AttributionContext } from './context.js';
 export type { AttributionEventName, AttributionEvents } from './hooks.js';
 export type { Payouts } from './commissions/payouts.js';

@@ -9,6 +9,7 @@ import { rewardTerms, storedRate, type EventReward, type SaleReward, type Stored
 import { Hooks } from './hooks.js';
 import { resolvePortalOptions, type PortalLinkOptions, type ResolvedPortalOptions } from './portal-links.js';
 import { consoleLogger, redactingLogger, type Logger } from './logger.js';
+import { resolveLegacyKeys, type LegacyKeysOption, type LegacySource } from './sales/legacy-keys.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */
@@ -160,6 +161,20 @@ export interface AttributionOptions {
    * `onError` and not retried. Needs `stripe`. Default `false`.
    */
   backfillCustomerMetadata?: boolean;
+  /**
+   * For merchants moving from a hosted tool: also read the Stripe metadata keys that tool's
+   * integration writes, so customers and subscriptions it tracked keep their attribution. `true`
+   * reads every tool's keys; a list reads only those of `'dub'` (`dubCustomerExternalId`,
+   * `dubCustomerId`, `dubClickId`, `client_reference_id` `dub_id_…`), `'rewardful'` (`referral`, a
+   * UUID `client_reference_id`), `'affitor'` (`affitor_customer_key`, `affitor_click_id`) and
+   * `'selgeo'` (`aff_click_id`, `client_reference_id`). They are read where our own keys are —
+   * checkout sessions, customers, subscriptions, invoices (and their subscription's metadata) — but
+   * not on bare payment intents, which without our `sa_via` marker cannot be told apart from a
+   * Checkout's own payment. Our keys always win. A peer's user id finds customers you tracked or
+   * imported with it; a peer's click id counts only if the clicks table holds a click with that id
+   * (imported) and it was live; anything else is ignored, never an error. Default `false`.
+   */
+  legacyKeys?: LegacyKeysOption;
 }
 
 export interface ResolvedOptions {
@@ -190,6 +205,8 @@ export interface ResolvedOptions {
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
   convert: AttributionOptions['convert'];
   backfillCustomerMetadata: boolean;
+  /** The tools whose metadata keys are read besides ours; empty when `legacyKeys` is off. */
+  legacyKeys: readonly LegacySource[];
   /** Hook registry: events delivered after their transaction commits. */
   hooks: Hooks;
   /** Settings production needs that are missing: reported when click capture is installed. */
@@ -300,6 +317,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     isSelfReferral: options.isSelfReferral,
     convert: options.convert,
     backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,
+    legacyKeys: resolveLegacyKeys(options.legacyKeys),
     livemode: options.livemode ?? true,
     clock: options.clock ?? (() => new Date()),
     onError,

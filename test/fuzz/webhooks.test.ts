@@ -107,6 +107,16 @@ describe.each(backends())('webhook fuzzing ($name)', (backend: Backend) => {
     );
   });
 
+  it('event types named like Object.prototype members are unknown types: 200, nothing written', async () => {
+    const before = await snapshot(w);
+    for (const type of ['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      const payload = JSON.stringify({ id: `evt_${type}`, object: 'event', type, created: 1_780_000_000, livemode: false, data: { object: {} } });
+      const { status } = await w.attribution.handleWebhook(payload, signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }));
+      expect(status).toBe(200);
+    }
+    expect(await snapshot(w)).toEqual(before);
+  });
+
   it('a 1 MB string in a signed payload is refused or ignored, never a crash', async () => {
     const big = checkoutSession({ metadata: { sa_click_id: 'x'.repeat(1_000_000) }, customer_details: null, customer: null });
     const { status } = await w.deliver(event('checkout.session.completed', big));

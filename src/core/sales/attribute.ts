@@ -17,6 +17,8 @@ export interface BuyerEvidence {
   name?: string | null;
   /** Click ids in order of precedence; each counts only if it is a known, live click. */
   clickIds: Array<string | null | undefined>;
+  /** Other tools' click ids (`legacyKeys`), tried after ours, as they are: only imported clicks match. */
+  legacyClickIds?: readonly string[];
   /** Stripe promotion code ids used, fetched only if neither customer nor click decided. */
   promotionCodes?: () => Promise<string[]>;
   /** The purchase being attributed, so its own earlier record does not count as a prior purchase. */
@@ -108,8 +110,7 @@ async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, e
 
 async function firstLiveClick(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence) {
   const lifetimeMs = options.clicks.lifetimeDays * DAY_MS;
-  for (const clickId of evidence.clickIds) {
-    if (!isClickId(clickId)) continue;
+  for (const clickId of [...evidence.clickIds.filter(isClickId), ...(evidence.legacyClickIds ?? [])]) {
     const click = await tx.getClick(clickId);
     if (!click) continue;
     const age = evidence.at.getTime() - click.createdAt.getTime();

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { attributeBuyer } from './attribute.js';
+import { readLegacyKeys } from './legacy-keys.js';
 import { scaleRoundHalfUp } from './amounts.js';
 import type { EventContext } from '../webhooks/events.js';
 import { idOf, toDate } from '../webhooks/stripe-payloads.js';
@@ -17,15 +18,18 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
   const invoiceId = idOf(session.invoice);
   const purchase = { stripeCheckoutSessionId: session.id, stripePaymentIntentId: paymentIntentId, stripeInvoiceId: invoiceId };
 
+  const legacy = readLegacyKeys(context.options.legacyKeys, [session.metadata], session.client_reference_id);
+
   const buyer = await attributeBuyer(context.tx, context.options, {
     livemode: session.livemode,
     at: toDate(session.created),
     stripeCustomerId: idOf(session.customer),
-    customerKey: session.metadata?.sa_customer_key ?? null,
+    customerKey: session.metadata?.sa_customer_key ?? legacy.customerKey,
     email: session.customer_details?.email ?? session.customer_email ?? null,
     name: session.customer_details?.name ?? null,
     // client_reference_id counts only when it is one of our clicks (merchants use it for orders).
     clickIds: [session.metadata?.sa_click_id, session.client_reference_id],
+    legacyClickIds: legacy.clickIds,
     promotionCodes: async () =>
       (session.discounts ?? []).map((discount) => idOf(discount.promotion_code)).filter((id): id is string => id !== null),
     purchase,

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { attributeBuyer } from './attribute.js';
+import { readLegacyKeys } from './legacy-keys.js';
 import { scaleRoundHalfUp, splitProRata } from './amounts.js';
 import type { EventContext } from '../webhooks/events.js';
 import {
@@ -26,15 +27,17 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
   const subscriptionMetadata = invoiceSubscriptionMetadata(invoice);
   const paymentIntentId = invoicePaymentIntentId(invoice) ?? (await context.tx.findPaymentIntentForInvoice(invoice.id!)) ?? null;
   const purchase = { stripeInvoiceId: invoice.id!, stripePaymentIntentId: paymentIntentId };
+  const legacy = readLegacyKeys(context.options.legacyKeys, [subscriptionMetadata, invoice.metadata]);
 
   const buyer = await attributeBuyer(context.tx, context.options, {
     livemode: invoice.livemode,
     at: toDate(invoice.created),
     stripeCustomerId: idOf(invoice.customer),
-    customerKey: subscriptionMetadata.sa_customer_key ?? invoice.metadata?.sa_customer_key ?? null,
+    customerKey: subscriptionMetadata.sa_customer_key ?? invoice.metadata?.sa_customer_key ?? legacy.customerKey,
     email: invoice.customer_email,
     name: invoice.customer_name,
     clickIds: [invoice.metadata?.sa_click_id, subscriptionMetadata.sa_click_id],
+    legacyClickIds: legacy.clickIds,
     // Invoice discounts are bare ids: expanding them costs an API call, made only at this step.
     promotionCodes: () => invoicePromotionCodes(context, invoice),
     purchase,

@@ -7,7 +7,8 @@ import { idOf, paymentIntentInvoiceId, toDate } from '../webhooks/stripe-payload
  * `payment_intent.succeeded`: a sale only for payment intents created directly with our metadata.
  * Those of a Checkout session (`sa_via: 'checkout'`) or of an invoice are that session's or
  * invoice's sale, never a second one. Payment intents carry no tax breakdown: the amount received
- * is the sale.
+ * is the sale. Other tools' keys (`legacyKeys`) are not read here: without `sa_via` a Checkout's
+ * own payment intent cannot be told apart, and would become the sale with its tax.
  */
 export async function paymentIntentSucceededEvent(context: EventContext): Promise<void> {
   const intent = context.event.data.object as Stripe.PaymentIntent;

@@ -1,19 +1,24 @@
 import type Stripe from 'stripe';
 import { attributeBuyer } from './attribute.js';
+import { readLegacyKeys } from './legacy-keys.js';
 import { isClickId } from '../clicks/click-id.js';
 import { park, type EventContext } from '../webhooks/events.js';
 import { toDate } from '../webhooks/stripe-payloads.js';
 
 /**
  * `customer.created` / `customer.updated` with our metadata (customers created through the
- * wrapped client): a lead, credited once. Attribution never moves on later updates.
+ * wrapped client), or another tool's with `legacyKeys`: a lead, credited once. Attribution never
+ * moves on later updates.
  */
 export async function customerEvent(context: EventContext): Promise<void> {
   const customer = context.event.data.object as Stripe.Customer;
   const metadata = customer.metadata ?? {};
-  if (!metadata.sa_click_id && !metadata.sa_customer_key) return;
+  const legacy = readLegacyKeys(context.options.legacyKeys, [metadata]);
+  const customerKey = metadata.sa_customer_key ?? legacy.customerKey;
+  if (!metadata.sa_click_id && !customerKey && legacy.clickIds.length === 0) return;
   // A click this database does not know yet (recorded by another instance a moment ago, or still
-  // on its way from an Edge middleware) is waited for: applyParked() retries it.
+  // on its way from an Edge middleware) is waited for: applyParked() retries it. Another tool's
+  // click is never waited for: it exists only if it was imported before.
   if (isClickId(metadata.sa_click_id) && !(await context.tx.getClick(metadata.sa_click_id))) {
     await park(context, `click:${metadata.sa_click_id}`);
     return;
@@ -22,10 +27,11 @@ export async function customerEvent(context: EventContext): Promise<void> {
     livemode: customer.livemode,
     at: toDate(customer.created),
     stripeCustomerId: customer.id,
-    customerKey: metadata.sa_customer_key ?? null,
+    customerKey,
     email: customer.email,
     name: customer.name ?? null,
     clickIds: [metadata.sa_click_id],
+    legacyClickIds: legacy.clickIds,
     stripeCustomerHasKey: Boolean(metadata.sa_customer_key),
   });
 }

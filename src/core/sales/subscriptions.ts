@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import { attributeBuyer } from './attribute.js';
+import { readLegacyKeys } from './legacy-keys.js';
 import type { EventContext } from '../webhooks/events.js';
 import { idOf, toDate } from '../webhooks/stripe-payloads.js';
 
@@ -14,14 +15,17 @@ export async function subscriptionEvent(context: EventContext): Promise<void> {
   const metadata = subscription.metadata ?? {};
   const stripeCustomerId = idOf(subscription.customer);
   const isTrialLead = context.event.type === 'customer.subscription.created' && subscription.status === 'trialing';
-  const buyer = isTrialLead || metadata.sa_click_id || metadata.sa_customer_key
+  const legacy = readLegacyKeys(context.options.legacyKeys, [metadata]);
+  const customerKey = metadata.sa_customer_key ?? legacy.customerKey;
+  const buyer = isTrialLead || metadata.sa_click_id || customerKey || legacy.clickIds.length
     ? await attributeBuyer(context.tx, context.options, {
         livemode: subscription.livemode,
         at: toDate(subscription.created),
         stripeCustomerId,
-        customerKey: metadata.sa_customer_key ?? null,
+        customerKey,
         email: null,
         clickIds: [metadata.sa_click_id],
+        legacyClickIds: legacy.clickIds,
       })
     : undefined;
   const customer = buyer?.customer ?? (stripeCustomerId ? await context.tx.findCustomer({ stripeCustomerId }) : undefined);

@@ -15,7 +15,8 @@ import { parkingKeys, type EventContext, type EventHandler } from './events.js';
 import type { WebhookResponse } from './handle-webhook.js';
 import { transactionWithLookups, type Lookup } from './lookups.js';
 
-const HANDLERS: Record<string, EventHandler> = {
+// No prototype: an event type such as "toString" must find no handler, not one of Object's methods.
+const HANDLERS: Record<string, EventHandler | undefined> = Object.assign(Object.create(null) as Record<string, EventHandler>, {
   'checkout.session.completed': checkoutSessionEvent,
   'checkout.session.async_payment_succeeded': checkoutSessionEvent,
   'invoice.paid': invoicePaidEvent,
@@ -33,7 +34,7 @@ const HANDLERS: Record<string, EventHandler> = {
   'charge.dispute.closed': disputeEvent,
   'credit_note.created': creditNoteEvent,
   'credit_note.voided': creditNoteVoidedEvent,
-};
+});
 
 /** The Stripe event types to enable on the webhook endpoint. */
 export const HANDLED_EVENT_TYPES = Object.keys(HANDLERS);
