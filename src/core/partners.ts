@@ -4,6 +4,7 @@ import type { Partner, Storage } from './storage/types.js';
 import type { ResolvedOptions } from './options.js';
 import { portalUrl } from './portal-links.js';
 import { rewardTerms, type SaleReward } from './commissions/rewards.js';
+import { configuredProgram } from './programs.js';
 
 export interface CreatePartnerInput {
   name: string;
@@ -17,11 +18,30 @@ export interface CreatePartnerInput {
   metadata?: Record<string, unknown>;
   /** This partner's own sale reward instead of the program's (for customers whose first sale comes later). */
   reward?: SaleReward;
+  /** The program the codes, promotion codes and reward belong to. Default: the default program. */
+  programId?: string;
+}
+
+/** A partner's place in one program. */
+export interface PartnerInProgram {
+  codes: string[];
+  promotionCodes: string[];
+  /** The partner's own sale reward there, or null for the program's. */
+  reward: SaleReward | null;
 }
 
 export interface PartnerWithCodes extends Partner {
+  /** Every referral code, in all programs. */
   codes: string[];
+  /** Every promotion code id, in all programs. */
   promotionCodes: string[];
+  /** By program id: the programs the partner has codes or terms in. */
+  programs: Record<string, PartnerInProgram>;
+}
+
+/** Where a code or reward goes: a configured program, the default one unless named. */
+export interface InProgram {
+  programId?: string;
 }
 
 export interface Partners {
@@ -35,13 +55,18 @@ export interface Partners {
    * `portal.secret` and valid for `expiresIn` seconds (default `portal.expiresIn`, 7 days).
    */
   portalUrl(partnerId: string, options?: { expiresIn?: number }): string;
-  addCode(partnerId: string, code: string): Promise<void>;
-  addPromotionCode(partnerId: string, promotionCodeId: string): Promise<void>;
   /**
-   * Gives the partner a sale reward of their own (or back to the program's with `null`). Customers
-   * already locked keep their terms; the new reward applies to customers whose first sale comes later.
+   * A referral code in a program (default: the default program). Codes are unique across
+   * programs, so `?via=<code>` alone says both the partner and the program.
    */
-  setReward(partnerId: string, reward: SaleReward | null): Promise<void>;
+  addCode(partnerId: string, code: string, options?: InProgram): Promise<void>;
+  addPromotionCode(partnerId: string, promotionCodeId: string, options?: InProgram): Promise<void>;
+  /**
+   * Gives the partner a sale reward of their own in a program (or back to the program's with
+   * `null`). Customers already locked keep their terms; the new reward applies to customers whose
+   * first sale comes later.
+   */
+  setReward(partnerId: string, reward: SaleReward | null, options?: InProgram): Promise<void>;
   /** A disabled partner's links record no clicks and credit no new customers. */
   disable(id: string): Promise<void>;
   enable(id: string): Promise<void>;
@@ -65,22 +90,34 @@ function randomCode(): string {
 }
 
 export function createPartners(storage: () => Promise<Storage>, options: ResolvedOptions): Partners {
+  const withCodes = async (db: Storage, partner: Partner): Promise<PartnerWithCodes> => {
+    const [{ programs: codes, ...all }, rewards] = await Promise.all([db.listPartnerCodes(partner.id), db.listPartnerRewards(partner.id)]);
+    const programs: Record<string, PartnerInProgram> = {};
+    for (const id of new Set([...Object.keys(codes), ...Object.keys(rewards)])) {
+      programs[id] = { codes: codes[id]?.codes ?? [], promotionCodes: codes[id]?.promotionCodes ?? [], reward: (rewards[id] as SaleReward | undefined) ?? null };
+    }
+    return { ...partner, ...all, programs };
+  };
   const get = async (id: string): Promise<PartnerWithCodes | undefined> => {
     const db = await storage();
     const partner = await db.getPartner(id);
-    return partner && { ...partner, ...(await db.listPartnerCodes(id)) };
+    return partner && withCodes(db, partner);
+  };
+  const existing = async (db: Storage, id: string): Promise<void> => {
+    if (!(await db.getPartner(id))) throw new AttributionError(`No partner ${id}`);
   };
   return {
     async create(input) {
       if (!input.name?.trim()) throw new AttributionError('A partner needs a name');
       const codes = [input.code ?? randomCode(), ...(input.codes ?? [])].map(validCode);
       if (input.reward) rewardTerms(input.reward); // refuse a bad reward before writing anything
+      const programId = configuredProgram(options, input.programId).id;
       const db = await storage();
       const id = await db.transaction(async (tx) => {
         const partner = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
-        for (const code of codes) await tx.insertLink({ partnerId: partner.id, code });
-        for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id });
-        if (input.reward) await tx.setPartnerReward(partner.id, input.reward);
+        for (const code of codes) await tx.insertLink({ partnerId: partner.id, code, programId });
+        for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id, programId });
+        if (input.reward) await tx.setPartnerReward(partner.id, input.reward, programId);
         return partner.id;
       });
       return (await get(id))!;
@@ -88,18 +125,23 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
     get,
     async list() {
       const db = await storage();
-      return Promise.all((await db.listPartners()).map(async (partner) => ({ ...partner, ...(await db.listPartnerCodes(partner.id)) })));
+      return Promise.all((await db.listPartners()).map((partner) => withCodes(db, partner)));
     },
     portalUrl: (partnerId, { expiresIn } = {}) => portalUrl(options.portal, partnerId, options.clock(), expiresIn),
-    async addCode(partnerId, code) {
-      await (await storage()).insertLink({ partnerId, code: validCode(code) });
+    async addCode(partnerId, code, { programId } = {}) {
+      const program = configuredProgram(options, programId).id;
+      await (await storage()).insertLink({ partnerId, code: validCode(code), programId: program });
     },
-    async addPromotionCode(partnerId, promotionCodeId) {
-      await (await storage()).insertPromotionCode({ id: promotionCodeId, partnerId });
+    async addPromotionCode(partnerId, promotionCodeId, { programId } = {}) {
+      const program = configuredProgram(options, programId).id;
+      await (await storage()).insertPromotionCode({ id: promotionCodeId, partnerId, programId: program });
     },
-    async setReward(partnerId, reward) {
+    async setReward(partnerId, reward, { programId } = {}) {
       if (reward) rewardTerms(reward);
-      await (await storage()).setPartnerReward(partnerId, reward);
+      const program = configuredProgram(options, programId).id;
+      const db = await storage();
+      await existing(db, partnerId);
+      await db.setPartnerReward(partnerId, reward, program);
     },
     async disable(id) {
       await (await storage()).setPartnerStatus(id, 'disabled');

@@ -35,6 +35,7 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
     email: invoice.customer_email,
     name: invoice.customer_name,
     clickIds: [invoice.metadata?.sa_click_id, subscriptionMetadata.sa_click_id],
+    programIds: [invoice.metadata?.sa_program_id, subscriptionMetadata.sa_program_id],
     // Invoice discounts are bare ids: expanding them costs an API call, made only at this step.
     promotionCodes: () => invoicePromotionCodes(context, invoice),
     purchase,

@@ -26,6 +26,7 @@ export async function customerEvent(context: EventContext): Promise<void> {
     email: customer.email,
     name: customer.name ?? null,
     clickIds: [metadata.sa_click_id],
+    programIds: [metadata.sa_program_id],
     stripeCustomerHasKey: Boolean(metadata.sa_customer_key),
   });
 }

@@ -22,6 +22,7 @@ export async function subscriptionEvent(context: EventContext): Promise<void> {
         customerKey: metadata.sa_customer_key ?? null,
         email: null,
         clickIds: [metadata.sa_click_id],
+        programIds: [metadata.sa_program_id],
       })
     : undefined;
   const customer = buyer?.customer ?? (stripeCustomerId ? await context.tx.findCustomer({ stripeCustomerId }) : undefined);
