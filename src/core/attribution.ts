@@ -98,7 +98,7 @@ export interface Attribution {
   /**
    * Per partner and period (UTC): clicks, leads, milestone events by name, sales, revenue and refunds (untaxed), and
    * commissions by status, per currency, never added across currencies. Live data unless
-   * `livemode: false`. Default interval `month`.
+   * `livemode: false`. Every program's unless `programId`. Default interval `month`.
    */
   report(request: { from: Date; to: Date; interval?: ReportInterval; partnerId?: string; programId?: string; livemode?: boolean }): Promise<ReportRow[]>;
   /**
@@ -216,15 +216,15 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     handleEvent: async (event) => processEvent(await storage(), resolved, event),
     applyParked: async () => applyParked(await storage(), resolved),
     reconcile: async (request) => reconcile(await storage(), resolved, request),
-    trackSale: async (input) => trackSale(resolved, await storage(), input),
+    trackSale: async (input) => {
+      if (input.programId !== undefined) configuredProgram(resolved, input.programId);
+      return trackSale(resolved, await storage(), input);
+    },
     // Like report(): test-mode data never mixes into live figures unless asked for.
     sales: { list: async ({ livemode = true, ...filter } = {}) => (await storage()).listSales({ livemode, ...filter }) },
     commissions: createCommissions(storage, resolved),
     on: (name, handler) => resolved.hooks.on(name, handler),
-    report: async ({ interval = 'month', livemode = true, ...rest }) => {
-      if (rest.programId !== undefined) configuredProgram(resolved, rest.programId);
-      return (await storage()).report({ interval, livemode, ...rest });
-    },
+    report: async ({ interval = 'month', livemode = true, ...rest }) => (await storage()).report({ interval, livemode, ...rest }),
     payouts: createPayouts(storage, resolved),
     customers: {
       get: async (by) => (await storage()).findCustomer(by),

@@ -264,11 +264,16 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
     expect(csv[1]).toBe(`${alice},Alice Martin,1970-01-01,usd,1,1,1,4900,0,1470,0,0,0,0`);
     // Test mode: the click (a visit has no mode) but no live sale.
     expect((await stripeAttribution(['report', '--test', ...db])).stdout).not.toContain('49.00 USD');
+    // Per program: everything recorded so far is the default program's.
+    expect(JSON.parse((await stripeAttribution(['report', '--json', '--program', 'default', '--interval', 'all', ...db])).stdout)).toEqual(rows);
+    expect(JSON.parse((await stripeAttribution(['report', '--json', '--program', 'resellers', '--interval', 'all', ...db])).stdout)).toEqual([]);
     const unknown = await stripeAttribution(['report', '--partner', 'bob', ...db]);
     expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('No partner with id or code "bob"') });
   });
 
   it('payouts create approves what is due and groups it; list --csv exports it; mark-paid pays it', async () => {
+    const elsewhere = await stripeAttribution(['payouts', 'create', '--program', 'resellers', ...db]);
+    expect(elsewhere).toMatchObject({ code: 0, stdout: 'No payouts.\n' });
     const created = await stripeAttribution(['payouts', 'create', '--minimum', '1000', ...db]);
     expect(created.code).toBe(0);
     expect(created.stderr).toContain('Approved 1 commission whose hold period ended.');
@@ -276,7 +281,7 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
     const csv = await stripeAttribution(['payouts', 'list', '--csv', ...db]);
     const [, line] = csv.stdout.split('\n');
     const payoutId = line!.split(',')[0]!;
-    expect(line).toContain(`,${alice},Alice Martin,alice@partners.example,usd,1470,14.70,true,`);
+    expect(line).toContain(`,${alice},Alice Martin,alice@partners.example,default,usd,1470,14.70,true,`);
     const paid = await stripeAttribution(['payouts', 'mark-paid', payoutId, 'po_missing', ...db]);
     expect(paid.code).toBe(1);
     expect(paid.stdout).toBe(`Payout ${payoutId}: paid, 14.70 USD to Alice Martin\n`);

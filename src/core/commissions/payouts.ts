@@ -1,6 +1,5 @@
 import { assertAmount } from '../money.js';
 import type { ResolvedOptions } from '../options.js';
-import { configuredProgram } from '../programs.js';
 import type { Payout, Storage } from '../storage/types.js';
 
 export interface Payouts {
@@ -23,7 +22,6 @@ export function createPayouts(storage: () => Promise<Storage>, options: Resolved
     create: async (request = {}) => {
       const minimumAmount = assertAmount(request.minimumAmount ?? 0, 'minimumAmount');
       const livemode = request.livemode ?? true;
-      if (request.programId !== undefined) configuredProgram(options, request.programId);
       return (await storage()).transaction((tx) =>
         tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}), ...(request.programId ? { programId: request.programId } : {}) }),
       );
