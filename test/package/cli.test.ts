@@ -272,11 +272,13 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
   });
 
   it('payouts create approves what is due and groups it; list --csv exports it; mark-paid pays it', async () => {
+    // Another program's run approves what is due but pays out only that program's commissions.
     const elsewhere = await stripeAttribution(['payouts', 'create', '--program', 'resellers', ...db]);
     expect(elsewhere).toMatchObject({ code: 0, stdout: 'No payouts.\n' });
+    expect(elsewhere.stderr).toContain('Approved 1 commission whose hold period ended.');
     const created = await stripeAttribution(['payouts', 'create', '--minimum', '1000', ...db]);
     expect(created.code).toBe(0);
-    expect(created.stderr).toContain('Approved 1 commission whose hold period ended.');
+    expect(created.stderr).toContain('Created 1 payout.');
     expect(created.stdout).toMatch(/po_\S+\s+Alice Martin\s+alice@partners.example\s+14\.70 USD\s+pending/);
     const csv = await stripeAttribution(['payouts', 'list', '--csv', ...db]);
     const [, line] = csv.stdout.split('\n');
