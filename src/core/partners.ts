@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AttributionError } from './errors.js';
-import type { Partner, Storage } from './storage/types.js';
+import type { Partner, PartnerGroupRecord, Storage } from './storage/types.js';
 import type { ResolvedOptions } from './options.js';
 import { portalUrl } from './portal-links.js';
 import { rewardTerms, type SaleReward } from './commissions/rewards.js';
@@ -20,14 +20,46 @@ export interface CreatePartnerInput {
   reward?: SaleReward;
   /** The program the codes, promotion codes and reward belong to. Default: the default program. */
   programId?: string;
+  /** A group of that program to put the partner in. */
+  groupId?: string;
 }
 
 /** A partner's place in one program. */
 export interface PartnerInProgram {
   codes: string[];
   promotionCodes: string[];
-  /** The partner's own sale reward there, or null for the program's. */
+  /** The partner's own sale reward there, or null for their group's (else the program's). */
   reward: SaleReward | null;
+  /** The partner's group there, if any. */
+  groupId: string | null;
+}
+
+/** Partners on common terms within one program. */
+export interface PartnerGroup {
+  id: string;
+  programId: string;
+  name: string;
+  /** What the group's partners earn on a sale, unless they have their own reward; null for the program's. */
+  reward: SaleReward | null;
+  createdAt: Date;
+}
+
+/**
+ * Groups of partners with a reward of their own: a partner's own reward comes first, then their
+ * group's, then the program's. As with every reward, a customer keeps the terms of their first sale.
+ */
+export interface PartnerGroups {
+  /** A group in a program (default: the default program). */
+  create(input: { name: string; reward?: SaleReward | null; programId?: string }): Promise<PartnerGroup>;
+  get(id: string): Promise<PartnerGroup | undefined>;
+  /** Every group (of one program with `programId`), by program and name. */
+  list(filter?: InProgram): Promise<PartnerGroup[]>;
+  /** Changes the group's reward (or back to the program's with `null`), for customers whose first sale comes later. */
+  setReward(groupId: string, reward: SaleReward | null): Promise<void>;
+  /** Puts the partner in the group; a partner is in one group per program, so this moves them from another there. */
+  assign(partnerId: string, groupId: string): Promise<void>;
+  /** Takes the partner out of their group in a program (default: the default program). */
+  unassign(partnerId: string, options?: InProgram): Promise<void>;
 }
 
 export interface PartnerWithCodes extends Partner {
@@ -47,6 +79,8 @@ export interface InProgram {
 export interface Partners {
   /** Creates the partner and its codes together; a code owned by another partner fails it all (`ConflictError`). */
   create(input: CreatePartnerInput): Promise<PartnerWithCodes>;
+  /** Groups of partners with a reward of their own. */
+  readonly groups: PartnerGroups;
   get(id: string): Promise<PartnerWithCodes | undefined>;
   /** Every partner with their codes, by name. */
   list(): Promise<PartnerWithCodes[]>;
@@ -91,10 +125,16 @@ function randomCode(): string {
 
 export function createPartners(storage: () => Promise<Storage>, options: ResolvedOptions): Partners {
   const withCodes = async (db: Storage, partner: Partner): Promise<PartnerWithCodes> => {
-    const [{ programs: codes, ...all }, rewards] = await Promise.all([db.listPartnerCodes(partner.id), db.listPartnerRewards(partner.id)]);
+    const [{ programs: codes, ...all }, settings] = await Promise.all([db.listPartnerCodes(partner.id), db.listPartnerPrograms(partner.id)]);
     const programs: Record<string, PartnerInProgram> = {};
-    for (const id of new Set([...Object.keys(codes), ...Object.keys(rewards)])) {
-      programs[id] = { codes: codes[id]?.codes ?? [], promotionCodes: codes[id]?.promotionCodes ?? [], reward: (rewards[id] as SaleReward | undefined) ?? null };
+    for (const id of new Set([...Object.keys(codes), ...settings.map((setting) => setting.programId)])) {
+      const setting = settings.find((candidate) => candidate.programId === id);
+      programs[id] = {
+        codes: codes[id]?.codes ?? [],
+        promotionCodes: codes[id]?.promotionCodes ?? [],
+        reward: (setting?.reward as SaleReward | null | undefined) ?? null,
+        groupId: setting?.groupId ?? null,
+      };
     }
     return { ...partner, ...all, programs };
   };
@@ -113,16 +153,19 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       if (input.reward) rewardTerms(input.reward); // refuse a bad reward before writing anything
       const programId = configuredProgram(options, input.programId).id;
       const db = await storage();
+      if (input.groupId) await groupIn(db, input.groupId, programId);
       const id = await db.transaction(async (tx) => {
         const partner = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
         for (const code of codes) await tx.insertLink({ partnerId: partner.id, code, programId });
         for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id, programId });
         if (input.reward) await tx.setPartnerReward(partner.id, input.reward, programId);
+        if (input.groupId) await tx.assignPartnerGroup(partner.id, input.groupId);
         return partner.id;
       });
       return (await get(id))!;
     },
     get,
+    groups: createGroups(storage, options, existing),
     async list() {
       const db = await storage();
       return Promise.all((await db.listPartners()).map((partner) => withCodes(db, partner)));
@@ -148,6 +191,50 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
     },
     async enable(id) {
       await (await storage()).setPartnerStatus(id, 'active');
+    },
+  };
+}
+
+function toGroup(group: PartnerGroupRecord): PartnerGroup {
+  return { ...group, reward: (group.reward as SaleReward | null) ?? null };
+}
+
+/** The group, refused unless it exists and belongs to `programId`. */
+async function groupIn(db: Storage, groupId: string, programId: string): Promise<PartnerGroup> {
+  const group = await db.getPartnerGroup(groupId);
+  if (!group) throw new AttributionError(`No partner group ${groupId}`);
+  if (group.programId !== programId) throw new AttributionError(`Partner group ${groupId} belongs to program "${group.programId}", not "${programId}"`);
+  return toGroup(group);
+}
+
+function createGroups(storage: () => Promise<Storage>, options: ResolvedOptions, existing: (db: Storage, id: string) => Promise<void>): PartnerGroups {
+  return {
+    async create({ name, reward = null, programId }) {
+      if (!name?.trim()) throw new AttributionError('A partner group needs a name');
+      if (reward) rewardTerms(reward);
+      const program = configuredProgram(options, programId).id;
+      return toGroup(await (await storage()).insertPartnerGroup({ programId: program, name: name.trim(), reward }));
+    },
+    async get(id) {
+      const group = await (await storage()).getPartnerGroup(id);
+      return group && toGroup(group);
+    },
+    async list({ programId } = {}) {
+      return (await (await storage()).listPartnerGroups(programId ? { programId } : {})).map(toGroup);
+    },
+    async setReward(groupId, reward) {
+      if (reward) rewardTerms(reward);
+      const db = await storage();
+      if (!(await db.getPartnerGroup(groupId))) throw new AttributionError(`No partner group ${groupId}`);
+      await db.setPartnerGroupReward(groupId, reward);
+    },
+    async assign(partnerId, groupId) {
+      const db = await storage();
+      await existing(db, partnerId);
+      if (!(await db.assignPartnerGroup(partnerId, groupId))) throw new AttributionError(`No partner group ${groupId}`);
+    },
+    async unassign(partnerId, { programId } = {}) {
+      await (await storage()).removePartnerGroup(partnerId, configuredProgram(options, programId).id);
     },
   };
 }

@@ -20,7 +20,9 @@ const DAY_MS = 86_400_000;
 export async function commissionSale(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale): Promise<void> {
   const program = options.programs.get(sale.programId);
   if (!sale.partnerId || !sale.customerId || !program) return;
-  const configured = ((await tx.getPartnerReward(sale.partnerId, program.id)) as SaleReward | null) ?? program.reward;
+  // The partner's own reward, else their group's, else the program's.
+  const terms = await tx.getPartnerTerms(sale.partnerId, program.id);
+  const configured = ((terms.reward ?? terms.groupReward) as SaleReward | null) ?? program.reward;
   if (!configured) return;
   const [customer, partner] = await Promise.all([tx.findCustomer({ id: sale.customerId }), tx.getPartner(sale.partnerId)]);
   if (!customer || !partner) return;

@@ -28,6 +28,8 @@ import {
   type NewSale,
   type NewSaleLine,
   type ParkedEvent,
+  type PartnerGroupRecord,
+  type PartnerProgram,
   type PartnerCodes,
   type Partner,
   type PartnerStatus,
@@ -707,9 +709,59 @@ class KyselyOperationsBase implements StorageOperations {
     return row?.reward ?? null;
   }
 
-  async listPartnerRewards(partnerId: string): Promise<Record<string, unknown>> {
-    const rows = await this.db.selectFrom('partner_programs').select(['program_id', 'reward']).where('partner_id', '=', partnerId).where('reward', 'is not', null).execute();
-    return Object.fromEntries(rows.map((row) => [row.program_id, row.reward]));
+  async listPartnerPrograms(partnerId: string): Promise<PartnerProgram[]> {
+    const rows = await this.db.selectFrom('partner_programs').select(['program_id', 'reward', 'group_id']).where('partner_id', '=', partnerId).orderBy('created_at').orderBy('program_id').execute();
+    return rows.map((row) => ({ programId: row.program_id, reward: row.reward ?? null, groupId: row.group_id }));
+  }
+
+  async getPartnerTerms(partnerId: string, programId: string): Promise<{ reward: unknown; groupReward: unknown }> {
+    const row = await this.db
+      .selectFrom('partner_programs')
+      .leftJoin('partner_groups', 'partner_groups.id', 'partner_programs.group_id')
+      .select(['partner_programs.reward', 'partner_groups.reward as group_reward'])
+      .where('partner_programs.partner_id', '=', partnerId)
+      .where('partner_programs.program_id', '=', programId)
+      .executeTakeFirst();
+    return { reward: row?.reward ?? null, groupReward: row?.group_reward ?? null };
+  }
+
+  async insertPartnerGroup(group: { programId: string; name: string; reward: unknown }): Promise<PartnerGroupRecord> {
+    const row = await this.db
+      .insertInto('partner_groups')
+      .values({ id: newId('grp'), program_id: group.programId, name: group.name, reward: group.reward === null ? null : JSON.stringify(group.reward) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toPartnerGroup(row);
+  }
+
+  async getPartnerGroup(id: string): Promise<PartnerGroupRecord | undefined> {
+    const row = await this.db.selectFrom('partner_groups').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toPartnerGroup(row);
+  }
+
+  async listPartnerGroups(filter: { programId?: string }): Promise<PartnerGroupRecord[]> {
+    let query = this.db.selectFrom('partner_groups').selectAll().orderBy('program_id').orderBy('name').orderBy('id');
+    if (filter.programId) query = query.where('program_id', '=', filter.programId);
+    return (await query.execute()).map(toPartnerGroup);
+  }
+
+  async setPartnerGroupReward(id: string, reward: unknown): Promise<void> {
+    await this.db.updateTable('partner_groups').set({ reward: reward === null ? null : JSON.stringify(reward) }).where('id', '=', id).execute();
+  }
+
+  async assignPartnerGroup(partnerId: string, groupId: string): Promise<boolean> {
+    const row = await this.db
+      .insertInto('partner_programs')
+      .columns(['partner_id', 'program_id', 'group_id'])
+      .expression((eb) => eb.selectFrom('partner_groups').select([eb.val(partnerId).as('partner_id'), 'program_id', 'id']).where('id', '=', groupId))
+      .onConflict((oc) => oc.columns(['partner_id', 'program_id']).doUpdateSet((eb) => ({ group_id: eb.ref('excluded.group_id') })))
+      .returning('program_id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async removePartnerGroup(partnerId: string, programId: string): Promise<void> {
+    await this.db.updateTable('partner_programs').set({ group_id: null }).where('partner_id', '=', partnerId).where('program_id', '=', programId).execute();
   }
 
   async findSaleCommission(saleId: string, partnerId: string): Promise<Commission | undefined> {
@@ -1196,6 +1248,10 @@ function toPartner(row: Row<'partners'>): Partner {
 
 function toLink(row: Row<'links'>): Link {
   return { code: row.code, partnerId: row.partner_id, programId: row.program_id, createdAt: row.created_at, disabledAt: row.disabled_at };
+}
+
+function toPartnerGroup(row: Row<'partner_groups'>): PartnerGroupRecord {
+  return { id: row.id, programId: row.program_id, name: row.name, reward: row.reward ?? null, createdAt: row.created_at };
 }
 
 function toPromotionCode(row: Row<'promotion_codes'>): PromotionCode {

@@ -23,6 +23,15 @@ export interface Database {
     partner_id: string;
     program_id: string;
     reward: ColumnType<unknown, string | null | undefined, string | null>;
+    group_id: ColumnType<string | null, string | null | undefined, string | null>;
+    created_at: CreatedAt;
+  };
+  /** Partners on common terms within one program. */
+  partner_groups: {
+    id: string;
+    program_id: string;
+    name: string;
+    reward: ColumnType<unknown, string | null | undefined, string | null>;
     created_at: CreatedAt;
   };
   links: {
@@ -230,4 +239,5 @@ export const TABLES: readonly TableName[] = [
   'parked_events',
   'milestones',
   'partner_programs',
+  'partner_groups',
 ];

@@ -21,6 +21,24 @@ export interface NewPartner {
   metadata?: Record<string, unknown>;
 }
 
+/** Partners on common terms within one program: its reward applies unless a partner has their own. */
+export interface PartnerGroupRecord {
+  id: string;
+  programId: string;
+  name: string;
+  /** The group's sale reward as configured (validated by the caller), or null for the program's. */
+  reward: unknown;
+  createdAt: Date;
+}
+
+/** A partner's own settings in one program. */
+export interface PartnerProgram {
+  programId: string;
+  /** The partner's own sale reward there, or null. */
+  reward: unknown;
+  groupId: string | null;
+}
+
 /** A referral code: the `?via=<code>` value of a partner link. Codes are case-insensitive. */
 export interface Link {
   /** Unique across programs, so `?via=<code>` alone names the partner and the program. */
@@ -476,8 +494,25 @@ export interface StorageOperations {
   /** The partner's own reward in a program (default `'default'`), or none with `null`. */
   setPartnerReward(partnerId: string, reward: unknown, programId?: string): Promise<void>;
   getPartnerReward(partnerId: string, programId?: string): Promise<unknown>;
-  /** The partner's own rewards, by program. */
-  listPartnerRewards(partnerId: string): Promise<Record<string, unknown>>;
+  /** The partner's own settings in each program they have any in. */
+  listPartnerPrograms(partnerId: string): Promise<PartnerProgram[]>;
+  /**
+   * The rewards a partner's sale in a program may follow, most specific first: the partner's own,
+   * then their group's (each null when there is none).
+   */
+  getPartnerTerms(partnerId: string, programId: string): Promise<{ reward: unknown; groupReward: unknown }>;
+
+  insertPartnerGroup(group: { programId: string; name: string; reward: unknown }): Promise<PartnerGroupRecord>;
+  getPartnerGroup(id: string): Promise<PartnerGroupRecord | undefined>;
+  listPartnerGroups(filter: { programId?: string }): Promise<PartnerGroupRecord[]>;
+  setPartnerGroupReward(id: string, reward: unknown): Promise<void>;
+  /**
+   * Puts the partner in the group, in the group's program; a partner is in one group per
+   * program, so this takes them out of another group there. False when there is no such group.
+   */
+  assignPartnerGroup(partnerId: string, groupId: string): Promise<boolean>;
+  /** Takes the partner out of their group in the program, if any. */
+  removePartnerGroup(partnerId: string, programId: string): Promise<void>;
 
   findSaleCommission(saleId: string, partnerId: string): Promise<Commission | undefined>;
   getCommission(id: string): Promise<Commission | undefined>;
