@@ -86,17 +86,23 @@ function printPayouts(list: readonly Payout[], format: OutputFlags, csvOf: (list
   process.stdout.write(list.length === 0 ? 'No payouts.\n' : table(PAYOUT_HEADER, payoutRows(list), 3));
 }
 
-databaseCommand('create', 'Approve commissions whose hold period ended, then group approved ones (clawbacks netted) into one payout per partner and currency', payouts)
+databaseCommand('create', 'Approve commissions whose hold period ended, then group approved ones (clawbacks netted) into one payout per partner, program and currency', payouts)
   .option('--minimum <amount>', 'smallest payout, in minor units (5000 = 50.00)', wholeNumber, 0)
   .option('--currency <currency>', 'only this currency')
+  .option('--program <id>', 'only this program’s commissions')
   .option('--test', 'test-mode data instead of live')
   .option('--csv', 'print the new payouts as CSV')
   .option('--json', 'print the new payouts as JSON')
-  .action(async (flags: DatabaseFlags & OutputFlags & { minimum: number; currency?: string; test?: boolean }) => {
+  .action(async (flags: DatabaseFlags & OutputFlags & { minimum: number; currency?: string; program?: string; test?: boolean }) => {
     await withAttribution(flags, async (attribution) => {
       const { approved } = await attribution.commissions.approveDue();
       console.error(`Approved ${approved} commission${approved === 1 ? '' : 's'} whose hold period ended.`);
-      const created = await attribution.payouts.create({ minimumAmount: flags.minimum, livemode: !flags.test, ...(flags.currency ? { currency: flags.currency.toLowerCase() } : {}) });
+      const created = await attribution.payouts.create({
+        minimumAmount: flags.minimum,
+        livemode: !flags.test,
+        ...(flags.currency ? { currency: flags.currency.toLowerCase() } : {}),
+        ...(flags.program ? { programId: flags.program } : {}),
+      });
       console.error(`Created ${created.length} payout${created.length === 1 ? '' : 's'}.`);
       await printPayouts(created, flags, async () => payoutsCsv(created));
     });
@@ -104,12 +110,13 @@ databaseCommand('create', 'Approve commissions whose hold period ended, then gro
 
 databaseCommand('list', 'List payouts (pending by default)', payouts)
   .option('--status <status>', 'pending or paid', oneOf(['pending', 'paid']), 'pending')
+  .option('--program <id>', 'only this program’s payouts')
   .option('--test', 'test-mode data instead of live')
   .option('--csv', 'CSV for your bank or payout provider')
   .option('--json', 'JSON')
-  .action(async (flags: DatabaseFlags & OutputFlags & { status: 'pending' | 'paid'; test?: boolean }) => {
+  .action(async (flags: DatabaseFlags & OutputFlags & { status: 'pending' | 'paid'; program?: string; test?: boolean }) => {
     await withAttribution(flags, async (attribution) => {
-      const filter = { status: flags.status, livemode: !flags.test };
+      const filter = { status: flags.status, livemode: !flags.test, ...(flags.program ? { programId: flags.program } : {}) };
       await printPayouts(await attribution.payouts.list(filter), flags, () => attribution.payouts.csv(filter));
     });
   });
@@ -169,10 +176,11 @@ databaseCommand('report', 'Per partner and period: clicks, leads, sales, revenue
   .option('--to <date>', 'day after the last (ISO date, exclusive; default: no end)', isoDate)
   .option('--interval <interval>', 'day, week, month or all', oneOf(['day', 'week', 'month', 'all']), 'month')
   .option('--partner <idOrCode>', 'one partner, by id or referral code')
+  .option('--program <id>', 'one program')
   .option('--test', 'test-mode data instead of live')
   .option('--csv', 'CSV, amounts in minor units')
   .option('--json', 'JSON, amounts in minor units')
-  .action(async (flags: DatabaseFlags & OutputFlags & { from?: Date; to?: Date; interval: ReportInterval; partner?: string; test?: boolean }) => {
+  .action(async (flags: DatabaseFlags & OutputFlags & { from?: Date; to?: Date; interval: ReportInterval; partner?: string; program?: string; test?: boolean }) => {
     await withAttribution(flags, async (attribution) => {
       const list = await attribution.partners.list();
       const partner = flags.partner && list.find((p) => p.id === flags.partner || p.codes.includes(flags.partner!.toLowerCase()));
@@ -183,6 +191,7 @@ databaseCommand('report', 'Per partner and period: clicks, leads, sales, revenue
         interval: flags.interval,
         livemode: !flags.test,
         ...(partner ? { partnerId: partner.id } : {}),
+        ...(flags.program ? { programId: flags.program } : {}),
       });
       const name = (id: string) => list.find((p) => p.id === id)?.name ?? id;
       const STATUSES = ['pending', 'approved', 'held', 'paid', 'voided'] as const;

@@ -12,13 +12,14 @@ import { isMalformedPayload, malformedEvent, verifyWebhook, type WebhookResponse
 import { applyParked, processEvent } from './webhooks/process-event.js';
 import { reconcile, type ReconcileRequest, type ReconcileResult } from './webhooks/reconcile.js';
 import { trackSale } from './sales/track-sale.js';
-import type { Customer, ReportInterval, ReportRow, Sale } from './storage/types.js';
+import type { Customer, CustomerLookup, ReportInterval, ReportRow, Sale } from './storage/types.js';
 import type { AttributionEventName, AttributionEvents } from './hooks.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
 import { createPayouts, type Payouts } from './commissions/payouts.js';
 import { AttributionError, ConfigurationError } from './errors.js';
 import { isValidClientReferenceId } from './stripe/enrich.js';
 import { wrapStripe } from './stripe/wrap-stripe.js';
+import { configuredProgram } from './programs.js';
 import type Stripe from 'stripe';
 
 export interface Attribution {
@@ -103,21 +104,22 @@ export interface Attribution {
   /**
    * Per partner and period (UTC): clicks, leads, milestone events by name, sales, revenue and refunds (untaxed), and
    * commissions by status, per currency, never added across currencies. Live data unless
-   * `livemode: false`. Default interval `month`.
+   * `livemode: false`. Every program's unless `programId`. Default interval `month`.
    */
-  report(request: { from: Date; to: Date; interval?: ReportInterval; partnerId?: string; livemode?: boolean }): Promise<ReportRow[]>;
+  report(request: { from: Date; to: Date; interval?: ReportInterval; partnerId?: string; programId?: string; livemode?: boolean }): Promise<ReportRow[]>;
   /**
    * Subscribes to ledger events (`lead.created`, `sale.created`, `commission.created`,
    * `commission.voided`), delivered after their transaction commits. Returns an unsubscribe.
    */
   on<K extends AttributionEventName>(name: K, handler: (payload: AttributionEvents[K]) => void | Promise<void>): () => void;
   /** The sales ledger: live-mode sales unless `livemode: false` (Stripe test mode), oldest first. */
-  readonly sales: { list(filter?: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> };
-  /** Customers by your id, Stripe's id, or email. */
+  readonly sales: { list(filter?: { partnerId?: string; customerId?: string; programId?: string; livemode?: boolean }): Promise<Sale[]> };
+  /**
+   * Customers by your id, Stripe's id, or email. A person is a customer in each program they came
+   * through: without `programId`, the record they were attributed in first (else the oldest).
+   */
   readonly customers: {
-    get(
-      by: { externalId: string; livemode?: boolean } | { stripeCustomerId: string } | { email: string; livemode?: boolean } | { id: string },
-    ): Promise<Customer | undefined>;
+    get(by: CustomerLookup): Promise<Customer | undefined>;
     /**
      * Erases the personal data of the customer with your user id (both modes unless `livemode` is
      * given) and keeps the money ledger as it was: see `Storage.forgetCustomer` for what goes and
@@ -139,6 +141,8 @@ export interface TrackSaleInput {
   paidAt?: Date;
   email?: string | null;
   livemode?: boolean;
+  /** The program it belongs to. Default: the customer's (the one they were attributed in first), else the default program. */
+  programId?: string;
 }
 
 /**
@@ -182,14 +186,20 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     context: currentContext,
     trackLead: async (input) => trackLead(resolved, await ledger(), input),
     trackEvent: async (name, input) => trackEvent(resolved, await ledger(), name, input),
-    wrapStripe: (stripe, explicit = {}) =>
-      wrapStripe(stripe, () => {
+    wrapStripe: (stripe, explicit = {}) => {
+      if (explicit.programId) configuredProgram(resolved, explicit.programId);
+      // With one program, the program says nothing a click does not: the metadata stays as it was.
+      const namesPrograms = resolved.programs.size > 1;
+      return wrapStripe(stripe, () => {
         const context = currentContext();
+        const programId = explicit.programId !== undefined ? explicit.programId : (context?.programId ?? null);
         return {
           clickId: explicit.clickId !== undefined ? explicit.clickId : (context?.clickId ?? null),
           customerKey: explicit.customerKey !== undefined ? explicit.customerKey : (context?.customerKey ?? null),
+          programId: namesPrograms ? programId : null,
         };
-      }),
+      });
+    },
     paymentLinkUrl: (url, clickId) => {
       const id = clientReferenceId(clickId);
       if (!id) return url;
@@ -221,7 +231,10 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     handleEvent: async (event) => processEvent(await ledger(), resolved, event),
     applyParked: async () => applyParked(await ledger(), resolved),
     reconcile: async (request) => reconcile(await ledger(), resolved, request),
-    trackSale: async (input) => trackSale(resolved, await ledger(), input),
+    trackSale: async (input) => {
+      if (input.programId !== undefined) configuredProgram(resolved, input.programId);
+      return trackSale(resolved, await ledger(), input);
+    },
     // Like report(): test-mode data never mixes into live figures unless asked for.
     sales: { list: async ({ livemode = true, ...filter } = {}) => (await ledger()).listSales({ livemode, ...filter }) },
     commissions: createCommissions(ledger, resolved),
@@ -241,6 +254,11 @@ export interface ExplicitAttribution {
   clickId?: string | null;
   /** Your id for the user (`sa_customer_key`). */
   customerKey?: string | null;
+  /**
+   * The program the objects belong to (`sa_program_id`), e.g. on your resellers' checkout page.
+   * Default: the program of the click this request captured, when there are several programs.
+   */
+  programId?: string | null;
 }
 
 /** The click to put in `client_reference_id`: the given one, else the request's. */

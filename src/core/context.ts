@@ -6,6 +6,8 @@ export interface AttributionContext {
   clickId: string | null;
   /** Your id for the signed-in user (`sa_customer_key`), once `trackLead` has run in this request. */
   customerKey?: string | null;
+  /** The program of the visitor's click, when this request captured it or `trackLead` looked it up. */
+  programId?: string | null;
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Customer, Storage } from './storage/types.js';
 import { AttributionError } from './errors.js';
 import { commissionLead } from './commissions/engine.js';
 import { emit } from './hooks.js';
+import { configuredProgram, programOf } from './programs.js';
 
 export interface TrackLeadInput {
   /** Your own id for the user (it becomes `sa_customer_key` in Stripe metadata). */
@@ -13,6 +14,11 @@ export interface TrackLeadInput {
   name?: string | null;
   /** Default: the current request's click (from the middleware's context). */
   clickId?: string | null;
+  /**
+   * The program the signup belongs to. Default: the click's program, else the program the user is
+   * already a customer in (the one attributed first), else the default program.
+   */
+  programId?: string;
 }
 
 export interface LeadResult {
@@ -26,22 +32,33 @@ export interface LeadResult {
 const DAY_MS = 86_400_000;
 
 /**
- * Records a signup. The customer is credited to the click's partner once: only while the click is
- * within its lifetime, only if the partner is active, never if the customer already belongs to a
- * partner or already bought unattributed. An unknown or expired click records the lead without a
- * partner rather than failing.
+ * Records a signup in its program (`programOf`). The customer is credited to the click's partner
+ * once: only while the click is within its lifetime, only for a click of that program, only if the
+ * partner is active, never if the customer already belongs to a partner in that program or already
+ * bought unattributed there. An unknown or expired click records the lead without a partner rather
+ * than failing.
  */
 export async function trackLead(options: ResolvedOptions, storage: Storage, input: TrackLeadInput): Promise<LeadResult> {
   if (!input.customerExternalId) throw new AttributionError('trackLead needs customerExternalId (your id for the user)');
+  if (input.programId !== undefined) configuredProgram(options, input.programId);
   const context = currentContext();
   const clickId = input.clickId === undefined ? (context?.clickId ?? null) : input.clickId;
   // Checkouts later in this request (through the wrapped Stripe client) carry the customer key.
   if (context) context.customerKey = input.customerExternalId;
   const now = options.clock();
 
-  return options.hooks.transaction(storage, async (tx) => {
+  const result = await options.hooks.transaction(storage, async (tx) => {
+    const programId = await programOf(tx, options, {
+      livemode: options.livemode,
+      programIds: [input.programId],
+      clickIds: [clickId],
+      stripeCustomerId: null,
+      customerKey: input.customerExternalId,
+      email: input.email ?? null,
+    });
     const { record, created } = await tx.insertCustomer({
       livemode: options.livemode,
+      programId,
       externalId: input.customerExternalId,
       email: input.email ?? null,
       name: input.name ?? null,
@@ -50,7 +67,7 @@ export async function trackLead(options: ResolvedOptions, storage: Storage, inpu
     if (customer.partnerId || !isClickId(clickId)) return { customer, created, attributed: false };
 
     const click = await tx.getClick(clickId);
-    const live = click !== undefined && now.getTime() - click.createdAt.getTime() < options.clicks.lifetimeDays * DAY_MS;
+    const live = click !== undefined && click.programId === programId && now.getTime() - click.createdAt.getTime() < options.clicks.lifetimeDays * DAY_MS;
     if (!live) return { customer, created, attributed: false };
     const partner = await tx.getPartner(click.partnerId);
     if (partner?.status !== 'active' || (await tx.customerHasSales(customer.id))) {
@@ -69,4 +86,7 @@ export async function trackLead(options: ResolvedOptions, storage: Storage, inpu
     }
     return { customer: stored ?? customer, created, attributed };
   });
+  // Checkouts later in this request belong to the lead's program.
+  if (context) context.programId = result.customer.programId;
+  return result;
 }

@@ -4,6 +4,7 @@ import { assertAmount } from './money.js';
 import type { ResolvedOptions } from './options.js';
 import { attributeBuyer } from './sales/attribute.js';
 import { commissionEvent } from './commissions/engine.js';
+import { configuredProgram } from './programs.js';
 import type { Commission, Milestone, Storage } from './storage/types.js';
 
 export interface TrackEventInput {
@@ -11,7 +12,7 @@ export interface TrackEventInput {
   customerExternalId: string;
   /** What it is worth (a deal value), in minor units of `currency`: the base of a percent reward. */
   value?: number;
-  /** Lower- or upper-case ISO code of `value`. Default `program.currency`. */
+  /** Lower- or upper-case ISO code of `value`. Default: the program's currency. */
   currency?: string;
   /** Your key for this occurrence (e.g. the demo's booking id): a repeat with the same key changes nothing. */
   idempotencyKey: string;
@@ -21,6 +22,11 @@ export interface TrackEventInput {
   clickId?: string | null;
   /** Default: the instance's `livemode`. */
   livemode?: boolean;
+  /**
+   * The program it belongs to. Default: the click's program, else the customer's (the one they
+   * were attributed in first), else the default program.
+   */
+  programId?: string;
 }
 
 export interface TrackEventResult {
@@ -33,8 +39,8 @@ export interface TrackEventResult {
 
 /**
  * Records a custom milestone of a customer, attributed as a sale would be (DESIGN.md §3): to the
- * customer's partner, else to a live click (the request's), and rewarded by `program.eventRewards`
- * in the same transaction. Idempotent on the key: the milestone row is unique on it, so of two
+ * customer's partner in its program, else to a live click (the request's), and rewarded by that
+ * program's `eventRewards` in the same transaction. Idempotent on the key: the milestone row is unique on it, so of two
  * concurrent calls one records and rewards it and the other gets it back.
  */
 export async function trackEvent(options: ResolvedOptions, storage: Storage, name: string, input: TrackEventInput): Promise<TrackEventResult> {
@@ -46,12 +52,7 @@ export async function trackEvent(options: ResolvedOptions, storage: Storage, nam
     assertAmount(value);
     if (value < 0) throw new AttributionError('trackEvent value must not be negative');
   }
-  const currency = (input.currency ?? (options.program.currency || null))?.toLowerCase() ?? null;
-  if (value !== null && !currency) throw new AttributionError('trackEvent value needs a currency (or program.currency)');
-  const reward = options.program.eventRewards[name];
-  if (reward && 'bp' in reward.rate && value === null) {
-    throw new AttributionError(`program.eventRewards.${name} is a percent of the value: trackEvent("${name}") needs value`);
-  }
+  if (input.programId !== undefined) configuredProgram(options, input.programId);
   const livemode = input.livemode ?? options.livemode;
   const at = input.at ?? options.clock();
   const clickId = input.clickId === undefined ? (currentContext()?.clickId ?? null) : input.clickId;
@@ -67,7 +68,16 @@ export async function trackEvent(options: ResolvedOptions, storage: Storage, nam
       customerKey: input.customerExternalId,
       email: null,
       clickIds: [clickId],
+      programIds: [input.programId],
     });
+    // Checked once the program is known; throwing here rolls back the customer just created.
+    const program = options.programs.get(buyer.customer.programId);
+    const currency = (input.currency ?? (program?.currency || null))?.toLowerCase() ?? null;
+    if (value !== null && !currency) throw new AttributionError('trackEvent value needs a currency (or program.currency)');
+    const reward = program?.eventRewards[name];
+    if (reward && 'bp' in reward.rate && value === null) {
+      throw new AttributionError(`program.eventRewards.${name} is a percent of the value: trackEvent("${name}") needs value`);
+    }
     const { record, created } = await tx.insertMilestone({
       livemode,
       name,

@@ -4,7 +4,7 @@ import { ConfigurationError } from './errors.js';
 import { resolveLayout } from './storage/layout.js';
 import type { AttributionRequest } from './request.js';
 import type { DatabaseOption } from './storage/database.js';
-import type { Customer, Partner } from './storage/types.js';
+import { DEFAULT_PROGRAM_ID, type Customer, type Partner } from './storage/types.js';
 import { rewardTerms, storedRate, type EventReward, type SaleReward, type StoredRate } from './commissions/rewards.js';
 import { Hooks } from './hooks.js';
 import { resolvePortalOptions, type PortalLinkOptions, type ResolvedPortalOptions } from './portal-links.js';
@@ -75,6 +75,26 @@ export interface ProgramOptions {
   eventRewards?: Record<string, EventReward>;
 }
 
+/** One program of several (`programs`): its own id, currency, hold period and rewards. */
+export interface ProgramDefinition extends ProgramOptions {
+  /**
+   * The program's id: what its referral codes, customers, sales, commissions and payouts are kept
+   * under, and what `metadata.sa_program_id` names. 1–64 lower-case letters, digits, `-` or `_`.
+   * Data recorded before several programs existed belongs to `'default'`.
+   */
+  id: string;
+}
+
+/** A program as the engine uses it: defaults applied, rewards validated. */
+export interface ResolvedProgram {
+  id: string;
+  currency: string;
+  holdDays: number;
+  reward: SaleReward | null;
+  leadReward: number | null;
+  eventRewards: Record<string, { rate: StoredRate; once: boolean }>;
+}
+
 export interface WebhookOptions {
   /**
    * Largest webhook body accepted, in bytes; a larger one answers 413 without being read further.
@@ -130,8 +150,18 @@ export interface AttributionOptions {
    * currency.
    */
   convert?: (input: { amount: number; from: string; to: string; at: Date }) => number | Promise<number>;
-  /** The partner program: rewards, hold period. Terms are locked per customer at their first sale. */
+  /**
+   * The partner program: rewards, hold period. Terms are locked per customer at their first sale.
+   * The shorthand for one program, whose id is `'default'`.
+   */
   program?: ProgramOptions;
+  /**
+   * Several programs side by side (affiliates and resellers on different terms), instead of
+   * `program`. A partner may have codes in several; each click, lead and sale belongs to the
+   * program of the code that brought the visitor (or the one `metadata.sa_program_id` names). The
+   * first program takes purchases that show no program at all.
+   */
+  programs?: ProgramDefinition[];
   /**
    * Extra self-referral check besides "the buyer's email is the partner's": return true to void the
    * commission (and block the customer's later ones).
@@ -195,13 +225,10 @@ export interface ResolvedOptions {
   logger: Logger;
   webhooks: Required<WebhookOptions>;
   portal: ResolvedPortalOptions;
-  program: {
-    currency: string;
-    holdDays: number;
-    reward: SaleReward | null;
-    leadReward: number | null;
-    eventRewards: Record<string, { rate: StoredRate; once: boolean }>;
-  };
+  /** Every configured program by id, in the order given. */
+  programs: ReadonlyMap<string, ResolvedProgram>;
+  /** Where a purchase that shows no program lands: the first program (`'default'` for `program`). */
+  defaultProgramId: string;
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
   convert: AttributionOptions['convert'];
   backfillCustomerMetadata: boolean;
@@ -266,24 +293,12 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
   for (const [name, value] of Object.entries(clickBatch)) {
     if (!(value > 0)) throw new ConfigurationError(`clickBatch.${name} must be a positive number`);
   }
-  const program = options.program ?? {};
-  if (program.reward) rewardTerms(program.reward); // validates the configuration at once
-  const holdDays = program.holdDays ?? 30;
-  if (!(holdDays >= 0)) throw new ConfigurationError('program.holdDays must be zero or more days');
-  const leadReward = program.leadReward?.amount ?? null;
-  if (leadReward !== null && (!Number.isSafeInteger(leadReward) || leadReward < 0)) {
-    throw new ConfigurationError('program.leadReward.amount must be a non-negative integer of minor units');
-  }
-  if (leadReward !== null && !program.currency) throw new ConfigurationError('program.leadReward needs program.currency to be paid in');
-  const eventRewards = Object.fromEntries(
-    Object.entries(program.eventRewards ?? {}).map(([name, reward]) => {
-      const rate = storedRate(reward, `program.eventRewards.${name}`);
-      if ('flat' in rate && !program.currency) throw new ConfigurationError(`program.eventRewards.${name} is flat: it needs program.currency to be paid in`);
-      return [name, { rate, once: reward.once ?? false }];
-    }),
-  );
+  const programs = resolvePrograms(options);
   if (options.backfillCustomerMetadata && !options.stripe) throw new ConfigurationError('backfillCustomerMetadata needs stripe: your client writes the metadata');
-  if (options.convert && !program.currency) throw new ConfigurationError('convert needs program.currency: the currency to convert commissions into');
+  const withoutCurrency = [...programs.values()].find((program) => !program.currency);
+  if (options.convert && withoutCurrency) {
+    throw new ConfigurationError(`convert needs ${where(withoutCurrency.id, options)}.currency: the currency to convert commissions into`);
+  }
   const logger = redactingLogger(options.logger ?? consoleLogger);
   const onError = options.onError ?? ((error: unknown, during: string) => logger.error({ err: error }, `${during} failed`));
   const stripeTimeoutMs = options.stripeTimeoutMs ?? 10_000;
@@ -313,7 +328,8 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     clickWrites,
     clickBatch,
     missingInProduction: production ? [...(ipSalt ? [] : ['ipSalt' as const]), ...(secrets.length ? [] : ['webhookSecret' as const])] : [],
-    program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, eventRewards },
+    programs,
+    defaultProgramId: programs.keys().next().value!,
     isSelfReferral: options.isSelfReferral,
     convert: options.convert,
     backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,
@@ -326,4 +342,47 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     portal: resolvePortalOptions(options.portal, env),
     hooks: new Hooks(onError),
   };
+}
+
+const PROGRAM_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** How a program is named in error messages: the option the merchant wrote. */
+function where(id: string, options: AttributionOptions): string {
+  return options.programs ? `programs[${id}]` : 'program';
+}
+
+function resolvePrograms(options: AttributionOptions): Map<string, ResolvedProgram> {
+  if (options.program && options.programs) {
+    throw new ConfigurationError('Give either program (one program) or programs (several), not both: program is programs: [{ id: \'default\', … }]');
+  }
+  if (options.programs && options.programs.length === 0) throw new ConfigurationError('programs needs at least one program');
+  const definitions: ProgramDefinition[] = options.programs ?? [{ ...options.program, id: DEFAULT_PROGRAM_ID }];
+  const programs = new Map<string, ResolvedProgram>();
+  for (const definition of definitions) {
+    if (typeof definition.id !== 'string' || !PROGRAM_ID.test(definition.id)) {
+      throw new ConfigurationError(`Program id ${JSON.stringify(definition.id)} must be 1–64 lower-case letters, digits, "-" or "_"`);
+    }
+    if (programs.has(definition.id)) throw new ConfigurationError(`Two programs have the id "${definition.id}"`);
+    programs.set(definition.id, resolveProgram(definition, where(definition.id, options)));
+  }
+  return programs;
+}
+
+function resolveProgram(program: ProgramDefinition, at: string): ResolvedProgram {
+  if (program.reward) rewardTerms(program.reward); // validates the configuration at once
+  const holdDays = program.holdDays ?? 30;
+  if (!(holdDays >= 0)) throw new ConfigurationError(`${at}.holdDays must be zero or more days`);
+  const leadReward = program.leadReward?.amount ?? null;
+  if (leadReward !== null && (!Number.isSafeInteger(leadReward) || leadReward < 0)) {
+    throw new ConfigurationError(`${at}.leadReward.amount must be a non-negative integer of minor units`);
+  }
+  if (leadReward !== null && !program.currency) throw new ConfigurationError(`${at}.leadReward needs ${at}.currency to be paid in`);
+  const eventRewards = Object.fromEntries(
+    Object.entries(program.eventRewards ?? {}).map(([name, reward]) => {
+      const rate = storedRate(reward, `${at}.eventRewards.${name}`);
+      if ('flat' in rate && !program.currency) throw new ConfigurationError(`${at}.eventRewards.${name} is flat: it needs ${at}.currency to be paid in`);
+      return [name, { rate, once: reward.once ?? false }];
+    }),
+  );
+  return { id: program.id, currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, eventRewards };
 }

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { AttributionError } from './errors.js';
-import type { Partner, Storage } from './storage/types.js';
+import type { Partner, PartnerGroupRecord, Storage } from './storage/types.js';
 import type { ResolvedOptions } from './options.js';
 import { portalUrl } from './portal-links.js';
 import { rewardTerms, type SaleReward } from './commissions/rewards.js';
+import { configuredProgram } from './programs.js';
 
 export interface CreatePartnerInput {
   name: string;
@@ -17,16 +18,69 @@ export interface CreatePartnerInput {
   metadata?: Record<string, unknown>;
   /** This partner's own sale reward instead of the program's (for customers whose first sale comes later). */
   reward?: SaleReward;
+  /** The program the codes, promotion codes and reward belong to. Default: the default program. */
+  programId?: string;
+  /** A group of that program to put the partner in. */
+  groupId?: string;
+}
+
+/** A partner's place in one program. */
+export interface PartnerInProgram {
+  codes: string[];
+  promotionCodes: string[];
+  /** The partner's own sale reward there, or null for their group's (else the program's). */
+  reward: SaleReward | null;
+  /** The partner's group there, if any. */
+  groupId: string | null;
+}
+
+/** Partners on common terms within one program. */
+export interface PartnerGroup {
+  id: string;
+  programId: string;
+  name: string;
+  /** What the group's partners earn on a sale, unless they have their own reward; null for the program's. */
+  reward: SaleReward | null;
+  createdAt: Date;
+}
+
+/**
+ * Groups of partners with a reward of their own: a partner's own reward comes first, then their
+ * group's, then the program's. As with every reward, a customer keeps the terms of their first sale.
+ */
+export interface PartnerGroups {
+  /** A group in a program (default: the default program). */
+  create(input: { name: string; reward?: SaleReward | null; programId?: string }): Promise<PartnerGroup>;
+  get(id: string): Promise<PartnerGroup | undefined>;
+  /** Every group (of one program with `programId`), by program and name. */
+  list(filter?: InProgram): Promise<PartnerGroup[]>;
+  /** Changes the group's reward (or back to the program's with `null`), for customers whose first sale comes later. */
+  setReward(groupId: string, reward: SaleReward | null): Promise<void>;
+  /** Puts the partner in the group; a partner is in one group per program, so this moves them from another there. */
+  assign(partnerId: string, groupId: string): Promise<void>;
+  /** Takes the partner out of their group in a program (default: the default program). */
+  unassign(partnerId: string, options?: InProgram): Promise<void>;
 }
 
 export interface PartnerWithCodes extends Partner {
+  /** Every referral code, in all programs. */
   codes: string[];
+  /** Every promotion code id, in all programs. */
   promotionCodes: string[];
+  /** By program id: the programs the partner has codes or terms in. */
+  programs: Record<string, PartnerInProgram>;
+}
+
+/** Where a code or reward goes: a configured program, the default one unless named. */
+export interface InProgram {
+  programId?: string;
 }
 
 export interface Partners {
   /** Creates the partner and its codes together; a code owned by another partner fails it all (`ConflictError`). */
   create(input: CreatePartnerInput): Promise<PartnerWithCodes>;
+  /** Groups of partners with a reward of their own. */
+  readonly groups: PartnerGroups;
   get(id: string): Promise<PartnerWithCodes | undefined>;
   /** Every partner with their codes, by name. */
   list(): Promise<PartnerWithCodes[]>;
@@ -35,13 +89,18 @@ export interface Partners {
    * `portal.secret` and valid for `expiresIn` seconds (default `portal.expiresIn`, 7 days).
    */
   portalUrl(partnerId: string, options?: { expiresIn?: number }): string;
-  addCode(partnerId: string, code: string): Promise<void>;
-  addPromotionCode(partnerId: string, promotionCodeId: string): Promise<void>;
   /**
-   * Gives the partner a sale reward of their own (or back to the program's with `null`). Customers
-   * already locked keep their terms; the new reward applies to customers whose first sale comes later.
+   * A referral code in a program (default: the default program). Codes are unique across
+   * programs, so `?via=<code>` alone says both the partner and the program.
    */
-  setReward(partnerId: string, reward: SaleReward | null): Promise<void>;
+  addCode(partnerId: string, code: string, options?: InProgram): Promise<void>;
+  addPromotionCode(partnerId: string, promotionCodeId: string, options?: InProgram): Promise<void>;
+  /**
+   * Gives the partner a sale reward of their own in a program (or back to the program's with
+   * `null`). Customers already locked keep their terms; the new reward applies to customers whose
+   * first sale comes later.
+   */
+  setReward(partnerId: string, reward: SaleReward | null, options?: InProgram): Promise<void>;
   /** A disabled partner's links record no clicks and credit no new customers. */
   disable(id: string): Promise<void>;
   enable(id: string): Promise<void>;
@@ -65,47 +124,117 @@ function randomCode(): string {
 }
 
 export function createPartners(storage: () => Promise<Storage>, options: ResolvedOptions): Partners {
+  const withCodes = async (db: Storage, partner: Partner): Promise<PartnerWithCodes> => {
+    const [{ programs: codes, ...all }, settings] = await Promise.all([db.listPartnerCodes(partner.id), db.listPartnerPrograms(partner.id)]);
+    const programs: Record<string, PartnerInProgram> = {};
+    for (const id of new Set([...Object.keys(codes), ...settings.map((setting) => setting.programId)])) {
+      const setting = settings.find((candidate) => candidate.programId === id);
+      programs[id] = {
+        codes: codes[id]?.codes ?? [],
+        promotionCodes: codes[id]?.promotionCodes ?? [],
+        reward: (setting?.reward as SaleReward | null | undefined) ?? null,
+        groupId: setting?.groupId ?? null,
+      };
+    }
+    return { ...partner, ...all, programs };
+  };
   const get = async (id: string): Promise<PartnerWithCodes | undefined> => {
     const db = await storage();
     const partner = await db.getPartner(id);
-    return partner && { ...partner, ...(await db.listPartnerCodes(id)) };
+    return partner && withCodes(db, partner);
+  };
+  const existing = async (db: Storage, id: string): Promise<void> => {
+    if (!(await db.getPartner(id))) throw new AttributionError(`No partner ${id}`);
   };
   return {
     async create(input) {
       if (!input.name?.trim()) throw new AttributionError('A partner needs a name');
       const codes = [input.code ?? randomCode(), ...(input.codes ?? [])].map(validCode);
       if (input.reward) rewardTerms(input.reward); // refuse a bad reward before writing anything
+      const programId = configuredProgram(options, input.programId).id;
       const db = await storage();
+      if (input.groupId) await groupIn(db, input.groupId, programId);
       const id = await db.transaction(async (tx) => {
         const partner = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
-        for (const code of codes) await tx.insertLink({ partnerId: partner.id, code });
-        for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id });
-        if (input.reward) await tx.setPartnerReward(partner.id, input.reward);
+        for (const code of codes) await tx.insertLink({ partnerId: partner.id, code, programId });
+        for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id, programId });
+        if (input.reward) await tx.setPartnerReward(partner.id, input.reward, programId);
+        if (input.groupId) await tx.assignPartnerGroup(partner.id, input.groupId);
         return partner.id;
       });
       return (await get(id))!;
     },
     get,
+    groups: createGroups(storage, options, existing),
     async list() {
       const db = await storage();
-      return Promise.all((await db.listPartners()).map(async (partner) => ({ ...partner, ...(await db.listPartnerCodes(partner.id)) })));
+      return Promise.all((await db.listPartners()).map((partner) => withCodes(db, partner)));
     },
     portalUrl: (partnerId, { expiresIn } = {}) => portalUrl(options.portal, partnerId, options.clock(), expiresIn),
-    async addCode(partnerId, code) {
-      await (await storage()).insertLink({ partnerId, code: validCode(code) });
+    async addCode(partnerId, code, { programId } = {}) {
+      const program = configuredProgram(options, programId).id;
+      await (await storage()).insertLink({ partnerId, code: validCode(code), programId: program });
     },
-    async addPromotionCode(partnerId, promotionCodeId) {
-      await (await storage()).insertPromotionCode({ id: promotionCodeId, partnerId });
+    async addPromotionCode(partnerId, promotionCodeId, { programId } = {}) {
+      const program = configuredProgram(options, programId).id;
+      await (await storage()).insertPromotionCode({ id: promotionCodeId, partnerId, programId: program });
     },
-    async setReward(partnerId, reward) {
+    async setReward(partnerId, reward, { programId } = {}) {
       if (reward) rewardTerms(reward);
-      await (await storage()).setPartnerReward(partnerId, reward);
+      const program = configuredProgram(options, programId).id;
+      const db = await storage();
+      await existing(db, partnerId);
+      await db.setPartnerReward(partnerId, reward, program);
     },
     async disable(id) {
       await (await storage()).setPartnerStatus(id, 'disabled');
     },
     async enable(id) {
       await (await storage()).setPartnerStatus(id, 'active');
+    },
+  };
+}
+
+function toGroup(group: PartnerGroupRecord): PartnerGroup {
+  return { ...group, reward: (group.reward as SaleReward | null) ?? null };
+}
+
+/** The group, refused unless it exists and belongs to `programId`. */
+async function groupIn(db: Storage, groupId: string, programId: string): Promise<PartnerGroup> {
+  const group = await db.getPartnerGroup(groupId);
+  if (!group) throw new AttributionError(`No partner group ${groupId}`);
+  if (group.programId !== programId) throw new AttributionError(`Partner group ${groupId} belongs to program "${group.programId}", not "${programId}"`);
+  return toGroup(group);
+}
+
+function createGroups(storage: () => Promise<Storage>, options: ResolvedOptions, existing: (db: Storage, id: string) => Promise<void>): PartnerGroups {
+  return {
+    async create({ name, reward = null, programId }) {
+      if (!name?.trim()) throw new AttributionError('A partner group needs a name');
+      if (reward) rewardTerms(reward);
+      const program = configuredProgram(options, programId).id;
+      return toGroup(await (await storage()).insertPartnerGroup({ programId: program, name: name.trim(), reward }));
+    },
+    async get(id) {
+      const group = await (await storage()).getPartnerGroup(id);
+      return group && toGroup(group);
+    },
+    async list({ programId } = {}) {
+      return (await (await storage()).listPartnerGroups(programId ? { programId } : {})).map(toGroup);
+    },
+    async setReward(groupId, reward) {
+      if (reward) rewardTerms(reward);
+      const db = await storage();
+      if (!(await db.getPartnerGroup(groupId))) throw new AttributionError(`No partner group ${groupId}`);
+      await db.setPartnerGroupReward(groupId, reward);
+    },
+    async assign(partnerId, groupId) {
+      const db = await storage();
+      await existing(db, partnerId);
+      if (!(await db.assignPartnerGroup(partnerId, groupId))) throw new AttributionError(`No partner group ${groupId}`);
+    },
+    async unassign(partnerId, { programId } = {}) {
+      await (await storage()).removePartnerGroup(partnerId, configuredProgram(options, programId).id);
     },
   };
 }

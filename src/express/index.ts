@@ -41,9 +41,9 @@ export function attributionMiddleware(
         .catch(next);
       return;
     }
-    attribution.captureClick(fromNodeRequest(req, req.originalUrl)).then(({ clickId, setCookie }) => {
+    attribution.captureClick(fromNodeRequest(req, req.originalUrl)).then(({ clickId, setCookie, programId }) => {
       if (setCookie) res.append('Set-Cookie', setCookie);
-      attribution.runInContext({ clickId }, next);
+      attribution.runInContext({ clickId, programId }, next);
     }, next);
   };
   return Object.assign(middleware, { attribution });

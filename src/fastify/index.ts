@@ -42,9 +42,9 @@ export function attributionMiddleware(
     fastify.decorate('attribution', attribution);
 
     fastify.addHook('onRequest', (request, reply, next) => {
-      attribution.captureClick(fromNodeRequest(request.raw)).then(({ clickId, setCookie }) => {
+      attribution.captureClick(fromNodeRequest(request.raw)).then(({ clickId, setCookie, programId }) => {
         if (setCookie) void reply.header('set-cookie', setCookie);
-        const context = { clickId };
+        const context = { clickId, programId };
         contexts.set(request, context);
         attribution.runInContext(context, next);
       }, next);

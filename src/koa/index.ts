@@ -37,9 +37,9 @@ export function attributionMiddleware(
       ctx.body = body;
       return;
     }
-    const { clickId, setCookie } = await attribution.captureClick(fromNodeRequest(ctx.req, ctx.originalUrl));
+    const { clickId, setCookie, programId } = await attribution.captureClick(fromNodeRequest(ctx.req, ctx.originalUrl));
     if (setCookie) ctx.append('Set-Cookie', setCookie);
-    await attribution.runInContext({ clickId }, next);
+    await attribution.runInContext({ clickId, programId }, next);
   };
   return Object.assign(middleware, { attribution });
 }

@@ -50,8 +50,8 @@ describe.each(backends())('payouts on $name', (backend) => {
     expect(live.map((p) => [p.partnerName, p.amount, p.livemode])).toEqual([['Alice', 3000, true]]);
 
     const csv = await w.attribution.payouts.csv({ livemode: false });
-    expect(csv.split('\n')[0]).toBe('payout_id,partner_id,partner_name,partner_email,currency,amount_minor,amount,livemode,created_at');
-    expect(csv).toContain(`,${w.alice},Alice,alice@partners.example,usd,1500,15.00,false,`);
+    expect(csv.split('\n')[0]).toBe('payout_id,partner_id,partner_name,partner_email,program_id,currency,amount_minor,amount,livemode,created_at');
+    expect(csv).toContain(`,${w.alice},Alice,alice@partners.example,default,usd,1500,15.00,false,`);
     await w.attribution.payouts.markPaid(second[0]!.id);
     const paidCommissions = (await w.attribution.commissions.list()).filter((c) => c.payoutId === second[0]!.id);
     expect(paidCommissions.length).toBeGreaterThan(0);
@@ -74,6 +74,6 @@ describe('npx stripe-attribution payouts create --csv', () => {
     const { stdout } = await promisify(execFile)(process.execPath, [cli, 'payouts', 'create', '--csv', '--data-dir', dataDir], { env: { ...process.env, DATABASE_URL: '' } });
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toContain(`,${partner.id},"Carla, ""the closer""",,usd,1234,12.34,true,`);
+    expect(lines[1]).toContain(`,${partner.id},"Carla, ""the closer""",,default,usd,1234,12.34,true,`);
   });
 });

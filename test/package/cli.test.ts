@@ -32,7 +32,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   it('applies the migrations, then reports nothing pending', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-'));
     const first = await stripeAttribution(['migrate', '--data-dir', dataDir]);
-    expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\n' });
+    expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\n' });
     const second = await stripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(second).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
   });
@@ -128,7 +128,7 @@ if (DATABASE_URL) describe('npx stripe-attribution migrate --database-url (real 
         insert into customers (email) values ('merchant@example.com');`);
 
       const first = await stripeAttribution(['migrate', '--database-url', url.href]);
-      expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\n' });
+      expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\n' });
       const second = await stripeAttribution(['migrate'], { DATABASE_URL: url.href });
       expect(second).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
 
@@ -264,19 +264,26 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
     expect(csv[1]).toBe(`${alice},Alice Martin,1970-01-01,usd,1,1,1,4900,0,1470,0,0,0,0`);
     // Test mode: the click (a visit has no mode) but no live sale.
     expect((await stripeAttribution(['report', '--test', ...db])).stdout).not.toContain('49.00 USD');
+    // Per program: everything recorded so far is the default program's.
+    expect(JSON.parse((await stripeAttribution(['report', '--json', '--program', 'default', '--interval', 'all', ...db])).stdout)).toEqual(rows);
+    expect(JSON.parse((await stripeAttribution(['report', '--json', '--program', 'resellers', '--interval', 'all', ...db])).stdout)).toEqual([]);
     const unknown = await stripeAttribution(['report', '--partner', 'bob', ...db]);
     expect(unknown).toMatchObject({ code: 1, stderr: expect.stringContaining('No partner with id or code "bob"') });
   });
 
   it('payouts create approves what is due and groups it; list --csv exports it; mark-paid pays it', async () => {
+    // Another program's run approves what is due but pays out only that program's commissions.
+    const elsewhere = await stripeAttribution(['payouts', 'create', '--program', 'resellers', ...db]);
+    expect(elsewhere).toMatchObject({ code: 0, stdout: 'No payouts.\n' });
+    expect(elsewhere.stderr).toContain('Approved 1 commission whose hold period ended.');
     const created = await stripeAttribution(['payouts', 'create', '--minimum', '1000', ...db]);
     expect(created.code).toBe(0);
-    expect(created.stderr).toContain('Approved 1 commission whose hold period ended.');
+    expect(created.stderr).toContain('Created 1 payout.');
     expect(created.stdout).toMatch(/po_\S+\s+Alice Martin\s+alice@partners.example\s+14\.70 USD\s+pending/);
     const csv = await stripeAttribution(['payouts', 'list', '--csv', ...db]);
     const [, line] = csv.stdout.split('\n');
     const payoutId = line!.split(',')[0]!;
-    expect(line).toContain(`,${alice},Alice Martin,alice@partners.example,usd,1470,14.70,true,`);
+    expect(line).toContain(`,${alice},Alice Martin,alice@partners.example,default,usd,1470,14.70,true,`);
     const paid = await stripeAttribution(['payouts', 'mark-paid', payoutId, 'po_missing', ...db]);
     expect(paid.code).toBe(1);
     expect(paid.stdout).toBe(`Payout ${payoutId}: paid, 14.70 USD to Alice Martin\n`);

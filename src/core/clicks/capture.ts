@@ -11,6 +11,8 @@ export interface CaptureResult {
   clickId: string | null;
   /** A `Set-Cookie` header value to send, when this request changed the visitor's click. */
   setCookie?: string;
+  /** The click's program, when this request looked the click up (a visit through a partner link). */
+  programId?: string;
 }
 
 const REFERRAL_CODE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
@@ -36,18 +38,20 @@ export async function captureClick(
   try {
     if (settings.consent && !(await settings.consent(request))) return { clickId: cookieClickId };
     const found = await clicks.findActiveLink(code);
-    if (!found) return { clickId: cookieClickId };
+    // A code of a program no longer configured brings no one: its visits are not clicks.
+    if (!found || !options.programs.has(found.link.programId)) return { clickId: cookieClickId };
     const now = options.clock();
     const lifetimeMs = settings.lifetimeDays * DAY_MS;
     const previous = cookieClickId ? await clicks.findClick(cookieClickId) : undefined;
     const previousLive = previous !== undefined && now.getTime() - previous.createdAt.getTime() < lifetimeMs;
     // A reload or a return through the same link is the same click, not a new one.
-    if (previousLive && previous.linkCode === found.link.code) return { clickId: cookieClickId };
+    if (previousLive && previous.linkCode === found.link.code) return { clickId: cookieClickId, programId: previous.programId };
 
     const id = newClickId();
     await clicks.write({
       id,
       partnerId: found.partner.id,
+      programId: found.link.programId,
       linkCode: found.link.code,
       landingUrl: truncate(request.url),
       referrer: truncate(header(request, 'referer')),
@@ -57,7 +61,7 @@ export async function captureClick(
       createdAt: now,
     });
     // First-click: the other partner's visit is counted, but the earlier click keeps the visitor.
-    if (previousLive && options.attributionModel === 'first-click') return { clickId: cookieClickId };
+    if (previousLive && options.attributionModel === 'first-click') return { clickId: cookieClickId, programId: previous.programId };
     const setCookie = serializeCookie(settings.cookieName, id, {
       httpOnly: true,
       sameSite: 'lax',
@@ -66,7 +70,7 @@ export async function captureClick(
       maxAge: Math.floor(lifetimeMs / 1000),
       ...(settings.cookieDomain ? { domain: settings.cookieDomain } : {}),
     });
-    return { clickId: id, setCookie };
+    return { clickId: id, setCookie, programId: found.link.programId };
   } catch (error) {
     options.onError(error, 'click capture');
     return { clickId: cookieClickId };

@@ -11,7 +11,7 @@ export interface ClickWriter {
   /** The code's active link and partner. */
   findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined>;
   /** The click, whether written already or still buffered. */
-  findClick(id: string): Promise<{ linkCode: string; createdAt: Date } | undefined>;
+  findClick(id: string): Promise<{ linkCode: string; createdAt: Date; programId?: string } | undefined>;
   /** Records the click (buffered: accepted into the buffer; throws when the buffer is full). */
   write(click: NewClick & { createdAt: Date }): Promise<void>;
   /** Writes every buffered click now. Resolves at once when none is waiting. */

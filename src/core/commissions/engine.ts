@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions, ResolvedProgram } from '../options.js';
 import type Stripe from 'stripe';
 import type { Commission, CommissionStatus, Customer, Milestone, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
 import { splitProRata } from '../sales/amounts.js';
@@ -12,13 +12,18 @@ const DAY_MS = 86_400_000;
 
 /**
  * The commission a newly recorded (or newly attributed) sale earns its partner, in the same
- * transaction: pending until the hold period after the sale ends. Nothing when the sale has no
- * partner, falls outside the customer's reward window, or belongs to a churned subscription; a
- * voided row with its reason for a self-referral or a blocked customer, so the partner sees why.
+ * transaction, on the terms of the sale's program: pending until the hold period after the sale
+ * ends. Nothing when the sale has no partner, its program no reward for the partner, falls outside
+ * the customer's reward window, or belongs to a churned subscription; a voided row with its reason
+ * for a self-referral or a blocked customer, so the partner sees why.
  */
 export async function commissionSale(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale): Promise<void> {
-  const program = options.program;
-  if (!sale.partnerId || !sale.customerId || !program.reward) return;
+  const program = options.programs.get(sale.programId);
+  if (!sale.partnerId || !sale.customerId || !program) return;
+  // The partner's own reward, else their group's, else the program's.
+  const terms = await tx.getPartnerTerms(sale.partnerId, program.id);
+  const configured = ((terms.reward ?? terms.groupReward) as SaleReward | null) ?? program.reward;
+  if (!configured) return;
   const [customer, partner] = await Promise.all([tx.findCustomer({ id: sale.customerId }), tx.getPartner(sale.partnerId)]);
   if (!customer || !partner) return;
   const base = { livemode: sale.livemode, partnerId: partner.id, customerId: customer.id, saleId: sale.id, kind: 'sale' as const, currency: sale.currency };
@@ -32,7 +37,6 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
     return;
   }
 
-  const configured = ((await tx.getPartnerReward(partner.id)) as SaleReward | null) ?? program.reward;
   const locked = await tx.lockRewardTerms<RewardTerms>(customer.id, { terms: rewardTerms(configured), saleId: sale.id, at: sale.occurredAt });
   if (!inRewardWindow(locked.terms, locked, sale)) return;
   if (await churnedBefore(tx, sale)) return;
@@ -43,10 +47,10 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   const numerator = commissionNumerator(locked.terms, lines, { proration: sale.billingReason === 'subscription_update' });
   if (numerator === 0n) return;
   const full = commissionOnRemaining(numerator, sale.amount, sale.amount);
-  const converted = await convertCommission(options, lookup, full, sale);
+  const converted = await convertCommission(options, program, lookup, full, sale);
   const { record, created } = await tx.insertCommission({
     ...base,
-    ...(converted ? { currency: options.program.currency, conversion: { sourceAmount: full, convertedAmount: converted.amount } } : {}),
+    ...(converted ? { currency: program.currency, conversion: { sourceAmount: full, convertedAmount: converted.amount } } : {}),
     status: 'pending',
     amount: converted ? converted.amount : full,
     holdUntil: new Date(sale.occurredAt.getTime() + program.holdDays * DAY_MS),
@@ -86,8 +90,8 @@ async function checkoutLines(tx: StorageOperations, options: ResolvedOptions, lo
   return lines;
 }
 
-async function convertCommission(options: ResolvedOptions, lookup: Lookup, amount: number, sale: Sale): Promise<{ amount: number } | undefined> {
-  const to = options.program.currency;
+async function convertCommission(options: ResolvedOptions, program: ResolvedProgram, lookup: Lookup, amount: number, sale: Sale): Promise<{ amount: number } | undefined> {
+  const to = program.currency;
   const convert = options.convert;
   if (!convert || !to || to === sale.currency) return undefined;
   // The merchant's converter may ask an FX service: like a Stripe look-up, never inside the transaction.
@@ -163,10 +167,11 @@ export async function reconcileCommission(tx: StorageOperations, saleId: string,
   if (status === 'voided') emit('commission.voided', { commission: adjusted });
 }
 
-/** The flat lead reward, once per customer and partner, when the customer is first attributed. */
+/** The flat lead reward of the customer's program, once per customer and partner, when the customer is first attributed. */
 export async function commissionLead(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<void> {
-  const amount = options.program.leadReward;
-  if (!amount || !customer.partnerId || customer.blockedReason) return;
+  const program = options.programs.get(customer.programId);
+  const amount = program?.leadReward;
+  if (!program || !amount || !customer.partnerId || customer.blockedReason) return;
   const { record, created } = await tx.insertCommission({
     livemode: customer.livemode,
     partnerId: customer.partnerId,
@@ -174,23 +179,24 @@ export async function commissionLead(tx: StorageOperations, options: ResolvedOpt
     kind: 'lead',
     status: 'pending',
     amount,
-    currency: options.program.currency,
-    holdUntil: new Date(at.getTime() + options.program.holdDays * DAY_MS),
+    currency: program.currency,
+    holdUntil: new Date(at.getTime() + program.holdDays * DAY_MS),
     earnedAt: at,
   });
   if (created) emit('commission.created', { commission: record });
 }
 
 /**
- * The reward for a milestone of an attributed customer, in the same transaction and through the
- * same lifecycle as a sale's (pending for the hold period, then approved, paid or voided): flat in
+ * The reward for a milestone of an attributed customer, by the customer's program, in the same
+ * transaction and through the same lifecycle as a sale's (pending for the hold period, then approved, paid or voided): flat in
  * the program's currency, or a percent of the event's value in its currency, rounded half up. A
  * reward paid `once` meets the customer's earlier one on a unique key, so only the first event of
  * that name pays, even when two arrive at once. A blocked customer's event earns a voided row.
  */
 export async function commissionEvent(tx: StorageOperations, options: ResolvedOptions, milestone: Milestone, customer: Customer): Promise<Commission | null> {
-  const reward = options.program.eventRewards[milestone.name];
-  if (!reward || !milestone.partnerId) return null;
+  const program = options.programs.get(milestone.programId);
+  const reward = program?.eventRewards[milestone.name];
+  if (!program || !reward || !milestone.partnerId) return null;
   const base = {
     livemode: milestone.livemode,
     partnerId: milestone.partnerId,
@@ -201,7 +207,7 @@ export async function commissionEvent(tx: StorageOperations, options: ResolvedOp
     ...(reward.once ? { onceKey: `${customer.id}:${milestone.name}` } : {}),
   };
   if (customer.blockedReason) {
-    const { record, created } = await tx.insertCommission({ ...base, status: 'voided', amount: 0, currency: options.program.currency || milestone.currency!, reason: customer.blockedReason });
+    const { record, created } = await tx.insertCommission({ ...base, status: 'voided', amount: 0, currency: program.currency || milestone.currency!, reason: customer.blockedReason });
     if (created) emit('commission.voided', { commission: record });
     return created ? record : null;
   }
@@ -215,8 +221,8 @@ export async function commissionEvent(tx: StorageOperations, options: ResolvedOp
     ...base,
     status: 'pending',
     amount,
-    currency: percent ? milestone.currency! : options.program.currency,
-    holdUntil: new Date(milestone.occurredAt.getTime() + options.program.holdDays * DAY_MS),
+    currency: percent ? milestone.currency! : program.currency,
+    holdUntil: new Date(milestone.occurredAt.getTime() + program.holdDays * DAY_MS),
     exactNumerator: numerator,
     basisAmount: percent ? value : 0,
   });

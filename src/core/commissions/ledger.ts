@@ -5,7 +5,7 @@ import type { Commission, Storage } from '../storage/types.js';
 import { emit } from '../hooks.js';
 
 export interface Commissions {
-  list(filter?: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]>;
+  list(filter?: { partnerId?: string; saleId?: string; customerId?: string; programId?: string }): Promise<Commission[]>;
   /**
    * Approves every pending commission whose hold period ended by `now` (default: the clock).
    * Idempotent, and safe from a cron in several instances at once: each row changes once.

@@ -4,15 +4,16 @@ import type { Payout, Storage } from '../storage/types.js';
 
 export interface Payouts {
   /**
-   * Groups approved commissions (and clawbacks, netted) into one payout per partner and currency,
-   * live data only unless `livemode: false`, for totals of at least `minimumAmount`.
+   * Groups approved commissions (and clawbacks, netted) into one payout per partner, program and
+   * currency, live data only unless `livemode: false`, for totals of at least `minimumAmount`;
+   * only one program's with `programId`.
    */
-  create(request?: { minimumAmount?: number; currency?: string; livemode?: boolean }): Promise<Payout[]>;
-  list(filter?: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string }): Promise<Payout[]>;
+  create(request?: { minimumAmount?: number; currency?: string; programId?: string; livemode?: boolean }): Promise<Payout[]>;
+  list(filter?: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]>;
   /** Marks the payout and its commissions paid, once you have sent the money. */
   markPaid(id: string, paidAt?: Date): Promise<Payout | undefined>;
   /** The payouts as CSV for your bank or payout provider (pending live payouts by default). */
-  csv(filter?: { status?: 'pending' | 'paid'; livemode?: boolean }): Promise<string>;
+  csv(filter?: { status?: 'pending' | 'paid'; livemode?: boolean; programId?: string }): Promise<string>;
 }
 
 export function createPayouts(storage: () => Promise<Storage>, options: ResolvedOptions): Payouts {
@@ -21,7 +22,9 @@ export function createPayouts(storage: () => Promise<Storage>, options: Resolved
     create: async (request = {}) => {
       const minimumAmount = assertAmount(request.minimumAmount ?? 0, 'minimumAmount');
       const livemode = request.livemode ?? true;
-      return (await storage()).transaction((tx) => tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}) }));
+      return (await storage()).transaction((tx) =>
+        tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}), ...(request.programId ? { programId: request.programId } : {}) }),
+      );
     },
     list,
     markPaid: async (id, paidAt = options.clock()) => (await storage()).transaction((tx) => tx.markPayoutPaid(id, paidAt)),
@@ -44,9 +47,9 @@ function field(value: string): string {
 }
 
 export function payoutsCsv(payouts: readonly Payout[]): string {
-  const header = ['payout_id', 'partner_id', 'partner_name', 'partner_email', 'currency', 'amount_minor', 'amount', 'livemode', 'created_at'];
+  const header = ['payout_id', 'partner_id', 'partner_name', 'partner_email', 'program_id', 'currency', 'amount_minor', 'amount', 'livemode', 'created_at'];
   const rows = payouts.map((payout) =>
-    [payout.id, payout.partnerId, payout.partnerName, payout.partnerEmail ?? '', payout.currency, String(payout.amount), decimal(payout.amount, payout.currency), String(payout.livemode), payout.createdAt.toISOString()]
+    [payout.id, payout.partnerId, payout.partnerName, payout.partnerEmail ?? '', payout.programId, payout.currency, String(payout.amount), decimal(payout.amount, payout.currency), String(payout.livemode), payout.createdAt.toISOString()]
       .map(field)
       .join(','),
   );

@@ -3,6 +3,7 @@ import type { ResolvedOptions } from '../options.js';
 import { commissionLead } from '../commissions/engine.js';
 import { afterCommit, emit } from '../hooks.js';
 import { FORGOTTEN_PREFIX } from '../forget.js';
+import { programOf } from '../programs.js';
 import type { AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
 
 /** What a Stripe object tells about who bought. */
@@ -15,10 +16,12 @@ export interface BuyerEvidence {
   customerKey: string | null;
   email: string | null;
   name?: string | null;
-  /** Click ids in order of precedence; each counts only if it is a known, live click. */
+  /** Click ids in order of precedence; each counts only if it is a known, live click of the purchase's program. */
   clickIds: Array<string | null | undefined>;
   /** Other tools' click ids (`legacyKeys`), tried after ours, as they are: only imported clicks match. */
   legacyClickIds?: readonly string[];
+  /** `metadata.sa_program_id` values in order of precedence: the program the purchase belongs to, when configured. */
+  programIds?: Array<string | null | undefined>;
   /** Stripe promotion code ids used, fetched only if neither customer nor click decided. */
   promotionCodes?: () => Promise<string[]>;
   /** The purchase being attributed, so its own earlier record does not count as a prior purchase. */
@@ -37,10 +40,11 @@ export interface Attributed {
 const DAY_MS = 86_400_000;
 
 /**
- * DESIGN.md §3, first match wins: the customer if already attributed (by Stripe customer id, then
- * `sa_customer_key`, then email); else a live known click (metadata, then `client_reference_id`,
- * then subscription metadata, as the caller orders them); else a partner's promotion code. A
- * customer who already bought unattributed is not claimed. The customer record is created or
+ * DESIGN.md §3 within the purchase's program (`programOf`), first match wins: the customer if
+ * already attributed (by Stripe customer id, then `sa_customer_key`, then email); else a live
+ * known click of that program (metadata, then `client_reference_id`, then subscription metadata,
+ * as the caller orders them); else a partner's promotion code of that program. A customer who
+ * already bought unattributed is not claimed. The customer record (one per program) is created or
  * linked to the Stripe customer on the way, and credited once, by a conditional update.
  */
 export async function attributeBuyer(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence): Promise<Attributed> {
@@ -66,11 +70,13 @@ async function backfillCustomerKey(tx: StorageOperations, options: ResolvedOptio
   );
 }
 
-async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence): Promise<Attributed> {
-  const byStripeId = evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId }) : undefined;
+async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, given: BuyerEvidence): Promise<Attributed> {
+  const evidence = { ...given, promotionCodes: given.promotionCodes && once(given.promotionCodes) };
+  const programId = await programOf(tx, options, evidence);
+  const byStripeId = evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId, programId }) : undefined;
   const { livemode } = evidence;
-  const byKey = evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey, livemode }) : undefined;
-  const byEmail = evidence.email ? await tx.findCustomer({ email: evidence.email, livemode }) : undefined;
+  const byKey = evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey, livemode, programId }) : undefined;
+  const byEmail = evidence.email ? await tx.findCustomer({ email: evidence.email, livemode, programId }) : undefined;
   const known = [byStripeId, byKey, byEmail].filter((customer): customer is Customer => customer !== undefined);
 
   // The first attributed match speaks for the buyer; else the first match at all; else a new one.
@@ -85,6 +91,7 @@ async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, e
   } else {
     ({ record: customer } = await tx.insertCustomer({
       livemode: evidence.livemode,
+      programId,
       stripeCustomerId: evidence.stripeCustomerId,
       externalId: evidence.customerKey,
       email: evidence.email,
@@ -96,7 +103,7 @@ async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, e
   const unattributed: Attributed = { customer, partnerId: null, clickId: null, attributedBy: null };
   if (await tx.customerHasSales(customer.id, evidence.purchase)) return unattributed;
 
-  const credit = (await firstLiveClick(tx, options, evidence)) ?? (await promotionCodePartner(tx, evidence));
+  const credit = (await firstLiveClick(tx, options, evidence, programId)) ?? (await promotionCodePartner(tx, evidence, programId));
   if (!credit) return unattributed;
   const won = await tx.attributeCustomer(customer.id, { ...credit, at: evidence.at });
   customer = (await tx.findCustomer({ id: customer.id }))!;
@@ -108,11 +115,11 @@ async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, e
   return { customer, partnerId: credit.partnerId, clickId: credit.clickId, attributedBy: credit.attributedBy };
 }
 
-async function firstLiveClick(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence) {
+async function firstLiveClick(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence, programId: string) {
   const lifetimeMs = options.clicks.lifetimeDays * DAY_MS;
   for (const clickId of [...evidence.clickIds.filter(isClickId), ...(evidence.legacyClickIds ?? [])]) {
     const click = await tx.getClick(clickId);
-    if (!click) continue;
+    if (!click || click.programId !== programId) continue;
     const age = evidence.at.getTime() - click.createdAt.getTime();
     if (age > lifetimeMs) continue;
     const partner = await tx.getPartner(click.partnerId);
@@ -122,11 +129,18 @@ async function firstLiveClick(tx: StorageOperations, options: ResolvedOptions, e
   return undefined;
 }
 
-async function promotionCodePartner(tx: StorageOperations, evidence: BuyerEvidence) {
+async function promotionCodePartner(tx: StorageOperations, evidence: BuyerEvidence, programId: string) {
   const ids = evidence.promotionCodes ? await evidence.promotionCodes() : [];
   for (const code of await tx.findPromotionCodes(ids)) {
+    if (code.programId !== programId) continue;
     const partner = await tx.getPartner(code.partnerId);
     if (partner?.status === 'active') return { partnerId: code.partnerId, clickId: null, attributedBy: 'promotion_code' as const };
   }
   return undefined;
+}
+
+/** The promotion codes are asked for by the program choice and the attribution: fetched once. */
+function once<T>(fetch: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => (pending ??= fetch());
 }

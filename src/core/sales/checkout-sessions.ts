@@ -30,6 +30,7 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
     // client_reference_id counts only when it is one of our clicks (merchants use it for orders).
     clickIds: [session.metadata?.sa_click_id, session.client_reference_id],
     legacyClickIds: legacy.clickIds,
+    programIds: [session.metadata?.sa_program_id],
     promotionCodes: async () =>
       (session.discounts ?? []).map((discount) => idOf(discount.promotion_code)).filter((id): id is string => id !== null),
     purchase,

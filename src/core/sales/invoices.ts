@@ -38,6 +38,7 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
     name: invoice.customer_name,
     clickIds: [invoice.metadata?.sa_click_id, subscriptionMetadata.sa_click_id],
     legacyClickIds: legacy.clickIds,
+    programIds: [invoice.metadata?.sa_program_id, subscriptionMetadata.sa_program_id],
     // Invoice discounts are bare ids: expanding them costs an API call, made only at this step.
     promotionCodes: () => invoicePromotionCodes(context, invoice),
     purchase,

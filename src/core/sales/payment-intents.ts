@@ -25,6 +25,7 @@ export async function paymentIntentSucceededEvent(context: EventContext): Promis
     customerKey: metadata.sa_customer_key ?? null,
     email: intent.receipt_email,
     clickIds: [metadata.sa_click_id],
+    programIds: [metadata.sa_program_id],
     purchase: { stripePaymentIntentId: intent.id },
   });
   const { record, created } = await context.tx.insertSale({

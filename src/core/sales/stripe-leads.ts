@@ -32,6 +32,7 @@ export async function customerEvent(context: EventContext): Promise<void> {
     name: customer.name ?? null,
     clickIds: [metadata.sa_click_id],
     legacyClickIds: legacy.clickIds,
+    programIds: [metadata.sa_program_id],
     stripeCustomerHasKey: Boolean(metadata.sa_customer_key),
   });
 }

@@ -26,6 +26,7 @@ export async function subscriptionEvent(context: EventContext): Promise<void> {
         email: null,
         clickIds: [metadata.sa_click_id],
         legacyClickIds: legacy.clickIds,
+        programIds: [metadata.sa_program_id],
       })
     : undefined;
   const customer = buyer?.customer ?? (stripeCustomerId ? await context.tx.findCustomer({ stripeCustomerId }) : undefined);

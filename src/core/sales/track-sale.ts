@@ -28,6 +28,7 @@ export async function trackSale(options: ResolvedOptions, storage: Storage, inpu
       customerKey: input.customerExternalId,
       email: input.email ?? null,
       clickIds: [],
+      programIds: [input.programId],
       purchase: { externalInvoiceId: input.invoiceId },
     });
     const { record, created } = await tx.insertSale({

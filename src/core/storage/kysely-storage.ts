@@ -6,39 +6,44 @@ import { assertAmount, toAmount } from '../money.js';
 import { resolveLayout, scopeDatabase, type TableLayout } from './layout.js';
 import { migrateToLatest } from './migrations/index.js';
 import type { Database } from './schema.js';
-import type {
-  AttributionSource,
-  Click,
-  Commission,
-  CommissionKind,
-  CommissionStatus,
-  Customer,
-  CustomerAttribution,
-  Inserted,
-  Link,
-  MigrationReport,
-  Milestone,
-  NewMilestone,
-  NewClick,
-  NewCommission,
-  NewCustomer,
-  NewPartner,
-  NewSale,
-  NewSaleLine,
-  ParkedEvent,
-  Partner,
-  PartnerStatus,
-  Payout,
-  ReportRequest,
-  ReportRow,
-  PromotionCode,
-  Sale,
-  SaleKeys,
-  SaleLine,
-  Storage,
-  StorageOperations,
-  SubscriptionState,
-  WebhookEventRecord,
+import {
+  DEFAULT_PROGRAM_ID,
+  type AttributionSource,
+  type Click,
+  type Commission,
+  type CommissionKind,
+  type CommissionStatus,
+  type Customer,
+  type CustomerAttribution,
+  type CustomerLookup,
+  type Inserted,
+  type Link,
+  type MigrationReport,
+  type Milestone,
+  type NewMilestone,
+  type NewClick,
+  type NewCommission,
+  type NewCustomer,
+  type NewPartner,
+  type NewSale,
+  type NewSaleLine,
+  type ParkedEvent,
+  type PartnerGroupRecord,
+  type PartnerProgram,
+  type PartnerCodes,
+  type Partner,
+  type PartnerStatus,
+  type Payout,
+  type ReportRequest,
+  type ReportRow,
+  type PromotionCode,
+  type Sale,
+  type SaleKeys,
+  type SaleLine,
+  type Storage,
+  type StorageOperations,
+  type SubscriptionState,
+  type WebhookEventRecord,
 } from './types.js';
 
 export interface KyselyStorageOptions {
@@ -54,6 +59,16 @@ export interface KyselyStorageOptions {
 
 class KyselyOperationsBase implements StorageOperations {
   constructor(protected readonly db: Kysely<Database> | Transaction<Database>) {}
+
+  /**
+   * A sale's, milestone's or commission's program: its customer's, read in the same statement, so
+   * the rule lives in one place and a row can never disagree with its customer.
+   */
+  protected programOfCustomer(customerId: string | null | undefined) {
+    if (!customerId) return DEFAULT_PROGRAM_ID;
+    const program = this.db.selectFrom('customers').select('program_id').where('id', '=', customerId);
+    return sql<string>`coalesce((${program}), ${DEFAULT_PROGRAM_ID})`;
+  }
 
   async insertPartner(partner: NewPartner): Promise<Partner> {
     const row = await this.db
@@ -79,9 +94,10 @@ class KyselyOperationsBase implements StorageOperations {
     return (await this.db.selectFrom('partners').selectAll().orderBy('name').orderBy('id').execute()).map(toPartner);
   }
 
-  async listLeads(filter: { partnerId?: string; livemode?: boolean; limit: number }): Promise<Customer[]> {
+  async listLeads(filter: { partnerId?: string; programId?: string; livemode?: boolean; limit: number }): Promise<Customer[]> {
     let query = this.db.selectFrom('customers').selectAll().where('partner_id', 'is not', null).where('attributed_at', 'is not', null);
     if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
+    if (filter.programId) query = query.where('program_id', '=', filter.programId);
     if (filter.livemode !== undefined) query = query.where('livemode', '=', filter.livemode);
     return (await query.orderBy('attributed_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()).map(toCustomer);
   }
@@ -90,11 +106,12 @@ class KyselyOperationsBase implements StorageOperations {
     await this.db.updateTable('partners').set({ status }).where('id', '=', id).execute();
   }
 
-  async insertLink(link: { partnerId: string; code: string }): Promise<Link> {
+  async insertLink(link: { partnerId: string; code: string; programId?: string }): Promise<Link> {
     const code = link.code.toLowerCase();
+    const programId = link.programId ?? DEFAULT_PROGRAM_ID;
     const inserted = await this.db
       .insertInto('links')
-      .values({ code, partner_id: link.partnerId })
+      .values({ code, partner_id: link.partnerId, program_id: programId })
       .onConflict((oc) => oc.column('code').doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -102,6 +119,9 @@ class KyselyOperationsBase implements StorageOperations {
     const existing = await this.db.selectFrom('links').selectAll().where('code', '=', code).executeTakeFirstOrThrow();
     if (existing.partner_id !== link.partnerId) {
       throw new ConflictError(`The referral code "${code}" already belongs to another partner`);
+    }
+    if (existing.program_id !== programId) {
+      throw new ConflictError(`The referral code "${code}" is already this partner's in program "${existing.program_id}"`);
     }
     return toLink(existing);
   }
@@ -111,22 +131,23 @@ class KyselyOperationsBase implements StorageOperations {
       .selectFrom('links')
       .innerJoin('partners', 'partners.id', 'links.partner_id')
       .selectAll('partners')
-      .select(['links.code', 'links.created_at as link_created_at', 'links.disabled_at'])
+      .select(['links.code', 'links.program_id', 'links.created_at as link_created_at', 'links.disabled_at'])
       .where('links.code', '=', code.toLowerCase())
       .where('links.disabled_at', 'is', null)
       .where('partners.status', '=', 'active')
       .executeTakeFirst();
     if (!row) return undefined;
     return {
-      link: { code: row.code, partnerId: row.id, createdAt: row.link_created_at, disabledAt: row.disabled_at },
+      link: { code: row.code, partnerId: row.id, programId: row.program_id, createdAt: row.link_created_at, disabledAt: row.disabled_at },
       partner: toPartner(row),
     };
   }
 
-  async insertPromotionCode(code: { id: string; partnerId: string }): Promise<PromotionCode> {
+  async insertPromotionCode(code: { id: string; partnerId: string; programId?: string }): Promise<PromotionCode> {
+    const programId = code.programId ?? DEFAULT_PROGRAM_ID;
     const inserted = await this.db
       .insertInto('promotion_codes')
-      .values({ id: code.id, partner_id: code.partnerId })
+      .values({ id: code.id, partner_id: code.partnerId, program_id: programId })
       .onConflict((oc) => oc.column('id').doNothing())
       .returningAll()
       .executeTakeFirst();
@@ -135,21 +156,28 @@ class KyselyOperationsBase implements StorageOperations {
     if (row.partner_id !== code.partnerId) {
       throw new ConflictError(`The promotion code ${code.id} already belongs to another partner`);
     }
-    return { id: row.id, partnerId: row.partner_id, createdAt: row.created_at };
+    if (row.program_id !== programId) {
+      throw new ConflictError(`The promotion code ${code.id} is already this partner's in program "${row.program_id}"`);
+    }
+    return toPromotionCode(row);
   }
 
-  async listPartnerCodes(partnerId: string): Promise<{ codes: string[]; promotionCodes: string[] }> {
+  async listPartnerCodes(partnerId: string): Promise<PartnerCodes> {
     const [links, promotionCodes] = await Promise.all([
-      this.db.selectFrom('links').select('code').where('partner_id', '=', partnerId).orderBy('created_at').orderBy('code').execute(),
-      this.db.selectFrom('promotion_codes').select('id').where('partner_id', '=', partnerId).orderBy('created_at').orderBy('id').execute(),
+      this.db.selectFrom('links').select(['code', 'program_id']).where('partner_id', '=', partnerId).orderBy('created_at').orderBy('code').execute(),
+      this.db.selectFrom('promotion_codes').select(['id', 'program_id']).where('partner_id', '=', partnerId).orderBy('created_at').orderBy('id').execute(),
     ]);
-    return { codes: links.map((link) => link.code), promotionCodes: promotionCodes.map((promo) => promo.id) };
+    const programs: PartnerCodes['programs'] = {};
+    const program = (id: string) => (programs[id] ??= { codes: [], promotionCodes: [] });
+    for (const link of links) program(link.program_id).codes.push(link.code);
+    for (const promo of promotionCodes) program(promo.program_id).promotionCodes.push(promo.id);
+    return { codes: links.map((link) => link.code), promotionCodes: promotionCodes.map((promo) => promo.id), programs };
   }
 
   async findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]> {
     if (ids.length === 0) return [];
     const rows = await this.db.selectFrom('promotion_codes').selectAll().where('id', 'in', [...ids]).execute();
-    return rows.map((row) => ({ id: row.id, partnerId: row.partner_id, createdAt: row.created_at }));
+    return rows.map(toPromotionCode);
   }
 
   async insertClick(click: NewClick): Promise<Click> {
@@ -172,10 +200,12 @@ class KyselyOperationsBase implements StorageOperations {
   }
 
   async insertCustomer(customer: NewCustomer): Promise<Inserted<Customer>> {
+    const programId = customer.programId ?? DEFAULT_PROGRAM_ID;
     const inserted = await this.db
       .insertInto('customers')
       .values({
         id: newId('sac'),
+        program_id: programId,
         livemode: customer.livemode,
         external_id: customer.externalId ?? null,
         stripe_customer_id: customer.stripeCustomerId ?? null,
@@ -189,6 +219,7 @@ class KyselyOperationsBase implements StorageOperations {
     const existing = await this.db
       .selectFrom('customers')
       .selectAll()
+      .where('program_id', '=', programId)
       .where((eb) =>
         eb.or([
           ...(customer.externalId ? [eb.and([eb('external_id', '=', customer.externalId), eb('livemode', '=', customer.livemode)])] : []),
@@ -204,17 +235,18 @@ class KyselyOperationsBase implements StorageOperations {
     return { record: toCustomer(existing), created: false };
   }
 
-  async findCustomer(
-    by: { id: string } | { stripeCustomerId: string } | { externalId: string; livemode?: boolean } | { email: string; livemode?: boolean },
-  ): Promise<Customer | undefined> {
+  async findCustomer(by: CustomerLookup): Promise<Customer | undefined> {
     let query = this.db.selectFrom('customers').selectAll();
     if ('id' in by) query = query.where('id', '=', by.id);
-    else if ('stripeCustomerId' in by) query = query.where('stripe_customer_id', '=', by.stripeCustomerId);
     else {
-      if ('externalId' in by) query = query.where('external_id', '=', by.externalId);
-      // Several customers may share an email; the attributed, oldest one speaks for it.
-      else query = query.where('email', '=', by.email.toLowerCase()).orderBy('attributed_at', 'asc').orderBy('created_at');
-      if (by.livemode !== undefined) query = query.where('livemode', '=', by.livemode);
+      if ('stripeCustomerId' in by) query = query.where('stripe_customer_id', '=', by.stripeCustomerId);
+      else if ('externalId' in by) query = query.where('external_id', '=', by.externalId);
+      else query = query.where('email', '=', by.email.toLowerCase());
+      if ('livemode' in by && by.livemode !== undefined) query = query.where('livemode', '=', by.livemode);
+      if (by.programId !== undefined) query = query.where('program_id', '=', by.programId);
+      // Several customers may share an email, or one person be a customer in several programs:
+      // the attributed, oldest one speaks for them (nulls sort last).
+      query = query.orderBy('attributed_at', 'asc').orderBy('created_at').orderBy('id');
     }
     const row = await query.executeTakeFirst();
     return row && toCustomer(row);
@@ -260,9 +292,10 @@ class KyselyOperationsBase implements StorageOperations {
     return (await query.limit(1).executeTakeFirst()) !== undefined;
   }
 
-  async listSales(filter: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]> {
+  async listSales(filter: { partnerId?: string; customerId?: string; programId?: string; livemode?: boolean }): Promise<Sale[]> {
     let query = this.db.selectFrom('sales').selectAll().orderBy('occurred_at').orderBy('created_at').orderBy('id');
     if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
+    if (filter.programId) query = query.where('program_id', '=', filter.programId);
     if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
     if (filter.livemode !== undefined) query = query.where('livemode', '=', filter.livemode);
     return (await query.execute()).map(toSale);
@@ -271,7 +304,12 @@ class KyselyOperationsBase implements StorageOperations {
   async attributeSale(saleId: string, attribution: { partnerId: string; clickId: string | null; customerId: string }): Promise<boolean> {
     const result = await this.db
       .updateTable('sales')
-      .set({ partner_id: attribution.partnerId, click_id: attribution.clickId, customer_id: attribution.customerId })
+      .set({
+        partner_id: attribution.partnerId,
+        click_id: attribution.clickId,
+        customer_id: attribution.customerId,
+        program_id: this.programOfCustomer(attribution.customerId),
+      })
       .where('id', '=', saleId)
       .where('partner_id', 'is', null)
       .executeTakeFirst();
@@ -433,6 +471,7 @@ class KyselyOperationsBase implements StorageOperations {
       .insertInto('sales')
       .values({
         id,
+        program_id: this.programOfCustomer(sale.customerId),
         livemode: sale.livemode,
         customer_id: sale.customerId ?? null,
         partner_id: sale.partnerId ?? null,
@@ -524,6 +563,7 @@ class KyselyOperationsBase implements StorageOperations {
       .insertInto('commissions')
       .values({
         id: newId('com'),
+        program_id: this.programOfCustomer(commission.customerId),
         livemode: commission.livemode,
         partner_id: commission.partnerId,
         customer_id: commission.customerId ?? null,
@@ -581,6 +621,7 @@ class KyselyOperationsBase implements StorageOperations {
       .insertInto('milestones')
       .values({
         id: newId('mls'),
+        program_id: this.programOfCustomer(milestone.customerId),
         livemode: milestone.livemode,
         name: milestone.name,
         idempotency_key: milestone.idempotencyKey,
@@ -608,9 +649,10 @@ class KyselyOperationsBase implements StorageOperations {
     return row && toMilestone(row);
   }
 
-  async listMilestones(filter: { partnerId?: string; customerId?: string; name?: string; livemode?: boolean }): Promise<Milestone[]> {
+  async listMilestones(filter: { partnerId?: string; customerId?: string; programId?: string; name?: string; livemode?: boolean }): Promise<Milestone[]> {
     let query = this.db.selectFrom('milestones').selectAll().orderBy('occurred_at').orderBy('created_at').orderBy('id');
     if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
+    if (filter.programId) query = query.where('program_id', '=', filter.programId);
     if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
     if (filter.name) query = query.where('name', '=', filter.name);
     if (filter.livemode !== undefined) query = query.where('livemode', '=', filter.livemode);
@@ -647,13 +689,73 @@ class KyselyOperationsBase implements StorageOperations {
     await this.db.updateTable('customers').set({ blocked_reason: reason }).where('id', '=', customerId).where('blocked_reason', 'is', null).execute();
   }
 
-  async setPartnerReward(partnerId: string, reward: unknown): Promise<void> {
-    await this.db.updateTable('partners').set({ reward: reward === null ? null : JSON.stringify(reward) }).where('id', '=', partnerId).execute();
+  async setPartnerReward(partnerId: string, reward: unknown, programId = DEFAULT_PROGRAM_ID): Promise<void> {
+    const value = reward === null ? null : JSON.stringify(reward);
+    await this.db
+      .insertInto('partner_programs')
+      .values({ partner_id: partnerId, program_id: programId, reward: value })
+      .onConflict((oc) => oc.columns(['partner_id', 'program_id']).doUpdateSet({ reward: value }))
+      .execute();
   }
 
-  async getPartnerReward(partnerId: string): Promise<unknown> {
-    const row = await this.db.selectFrom('partners').select('reward').where('id', '=', partnerId).executeTakeFirst();
+  async getPartnerReward(partnerId: string, programId = DEFAULT_PROGRAM_ID): Promise<unknown> {
+    const row = await this.db.selectFrom('partner_programs').select('reward').where('partner_id', '=', partnerId).where('program_id', '=', programId).executeTakeFirst();
     return row?.reward ?? null;
+  }
+
+  async listPartnerPrograms(partnerId: string): Promise<PartnerProgram[]> {
+    const rows = await this.db.selectFrom('partner_programs').select(['program_id', 'reward', 'group_id']).where('partner_id', '=', partnerId).orderBy('created_at').orderBy('program_id').execute();
+    return rows.map((row) => ({ programId: row.program_id, reward: row.reward ?? null, groupId: row.group_id }));
+  }
+
+  async getPartnerTerms(partnerId: string, programId: string): Promise<{ reward: unknown; groupReward: unknown }> {
+    const row = await this.db
+      .selectFrom('partner_programs')
+      .leftJoin('partner_groups', 'partner_groups.id', 'partner_programs.group_id')
+      .select(['partner_programs.reward', 'partner_groups.reward as group_reward'])
+      .where('partner_programs.partner_id', '=', partnerId)
+      .where('partner_programs.program_id', '=', programId)
+      .executeTakeFirst();
+    return { reward: row?.reward ?? null, groupReward: row?.group_reward ?? null };
+  }
+
+  async insertPartnerGroup(group: { programId: string; name: string; reward: unknown }): Promise<PartnerGroupRecord> {
+    const row = await this.db
+      .insertInto('partner_groups')
+      .values({ id: newId('grp'), program_id: group.programId, name: group.name, reward: group.reward === null ? null : JSON.stringify(group.reward) })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    return toPartnerGroup(row);
+  }
+
+  async getPartnerGroup(id: string): Promise<PartnerGroupRecord | undefined> {
+    const row = await this.db.selectFrom('partner_groups').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && toPartnerGroup(row);
+  }
+
+  async listPartnerGroups(filter: { programId?: string }): Promise<PartnerGroupRecord[]> {
+    let query = this.db.selectFrom('partner_groups').selectAll().orderBy('program_id').orderBy('name').orderBy('id');
+    if (filter.programId) query = query.where('program_id', '=', filter.programId);
+    return (await query.execute()).map(toPartnerGroup);
+  }
+
+  async setPartnerGroupReward(id: string, reward: unknown): Promise<void> {
+    await this.db.updateTable('partner_groups').set({ reward: reward === null ? null : JSON.stringify(reward) }).where('id', '=', id).execute();
+  }
+
+  async assignPartnerGroup(partnerId: string, groupId: string): Promise<boolean> {
+    const row = await this.db
+      .insertInto('partner_programs')
+      .columns(['partner_id', 'program_id', 'group_id'])
+      .expression((eb) => eb.selectFrom('partner_groups').select([eb.val(partnerId).as('partner_id'), 'program_id', 'id']).where('id', '=', groupId))
+      .onConflict((oc) => oc.columns(['partner_id', 'program_id']).doUpdateSet((eb) => ({ group_id: eb.ref('excluded.group_id') })))
+      .returning('program_id')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async removePartnerGroup(partnerId: string, programId: string): Promise<void> {
+    await this.db.updateTable('partner_programs').set({ group_id: null }).where('partner_id', '=', partnerId).where('program_id', '=', programId).execute();
   }
 
   async findSaleCommission(saleId: string, partnerId: string): Promise<Commission | undefined> {
@@ -755,21 +857,25 @@ class KyselyOperationsBase implements StorageOperations {
     return Number(result.numUpdatedRows);
   }
 
-  async createPayouts(request: { minimumAmount: number; currency?: string; livemode: boolean }): Promise<Payout[]> {
+  async createPayouts(request: { minimumAmount: number; currency?: string; programId?: string; livemode: boolean }): Promise<Payout[]> {
     let candidates = this.db
       .selectFrom('commissions')
-      .select(['partner_id', 'currency'])
+      .select(['partner_id', 'program_id', 'currency'])
       .select((eb) => eb.fn.sum<string | number>('amount').as('total'))
       .where('status', '=', 'approved')
       .where('payout_id', 'is', null)
       .where('livemode', '=', request.livemode)
-      .groupBy(['partner_id', 'currency']);
+      .groupBy(['partner_id', 'program_id', 'currency']);
     if (request.currency) candidates = candidates.where('currency', '=', request.currency.toLowerCase());
+    if (request.programId) candidates = candidates.where('program_id', '=', request.programId);
     const created: string[] = [];
     for (const group of await candidates.execute()) {
       if (toAmount(group.total) < Math.max(request.minimumAmount, 1)) continue;
       const id = newId('po');
-      await this.db.insertInto('payouts').values({ id, partner_id: group.partner_id, livemode: request.livemode, currency: group.currency, amount: 0, status: 'pending' }).execute();
+      await this.db
+        .insertInto('payouts')
+        .values({ id, partner_id: group.partner_id, program_id: group.program_id, livemode: request.livemode, currency: group.currency, amount: 0, status: 'pending' })
+        .execute();
       const claimed = await this.db
         .updateTable('commissions')
         .set({ payout_id: id })
@@ -778,6 +884,7 @@ class KyselyOperationsBase implements StorageOperations {
             .selectFrom('commissions')
             .select('id')
             .where('partner_id', '=', group.partner_id)
+            .where('program_id', '=', group.program_id)
             .where('currency', '=', group.currency)
             .where('livemode', '=', request.livemode)
             .where('status', '=', 'approved')
@@ -801,8 +908,9 @@ class KyselyOperationsBase implements StorageOperations {
     return (await this.payoutQuery().where('payouts.id', 'in', created).execute()).map(toPayout);
   }
 
-  async listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string }): Promise<Payout[]> {
+  async listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]> {
     let query = this.payoutQuery();
+    if (filter.programId) query = query.where('payouts.program_id', '=', filter.programId);
     if (filter.status) query = query.where('payouts.status', '=', filter.status);
     if (filter.livemode !== undefined) query = query.where('payouts.livemode', '=', filter.livemode);
     if (filter.partnerId) query = query.where('payouts.partner_id', '=', filter.partnerId);
@@ -832,6 +940,7 @@ class KyselyOperationsBase implements StorageOperations {
     const period = (column: string) =>
       request.interval === 'all' ? sql<Date>`${request.from}::timestamptz` : sql<Date>`date_trunc(${request.interval}, ${sql.ref(column)}, 'UTC')`;
     const partner = request.partnerId;
+    const program = request.programId;
     // Clicks (either mode: a visit has none) and leads (customers credited in the period), per partner and period.
     const counted = (table: 'clicks' | 'customers', column: 'created_at' | 'attributed_at') =>
       this.db
@@ -842,6 +951,7 @@ class KyselyOperationsBase implements StorageOperations {
         .where(sql.ref(column), '<', request.to)
         .$if(table === 'customers', (q) => q.where(sql.ref('livemode'), '=', request.livemode))
         .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+        .$if(program !== undefined, (q) => q.where('program_id', '=', program!))
         .groupBy(['partner_id', sql`2`])
         .execute();
     // Independent reads: on a pool they run at once, so the report costs one round trip, not five.
@@ -856,6 +966,7 @@ class KyselyOperationsBase implements StorageOperations {
         .where('occurred_at', '>=', request.from)
         .where('occurred_at', '<', request.to)
         .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+        .$if(program !== undefined, (q) => q.where('program_id', '=', program!))
         .groupBy(['partner_id', 'name', sql`3`])
         .execute(),
       this.db
@@ -873,6 +984,7 @@ class KyselyOperationsBase implements StorageOperations {
         .where('occurred_at', '>=', request.from)
         .where('occurred_at', '<', request.to)
         .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+        .$if(program !== undefined, (q) => q.where('program_id', '=', program!))
         .groupBy(['partner_id', 'currency', sql`3`])
         .execute(),
       this.db
@@ -882,6 +994,7 @@ class KyselyOperationsBase implements StorageOperations {
         .where('earned_at', '>=', request.from)
         .where('earned_at', '<', request.to)
         .$if(partner !== undefined, (q) => q.where('partner_id', '=', partner!))
+        .$if(program !== undefined, (q) => q.where('program_id', '=', program!))
         .groupBy(['partner_id', 'currency', 'status', sql`4`])
         .execute(),
     ]);
@@ -908,8 +1021,9 @@ class KyselyOperationsBase implements StorageOperations {
     return [...rows.values()].sort((a, b) => a.period.getTime() - b.period.getTime() || a.partnerId.localeCompare(b.partnerId));
   }
 
-  async listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]> {
+  async listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string; programId?: string }): Promise<Commission[]> {
     let query = this.db.selectFrom('commissions').selectAll().orderBy('created_at').orderBy('id');
+    if (filter.programId) query = query.where('program_id', '=', filter.programId);
     if (filter.partnerId) query = query.where('partner_id', '=', filter.partnerId);
     if (filter.saleId) query = query.where('sale_id', '=', filter.saleId);
     if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
@@ -1103,6 +1217,7 @@ function toPayout(row: Row<'payouts'> & { partner_name: string; partner_email: s
   return {
     id: row.id,
     partnerId: row.partner_id,
+    programId: row.program_id,
     partnerName: row.partner_name,
     partnerEmail: row.partner_email,
     livemode: row.livemode,
@@ -1126,13 +1241,22 @@ function toPartner(row: Row<'partners'>): Partner {
 }
 
 function toLink(row: Row<'links'>): Link {
-  return { code: row.code, partnerId: row.partner_id, createdAt: row.created_at, disabledAt: row.disabled_at };
+  return { code: row.code, partnerId: row.partner_id, programId: row.program_id, createdAt: row.created_at, disabledAt: row.disabled_at };
+}
+
+function toPartnerGroup(row: Row<'partner_groups'>): PartnerGroupRecord {
+  return { id: row.id, programId: row.program_id, name: row.name, reward: row.reward ?? null, createdAt: row.created_at };
+}
+
+function toPromotionCode(row: Row<'promotion_codes'>): PromotionCode {
+  return { id: row.id, partnerId: row.partner_id, programId: row.program_id, createdAt: row.created_at };
 }
 
 function clickRow(click: NewClick) {
   return {
     id: click.id,
     partner_id: click.partnerId,
+    program_id: click.programId ?? DEFAULT_PROGRAM_ID,
     link_code: click.linkCode.toLowerCase(),
     landing_url: click.landingUrl,
     referrer: click.referrer,
@@ -1147,6 +1271,7 @@ function toClick(row: Row<'clicks'>): Click {
   return {
     id: row.id,
     partnerId: row.partner_id,
+    programId: row.program_id,
     linkCode: row.link_code,
     landingUrl: row.landing_url,
     referrer: row.referrer,
@@ -1160,6 +1285,7 @@ function toClick(row: Row<'clicks'>): Click {
 function toCustomer(row: Row<'customers'>): Customer {
   return {
     id: row.id,
+    programId: row.program_id,
     livemode: row.livemode,
     externalId: row.external_id,
     stripeCustomerId: row.stripe_customer_id,
@@ -1177,6 +1303,7 @@ function toCustomer(row: Row<'customers'>): Customer {
 function toSale(row: Row<'sales'>): Sale {
   return {
     id: row.id,
+    programId: row.program_id,
     livemode: row.livemode,
     customerId: row.customer_id,
     partnerId: row.partner_id,
@@ -1201,6 +1328,7 @@ function toSale(row: Row<'sales'>): Sale {
 function toMilestone(row: Row<'milestones'>): Milestone {
   return {
     id: row.id,
+    programId: row.program_id,
     livemode: row.livemode,
     name: row.name,
     idempotencyKey: row.idempotency_key,
@@ -1217,6 +1345,7 @@ function toMilestone(row: Row<'milestones'>): Milestone {
 function toCommission(row: Row<'commissions'>): Commission {
   return {
     id: row.id,
+    programId: row.program_id,
     livemode: row.livemode,
     partnerId: row.partner_id,
     customerId: row.customer_id,

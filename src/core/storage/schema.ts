@@ -16,22 +16,40 @@ export interface Database {
     email: string | null;
     status: string;
     metadata: Json<Record<string, unknown>>;
+    created_at: CreatedAt;
+  };
+  /** A partner's own terms in one program. */
+  partner_programs: {
+    partner_id: string;
+    program_id: string;
+    reward: ColumnType<unknown, string | null | undefined, string | null>;
+    group_id: ColumnType<string | null, string | null | undefined, string | null>;
+    created_at: CreatedAt;
+  };
+  /** Partners on common terms within one program. */
+  partner_groups: {
+    id: string;
+    program_id: string;
+    name: string;
     reward: ColumnType<unknown, string | null | undefined, string | null>;
     created_at: CreatedAt;
   };
   links: {
     code: string;
+    program_id: ColumnType<string, string | undefined, string>;
     partner_id: string;
     created_at: CreatedAt;
     disabled_at: Date | null;
   };
   promotion_codes: {
     id: string;
+    program_id: ColumnType<string, string | undefined, string>;
     partner_id: string;
     created_at: CreatedAt;
   };
   clicks: {
     id: string;
+    program_id: ColumnType<string, string | undefined, string>;
     partner_id: string;
     link_code: string;
     landing_url: string | null;
@@ -43,6 +61,7 @@ export interface Database {
   };
   customers: {
     id: string;
+    program_id: ColumnType<string, string | undefined, string>;
     livemode: boolean;
     external_id: string | null;
     stripe_customer_id: string | null;
@@ -61,6 +80,7 @@ export interface Database {
   };
   sales: {
     id: string;
+    program_id: ColumnType<string, string | undefined, string>;
     livemode: boolean;
     customer_id: string | null;
     partner_id: string | null;
@@ -91,6 +111,7 @@ export interface Database {
   };
   commissions: {
     id: string;
+    program_id: ColumnType<string, string | undefined, string>;
     livemode: boolean;
     partner_id: string;
     customer_id: string | null;
@@ -117,6 +138,7 @@ export interface Database {
   };
   milestones: {
     id: string;
+    program_id: ColumnType<string, string | undefined, string>;
     livemode: boolean;
     name: string;
     idempotency_key: string;
@@ -163,6 +185,7 @@ export interface Database {
   };
   payouts: {
     id: string;
+    program_id: ColumnType<string, string | undefined, string>;
     partner_id: string;
     livemode: boolean;
     currency: string;
@@ -215,4 +238,6 @@ export const TABLES: readonly TableName[] = [
   'webhook_events',
   'parked_events',
   'milestones',
+  'partner_programs',
+  'partner_groups',
 ];

@@ -1,5 +1,8 @@
 import type { Amount } from '../money.js';
 
+/** The id of the `program` shorthand, and of everything recorded before programs had ids. */
+export const DEFAULT_PROGRAM_ID = 'default';
+
 /** Partner status: a disabled partner's links record nothing and earn nothing. */
 export type PartnerStatus = 'active' | 'disabled';
 
@@ -18,10 +21,31 @@ export interface NewPartner {
   metadata?: Record<string, unknown>;
 }
 
+/** Partners on common terms within one program: its reward applies unless a partner has their own. */
+export interface PartnerGroupRecord {
+  id: string;
+  programId: string;
+  name: string;
+  /** The group's sale reward as configured (validated by the caller), or null for the program's. */
+  reward: unknown;
+  createdAt: Date;
+}
+
+/** A partner's own settings in one program. */
+export interface PartnerProgram {
+  programId: string;
+  /** The partner's own sale reward there, or null. */
+  reward: unknown;
+  groupId: string | null;
+}
+
 /** A referral code: the `?via=<code>` value of a partner link. Codes are case-insensitive. */
 export interface Link {
+  /** Unique across programs, so `?via=<code>` alone names the partner and the program. */
   code: string;
   partnerId: string;
+  /** The program whose terms the code's visitors are attributed under. */
+  programId: string;
   createdAt: Date;
   disabledAt: Date | null;
 }
@@ -30,6 +54,7 @@ export interface Link {
 export interface PromotionCode {
   id: string;
   partnerId: string;
+  programId: string;
   createdAt: Date;
 }
 
@@ -37,6 +62,8 @@ export interface Click {
   /** Unguessable, URL-safe: travels in the cookie and in Stripe metadata. */
   id: string;
   partnerId: string;
+  /** The program of the link's code. */
+  programId: string;
   linkCode: string;
   landingUrl: string | null;
   referrer: string | null;
@@ -47,13 +74,18 @@ export interface Click {
   createdAt: Date;
 }
 
-export type NewClick = Omit<Click, 'createdAt'> & { createdAt?: Date };
+export type NewClick = Omit<Click, 'createdAt' | 'programId'> & { createdAt?: Date; programId?: string };
 
 /** How a customer came to belong to a partner (DESIGN.md §3). */
 export type AttributionSource = 'click' | 'promotion_code';
 
+/**
+ * A buyer within one program: a person who came through two programs is a customer in each, with
+ * a partner, locked terms and a block of its own in each.
+ */
 export interface Customer {
   id: string;
+  programId: string;
   livemode: boolean;
   /** The merchant's own user id (`sa_customer_key` in Stripe metadata). */
   externalId: string | null;
@@ -72,6 +104,8 @@ export interface Customer {
 
 export interface NewCustomer {
   livemode: boolean;
+  /** Default `'default'`. */
+  programId?: string;
   externalId?: string | null;
   stripeCustomerId?: string | null;
   email?: string | null;
@@ -87,6 +121,8 @@ export interface CustomerAttribution {
 
 export interface Sale {
   id: string;
+  /** Its customer's program (the default program's when it has no customer). */
+  programId: string;
   livemode: boolean;
   customerId: string | null;
   /** Null for an unattributed sale: still recorded, it explains the funnel. */
@@ -175,6 +211,8 @@ export type CommissionKind = 'sale' | 'lead' | 'clawback' | 'event';
 /** A custom milestone of a customer's (`trackEvent`): a booked demo, an activated trial. */
 export interface Milestone {
   id: string;
+  /** Its customer's program. */
+  programId: string;
   livemode: boolean;
   /** Your name for it, e.g. `demo_booked`: what `program.eventRewards` is keyed by. */
   name: string;
@@ -191,11 +229,13 @@ export interface Milestone {
   createdAt: Date;
 }
 
-export type NewMilestone = Omit<Milestone, 'id' | 'createdAt'>;
+export type NewMilestone = Omit<Milestone, 'id' | 'createdAt' | 'programId'>;
 export type CommissionStatus = 'pending' | 'approved' | 'held' | 'paid' | 'voided';
 
 export interface Commission {
   id: string;
+  /** Its customer's program, whose terms it was computed with. */
+  programId: string;
   livemode: boolean;
   partnerId: string;
   customerId: string | null;
@@ -247,6 +287,8 @@ export interface NewCommission {
 export interface Payout {
   id: string;
   partnerId: string;
+  /** A payout pays one program's commissions. */
+  programId: string;
   partnerName: string;
   partnerEmail: string | null;
   livemode: boolean;
@@ -266,6 +308,8 @@ export interface ReportRequest {
   interval: ReportInterval;
   livemode: boolean;
   partnerId?: string;
+  /** Only this program's clicks, leads, events, sales and commissions. Default: every program's. */
+  programId?: string;
 }
 
 export interface CurrencyTotals {
@@ -290,6 +334,19 @@ export interface ReportRow {
   /** Never added across currencies. */
   currencies: Record<string, CurrencyTotals>;
 }
+
+export interface PartnerCodes {
+  codes: string[];
+  promotionCodes: string[];
+  /** The same, by program id. */
+  programs: Record<string, { codes: string[]; promotionCodes: string[] }>;
+}
+
+export type CustomerLookup =
+  | { id: string }
+  | { stripeCustomerId: string; programId?: string }
+  | { externalId: string; livemode?: boolean; programId?: string }
+  | { email: string; livemode?: boolean; programId?: string };
 
 /** A Stripe event whose effects are committed. */
 export interface WebhookEventRecord {
@@ -339,16 +396,20 @@ export interface StorageOperations {
   /** Every partner, by name. */
   listPartners(): Promise<Partner[]>;
   /** Attributed customers (leads), the most recently attributed first. */
-  listLeads(filter: { partnerId?: string; livemode?: boolean; limit: number }): Promise<Customer[]>;
+  listLeads(filter: { partnerId?: string; programId?: string; livemode?: boolean; limit: number }): Promise<Customer[]>;
   setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
 
-  /** Codes are stored lower-cased. Throws `ConflictError` if another partner owns the code. */
-  insertLink(link: { partnerId: string; code: string }): Promise<Link>;
+  /**
+   * Codes are stored lower-cased, unique across programs (default program `'default'`). Throws
+   * `ConflictError` if another partner owns the code, or the partner has it in another program.
+   */
+  insertLink(link: { partnerId: string; code: string; programId?: string }): Promise<Link>;
   /** The code's link and partner, only if both are active. */
   findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined>;
-  insertPromotionCode(code: { id: string; partnerId: string }): Promise<PromotionCode>;
-  /** The partner's referral codes and promotion code ids, oldest first. */
-  listPartnerCodes(partnerId: string): Promise<{ codes: string[]; promotionCodes: string[] }>;
+  /** Like `insertLink`, for a Stripe promotion code id. */
+  insertPromotionCode(code: { id: string; partnerId: string; programId?: string }): Promise<PromotionCode>;
+  /** The partner's referral codes and promotion code ids, oldest first, all of them and by program. */
+  listPartnerCodes(partnerId: string): Promise<PartnerCodes>;
   findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]>;
 
   insertClick(click: NewClick): Promise<Click>;
@@ -356,15 +417,17 @@ export interface StorageOperations {
   insertClicks(clicks: readonly NewClick[]): Promise<void>;
   getClick(id: string): Promise<Click | undefined>;
 
-  /** Idempotent on `externalId` and on `stripeCustomerId`: a repeat returns the stored customer. */
+  /**
+   * Idempotent on `externalId` and on `stripeCustomerId` within the program: a repeat returns the
+   * stored customer.
+   */
   insertCustomer(customer: NewCustomer): Promise<Inserted<Customer>>;
   /**
-   * By our id or Stripe's (unique everywhere), or by your user id or email within one mode (live
-   * or test). Without `livemode`, either mode.
+   * By our id, by Stripe's (unique in a program), or by your user id or email within one mode (live
+   * or test). Without `livemode`, either mode. Without `programId`, any program: the customer
+   * attributed first speaks for the person, then the oldest.
    */
-  findCustomer(
-    by: { id: string } | { stripeCustomerId: string } | { externalId: string; livemode?: boolean } | { email: string; livemode?: boolean },
-  ): Promise<Customer | undefined>;
+  findCustomer(by: CustomerLookup): Promise<Customer | undefined>;
   /** Fills identifiers the customer did not have yet; never replaces one it has. */
   linkCustomer(id: string, ids: { externalId?: string; stripeCustomerId?: string; email?: string }): Promise<Customer>;
   /**
@@ -378,11 +441,17 @@ export interface StorageOperations {
    */
   customerHasSales(customerId: string, except?: SaleKeys): Promise<boolean>;
 
-  /** Idempotent on any of the sale's keys: one payment is one sale, whichever event came first. */
+  /**
+   * Idempotent on any of the sale's keys: one payment is one sale, whichever event came first. The
+   * sale belongs to its customer's program.
+   */
   insertSale(sale: NewSale): Promise<Inserted<Sale>>;
   findSale(keys: SaleKeys): Promise<Sale | undefined>;
-  listSales(filter: { partnerId?: string; customerId?: string; livemode?: boolean }): Promise<Sale[]>;
-  /** Credits an unattributed sale (the same purchase, whose attribution arrived later). False if it had a partner. */
+  listSales(filter: { partnerId?: string; customerId?: string; programId?: string; livemode?: boolean }): Promise<Sale[]>;
+  /**
+   * Credits an unattributed sale (the same purchase, whose attribution arrived later) and moves it
+   * to that customer's program. False if it had a partner.
+   */
   attributeSale(saleId: string, attribution: { partnerId: string; clickId: string | null; customerId: string }): Promise<boolean>;
   /** Fills the sale's payment intent when it was not known yet; never replaces one. */
   setSalePaymentIntent(saleId: string, paymentIntentId: string): Promise<void>;
@@ -424,8 +493,28 @@ export interface StorageOperations {
    * the first caller ever, false for every other (concurrent callers wait for the first to end).
    */
   claimStripeMetadataWrite(customerId: string, at: Date): Promise<boolean>;
-  setPartnerReward(partnerId: string, reward: unknown): Promise<void>;
-  getPartnerReward(partnerId: string): Promise<unknown>;
+  /** The partner's own reward in a program (default `'default'`), or none with `null`. */
+  setPartnerReward(partnerId: string, reward: unknown, programId?: string): Promise<void>;
+  getPartnerReward(partnerId: string, programId?: string): Promise<unknown>;
+  /** The partner's own settings in each program they have any in. */
+  listPartnerPrograms(partnerId: string): Promise<PartnerProgram[]>;
+  /**
+   * The rewards a partner's sale in a program may follow, most specific first: the partner's own,
+   * then their group's (each null when there is none).
+   */
+  getPartnerTerms(partnerId: string, programId: string): Promise<{ reward: unknown; groupReward: unknown }>;
+
+  insertPartnerGroup(group: { programId: string; name: string; reward: unknown }): Promise<PartnerGroupRecord>;
+  getPartnerGroup(id: string): Promise<PartnerGroupRecord | undefined>;
+  listPartnerGroups(filter: { programId?: string }): Promise<PartnerGroupRecord[]>;
+  setPartnerGroupReward(id: string, reward: unknown): Promise<void>;
+  /**
+   * Puts the partner in the group, in the group's program; a partner is in one group per
+   * program, so this takes them out of another group there. False when there is no such group.
+   */
+  assignPartnerGroup(partnerId: string, groupId: string): Promise<boolean>;
+  /** Takes the partner out of their group in the program, if any. */
+  removePartnerGroup(partnerId: string, programId: string): Promise<void>;
 
   findSaleCommission(saleId: string, partnerId: string): Promise<Commission | undefined>;
   getCommission(id: string): Promise<Commission | undefined>;
@@ -453,8 +542,8 @@ export interface StorageOperations {
    * `minimumAmount`. Commissions are claimed with row locks, so concurrent calls never put one
    * commission in two payouts.
    */
-  createPayouts(request: { minimumAmount: Amount; currency?: string; livemode: boolean }): Promise<Payout[]>;
-  listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string }): Promise<Payout[]>;
+  createPayouts(request: { minimumAmount: Amount; currency?: string; programId?: string; livemode: boolean }): Promise<Payout[]>;
+  listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]>;
   /** Marks a payout and its commissions paid. */
   markPayoutPaid(id: string, paidAt: Date): Promise<Payout | undefined>;
 
@@ -463,18 +552,20 @@ export interface StorageOperations {
 
   /**
    * Idempotent on the milestone's idempotency key and mode: a repeat (or a concurrent duplicate,
-   * once the first commits) gets the stored milestone and `created: false`.
+   * once the first commits) gets the stored milestone and `created: false`. It belongs to its
+   * customer's program.
    */
   insertMilestone(milestone: NewMilestone): Promise<Inserted<Milestone>>;
   findMilestone(by: { livemode: boolean; idempotencyKey: string }): Promise<Milestone | undefined>;
-  listMilestones(filter: { partnerId?: string; customerId?: string; name?: string; livemode?: boolean }): Promise<Milestone[]>;
+  listMilestones(filter: { partnerId?: string; customerId?: string; programId?: string; name?: string; livemode?: boolean }): Promise<Milestone[]>;
 
   /**
    * Idempotent per sale, partner and kind for sale commissions, per customer and partner for
-   * leads, per milestone and partner for event commissions, and on `onceKey` when given.
+   * leads, per milestone and partner for event commissions, and on `onceKey` when given. A
+   * commission belongs to its customer's program.
    */
   insertCommission(commission: NewCommission): Promise<Inserted<Commission>>;
-  listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string }): Promise<Commission[]>;
+  listCommissions(filter: { partnerId?: string; saleId?: string; customerId?: string; programId?: string }): Promise<Commission[]>;
 
   /**
    * Marks a Stripe event as processed. True for the first caller; false for a repeat. Call it in

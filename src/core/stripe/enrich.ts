@@ -8,6 +8,8 @@
 export interface EnrichmentSource {
   clickId: string | null;
   customerKey: string | null;
+  /** The program the object belongs to (`sa_program_id`), when it is known and worth saying. */
+  programId?: string | null;
 }
 
 type Params = Record<string, unknown>;
@@ -34,11 +36,11 @@ function withKeys(metadata: unknown, keys: Record<string, string | null>): Metad
 }
 
 function attributionKeys(source: EnrichmentSource): Record<string, string | null> {
-  return { sa_click_id: source.clickId, sa_customer_key: source.customerKey };
+  return { sa_click_id: source.clickId, sa_customer_key: source.customerKey, sa_program_id: source.programId ?? null };
 }
 
 function hasAttribution(source: EnrichmentSource): boolean {
-  return source.clickId !== null || source.customerKey !== null;
+  return source.clickId !== null || source.customerKey !== null || (source.programId ?? null) !== null;
 }
 
 /** `customers.create`, `subscriptions.create`, `paymentIntents.create`: the metadata keys. */

@@ -20,6 +20,8 @@ import * as payouts from './0005_payouts.js';
 import * as chargeAmounts from './0006_charge_amounts.js';
 import * as guestCustomers from './0007_guest_customers.js';
 import * as milestones from './0008_milestones.js';
+import * as programs from './0009_programs.js';
+import * as partnerGroups from './0010_partner_groups.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -45,6 +47,8 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0006_charge_amounts': chargeAmounts,
   '0007_guest_customers': guestCustomers,
   '0008_milestones': milestones,
+  '0009_programs': programs,
+  '0010_partner_groups': partnerGroups,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {

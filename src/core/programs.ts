@@ -1,0 +1,60 @@
+import { isClickId } from './clicks/click-id.js';
+import { AttributionError } from './errors.js';
+import type { ResolvedOptions, ResolvedProgram } from './options.js';
+import type { StorageOperations } from './storage/types.js';
+
+/** What tells which program a purchase, a lead or a milestone belongs to. */
+export interface ProgramEvidence {
+  livemode: boolean;
+  /** Programs named explicitly (`metadata.sa_program_id`, a `programId` option), in order of precedence. */
+  programIds?: Array<string | null | undefined>;
+  /** The purchase's click ids, in order of precedence. */
+  clickIds: Array<string | null | undefined>;
+  stripeCustomerId: string | null;
+  customerKey: string | null;
+  email: string | null;
+  /** Stripe promotion code ids used, asked only when nothing else decided. */
+  promotionCodes?: () => Promise<string[]>;
+}
+
+/**
+ * The program something belongs to, first match wins: a configured program named explicitly;
+ * the program of a known click's code (the code that brought the visitor); the program of the
+ * buyer's existing customer record (the one attributed first, else the oldest — so renewals and
+ * later purchases stay where the customer is); the program of a partner's promotion code; else
+ * the default program. Explicit names are checked against the configuration (metadata is only as
+ * trustworthy as whoever created the Stripe object); stored clicks and customers are believed as
+ * they are, so a program removed from the configuration keeps its customers, whose sales are
+ * recorded in it and earn nothing.
+ */
+export async function programOf(tx: StorageOperations, options: ResolvedOptions, evidence: ProgramEvidence): Promise<string> {
+  for (const id of evidence.programIds ?? []) if (id && options.programs.has(id)) return id;
+  for (const clickId of evidence.clickIds) {
+    if (!isClickId(clickId)) continue;
+    const click = await tx.getClick(clickId);
+    if (click) return click.programId;
+  }
+  const { livemode } = evidence;
+  const known = [
+    evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId }) : undefined,
+    evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey, livemode }) : undefined,
+    evidence.email ? await tx.findCustomer({ email: evidence.email, livemode }) : undefined,
+  ].filter((customer) => customer !== undefined);
+  const customer = known.find((candidate) => candidate.partnerId) ?? known[0];
+  if (customer) return customer.programId;
+  const promotionCodes = evidence.promotionCodes ? await evidence.promotionCodes() : [];
+  for (const code of await tx.findPromotionCodes(promotionCodes)) {
+    if ((await tx.getPartner(code.partnerId))?.status === 'active') return code.programId;
+  }
+  return options.defaultProgramId;
+}
+
+/** A program id given to the API, refused unless configured. */
+export function configuredProgram(options: ResolvedOptions, programId: string | undefined): ResolvedProgram {
+  const id = programId ?? options.defaultProgramId;
+  const program = options.programs.get(id);
+  if (!program) {
+    throw new AttributionError(`No program "${id}": the configured programs are ${[...options.programs.keys()].map((known) => `"${known}"`).join(', ')}`);
+  }
+  return program;
+}
