@@ -94,8 +94,8 @@ describe.each(backends())('several programs on $name', (backend) => {
     const w = await world(backend, undefined, { programs });
     await w.attribution.partners.addCode(w.alice, 'alice-pro', { programId: 'resellers' });
     expect((await w.attribution.partners.get(w.alice))!.programs).toEqual({
-      affiliates: { codes: ['alice'], promotionCodes: ['promo_alice'], reward: null },
-      resellers: { codes: ['alice-pro'], promotionCodes: [], reward: null },
+      affiliates: { codes: ['alice'], promotionCodes: ['promo_alice'], reward: null, groupId: null },
+      resellers: { codes: ['alice-pro'], promotionCodes: [], reward: null, groupId: null },
     });
 
     const reseller = await visitAndBuy(w, 'alice-pro', 'user_r', 1);
