@@ -56,7 +56,7 @@ describe("clickWrites: 'batched'", () => {
     expect(await real.getClick(first.clickId!)).toBeUndefined();
     // A reload through the same link is the same click, found in the buffer.
     const reload = await attribution.captureClick(visit('https://shop.example/?via=alice', `sa_click=${first.clickId}`));
-    expect(reload).toEqual({ clickId: first.clickId });
+    expect(reload).toEqual({ clickId: first.clickId, programId: 'default' });
 
     const lead = await attribution.trackLead({ customerExternalId: 'user_1', clickId: first.clickId! });
     expect(lead.attributed).toBe(true);
