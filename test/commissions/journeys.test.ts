@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import type { AttributionOptions } from '../../src/core/options.js';
 import { backends } from '../support/backends.js';
-import { T0, charge, checkoutSession, creditNote, dispute, event, invoice, invoiceLine, lineItem, subscription } from '../support/stripe-fixtures.js';
+import { T0, charge, checkoutSession, creditNote, dispute, event, invoice, invoiceLine, invoicePayment, lineItem, subscription } from '../support/stripe-fixtures.js';
 import { stripeServer, world, type World } from '../support/world.js';
 
 const DAY = 86_400;
@@ -227,6 +227,100 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     // Exact: 6666 × 30 % × 3240 / 3000 = 2159.78 → 2160.
     expect((await w.attribution.commissions.list())[0]).toMatchObject({ currency: 'usd', amount: 2160 });
     expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ currency: 'eur', amount: 9999 });
+  });
+
+  describe('an invoice paid by several charges (Basil partial payments)', () => {
+    /** Invoice in_split, untaxed `total`, paid by pi_big and pi_small (charges ch_big and ch_small) summing to it. */
+    async function splitInvoice(w: World, big: number, small: number, overrides: Partial<Stripe.Invoice> = {}) {
+      const total = big + small;
+      await w.deliver(paidInvoice(w, 'in_split', 0, { total, subtotal: total, total_excluding_tax: total, amount_due: total, amount_paid: total, ...overrides }));
+      for (const [intent, amount] of [['pi_big', big], ['pi_small', small]] as const) {
+        await w.deliver(event('invoice_payment.paid', invoicePayment({ id: `inpay_${intent}`, invoice: 'in_split', amount_paid: amount, amount_requested: amount, payment: { type: 'payment_intent', payment_intent: intent } })));
+      }
+    }
+    const refundOf = (which: 'big' | 'small', amount: number, refunded: number) =>
+      event('charge.refunded', charge({ id: `ch_${which}`, payment_intent: `pi_${which}`, amount, amount_refunded: refunded, refunded: refunded === amount }));
+
+    it('a full refund of one charge claws back only that charge’s share of the invoice; each charge’s refunds add up', async () => {
+      const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+      await splitInvoice(w, 15000, 5000);
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 6000 });
+      const small = refundOf('small', 5000, 5000);
+      await w.deliver(small);
+      await w.deliver(small);
+      // A quarter of the invoice came back: 15000 remain, 30 % of it.
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 20000, amountRefunded: 5000 });
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 4500, status: 'pending' });
+      // The other charge's cumulative total adds to the first's, and an older event of it changes nothing.
+      await w.deliver(refundOf('big', 15000, 6000));
+      await w.deliver(refundOf('big', 15000, 3000));
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountRefunded: 11000 });
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 2700 });
+      await w.deliver(refundOf('big', 15000, 15000));
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 0, status: 'voided', reason: 'refunded' });
+    });
+
+    it('after payout the clawback is that charge’s share, and all clawbacks together never exceed the commission', async () => {
+      const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+      // 9999 untaxed out of 10000 paid as 5000 + 5000: each charge's exact share is 4999.5.
+      await splitInvoice(w, 5000, 5000, { total_excluding_tax: 9999 });
+      await w.attribution.commissions.approveDue(new Date((T0 + 31 * DAY) * 1000));
+      const [paid] = await w.attribution.commissions.list();
+      expect(paid).toMatchObject({ amount: 3000 }); // 9999 × 30 % = 2999.7
+      await w.attribution.commissions.markPaid([paid!.id]);
+      await w.deliver(refundOf('small', 5000, 5000));
+      expect((await w.attribution.commissions.list()).map((c) => [c.kind, c.amount])).toEqual([
+        ['sale', 3000],
+        ['clawback', -1500], // 4999 remain: 1499.7 → 1500
+      ]);
+      await w.deliver(refundOf('big', 5000, 5000));
+      const ledger = await w.attribution.commissions.list();
+      expect(ledger.map((c) => [c.kind, c.amount])).toEqual([
+        ['sale', 3000],
+        ['clawback', -1500],
+        ['clawback', -1500],
+      ]);
+      expect(ledger.reduce((sum, c) => sum + c.amount, 0)).toBe(0);
+      // Rounded once over both charges: never more than the sale, though each half rounds up to 5000.
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 9999, amountRefunded: 9999 });
+    });
+
+    it('a lost dispute on one charge reduces the commission by that charge’s share only', async () => {
+      const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+      await splitInvoice(w, 15000, 5000);
+      const disputed = dispute({ id: 'dp_small', amount: 5000, charge: 'ch_small', payment_intent: 'pi_small' });
+      await w.deliver(event('charge.dispute.created', disputed));
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ status: 'held', amount: 6000 });
+      await w.deliver(event('charge.dispute.closed', { ...disputed, status: 'lost' }));
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountDisputed: 5000 });
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ status: 'pending', amount: 4500 });
+      // Then the other charge is refunded in full: nothing remains, and nothing more than the commission went back.
+      await w.deliver(refundOf('big', 15000, 15000));
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 0, status: 'voided' });
+    });
+
+    it('lost disputes on both charges, each rounded up, never count more than the sale or claw back more than the commission', async () => {
+      const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+      await splitInvoice(w, 5000, 5000, { total_excluding_tax: 9999 });
+      for (const which of ['big', 'small'] as const) {
+        const disputed = dispute({ id: `dp_${which}`, amount: 5000, charge: `ch_${which}`, payment_intent: `pi_${which}` });
+        await w.deliver(event('charge.dispute.created', disputed));
+        await w.deliver(event('charge.dispute.closed', { ...disputed, status: 'lost' }));
+      }
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 9999, amountDisputed: 9999 });
+      expect((await w.attribution.commissions.list()).map((c) => [c.amount, c.status, c.reason])).toEqual([[0, 'voided', 'dispute_lost']]);
+    });
+
+    it('a refund that arrived before the invoice knew its charge is applied when invoice_payment.paid names it', async () => {
+      const w = await world(backend, undefined, { ...program({ type: 'percent', percent: 30 }), stripe: undefined });
+      await w.deliver(paidInvoice(w, 'in_split', 0, { total: 20000, subtotal: 20000, total_excluding_tax: 20000, amount_due: 20000, amount_paid: 20000 }));
+      await w.deliver(event('invoice_payment.paid', invoicePayment({ id: 'inpay_big', invoice: 'in_split', amount_paid: 15000, payment: { type: 'payment_intent', payment_intent: 'pi_big' } })));
+      await w.deliver(refundOf('small', 5000, 5000));
+      expect(await w.count('sa_parked_events')).toBe(1);
+      await w.deliver(event('invoice_payment.paid', invoicePayment({ id: 'inpay_small', invoice: 'in_split', amount_paid: 5000, payment: { type: 'payment_intent', payment_intent: 'pi_small' } })));
+      expect(await w.count('sa_parked_events')).toBe(0);
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 4500 });
+    });
   });
 
   it('a lead reward pays once per customer, in test mode kept as test data', async () => {

@@ -97,7 +97,9 @@ async function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invo
 
 /**
  * `invoice_payment.paid` (Basil onwards): remembers which payment intent paid which invoice, and
- * gives the invoice's sale its payment intent, so refunds and disputes on that charge find it.
+ * gives the invoice's sale its payment intent, so refunds and disputes on that charge find it. An
+ * invoice paid by several payments keeps the first as the sale's; a refund of another that waited
+ * for this link is applied now.
  */
 export async function invoicePaymentPaidEvent(context: EventContext): Promise<void> {
   const payment = context.event.data.object as Stripe.InvoicePayment;
@@ -106,8 +108,7 @@ export async function invoicePaymentPaidEvent(context: EventContext): Promise<vo
   if (!invoiceId || !paymentIntentId) return;
   await context.tx.recordInvoicePayment({ paymentIntentId, invoiceId });
   const sale = await context.tx.findSale({ stripeInvoiceId: invoiceId });
-  if (sale && !sale.stripePaymentIntentId) {
-    await context.tx.setSalePaymentIntent(sale.id, paymentIntentId);
-    await context.saleKnown({ stripePaymentIntentId: paymentIntentId });
-  }
+  if (!sale) return;
+  if (!sale.stripePaymentIntentId) await context.tx.setSalePaymentIntent(sale.id, paymentIntentId);
+  await context.saleKnown({ stripePaymentIntentId: paymentIntentId });
 }

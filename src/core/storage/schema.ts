@@ -141,6 +141,12 @@ export interface Database {
     amount: Money;
     created_at: CreatedAt;
   };
+  charge_refunds: {
+    sale_id: string;
+    charge_id: string;
+    amount_refunded: Money;
+    created_at: CreatedAt;
+  };
   sale_disputes: {
     id: string;
     sale_id: string;
@@ -215,4 +221,5 @@ export const TABLES: readonly TableName[] = [
   'webhook_events',
   'parked_events',
   'milestones',
+  'charge_refunds',
 ];

@@ -20,6 +20,7 @@ import * as payouts from './0005_payouts.js';
 import * as chargeAmounts from './0006_charge_amounts.js';
 import * as guestCustomers from './0007_guest_customers.js';
 import * as milestones from './0008_milestones.js';
+import * as chargeRefunds from './0009_charge_refunds.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0006_charge_amounts': chargeAmounts,
   '0007_guest_customers': guestCustomers,
   '0008_milestones': milestones,
+  '0009_charge_refunds': chargeRefunds,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {
