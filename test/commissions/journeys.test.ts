@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import type { AttributionOptions } from '../../src/core/options.js';
 import { backends } from '../support/backends.js';
-import { T0, charge, checkoutSession, creditNote, dispute, event, invoice, invoiceLine, invoicePayment, lineItem, subscription } from '../support/stripe-fixtures.js';
+import { T0, charge, checkoutSession, creditNote, discount, dispute, event, invoice, invoiceLine, invoicePayment, lineItem, subscription } from '../support/stripe-fixtures.js';
 import { stripeServer, world, type World } from '../support/world.js';
 
 const DAY = 86_400;
@@ -96,6 +96,21 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     const before = stripeServer.requests.length;
     await plain.deliver(checkout(plain));
     expect(stripeServer.requests.slice(before).some((r) => r.path.includes('line_items'))).toBe(false);
+  });
+
+  it('a line item’s promotion code and its product rate come from one listing of the line items', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 10, products: { prod_gold: { type: 'percent', percent: 50 } } }));
+    const gold = { ...lineItem('li_gold', 'prod_gold', 6000), amount_discount: 1000, discounts: [{ amount: 1000, discount: discount({ id: 'di_gold' }) }] };
+    stripeServer.answers.set('GET /v1/checkout/sessions/cs_coded/line_items', { object: 'list', has_more: false, url: '/v1/checkout/sessions/cs_coded/line_items', data: [gold, lineItem('li_other', 'prod_other', 4000)] });
+    const before = stripeServer.requests.length;
+    try {
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_coded', amount_total: 10000, total_details: { amount_discount: 1000, amount_shipping: 0, amount_tax: 0 } })));
+    } finally {
+      stripeServer.answers.clear();
+    }
+    // No click: the code on the gold line credits Alice. 6000 × 50 % + 4000 × 10 % = 3400.
+    expect((await w.attribution.commissions.list()).map((c) => [c.partnerId, c.amount])).toEqual([[w.alice, 3400]]);
+    expect(stripeServer.requests.slice(before).filter((r) => r.path.includes('line_items'))).toHaveLength(1);
   });
 
   it('pending during the hold, approved after it (idempotently), then paid', async () => {

@@ -1,7 +1,7 @@
 import type { ResolvedOptions } from '../options.js';
-import type Stripe from 'stripe';
 import type { Commission, CommissionStatus, Customer, Milestone, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
 import { splitProRata } from '../sales/amounts.js';
+import { checkoutLineItems } from '../sales/checkout-line-items.js';
 import { idOf } from '../webhooks/stripe-payloads.js';
 import { emit } from '../hooks.js';
 import { ConfigurationError } from '../errors.js';
@@ -66,14 +66,9 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
  * line's untaxed amount, summing to the sale).
  */
 async function checkoutLines(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale): Promise<NewSaleLine[]> {
-  const stripe = options.stripe;
   const sessionId = sale.stripeCheckoutSessionId;
-  if (!stripe || !sessionId) return [];
-  const items = await lookup(`checkout.sessions.listLineItems:${sessionId}`, async () => {
-    const listed: Stripe.LineItem[] = [];
-    for await (const item of stripe.checkout.sessions.listLineItems(sessionId, { limit: 100 })) listed.push(item);
-    return listed;
-  });
+  if (!sessionId) return [];
+  const items = await checkoutLineItems(options, lookup, sessionId);
   const shares = splitProRata(sale.amount, items.map((item) => item.amount_total - item.amount_tax));
   const lines = items.map((item, index) => ({
     stripeProductId: idOf(item.price?.product ?? null),

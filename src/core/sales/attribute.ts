@@ -17,8 +17,12 @@ export interface BuyerEvidence {
   name?: string | null;
   /** Click ids in order of precedence; each counts only if it is a known, live click. */
   clickIds: Array<string | null | undefined>;
-  /** Stripe promotion code ids used, fetched only if neither customer nor click decided. */
-  promotionCodes?: () => Promise<string[]>;
+  /**
+   * Where the Stripe promotion code ids used are found, asked only if neither customer nor click
+   * decided, in order: the next source (typically one that costs a Stripe look-up, such as line
+   * items) only when the ones before named no active partner's code.
+   */
+  promotionCodes?: Array<() => Promise<string[]>>;
   /** The purchase being attributed, so its own earlier record does not count as a prior purchase. */
   purchase?: SaleKeys;
   /** Whether the Stripe customer's own metadata has `sa_customer_key`, when the event shows it (customer events). */
@@ -122,10 +126,13 @@ async function firstLiveClick(tx: StorageOperations, options: ResolvedOptions, e
 }
 
 async function promotionCodePartner(tx: StorageOperations, evidence: BuyerEvidence) {
-  const ids = evidence.promotionCodes ? await evidence.promotionCodes() : [];
-  for (const code of await tx.findPromotionCodes(ids)) {
-    const partner = await tx.getPartner(code.partnerId);
-    if (partner?.status === 'active') return { partnerId: code.partnerId, clickId: null, attributedBy: 'promotion_code' as const };
+  for (const source of evidence.promotionCodes ?? []) {
+    const ids = await source();
+    const codes = (await tx.findPromotionCodes(ids)).sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+    for (const code of codes) {
+      const partner = await tx.getPartner(code.partnerId);
+      if (partner?.status === 'active') return { partnerId: code.partnerId, clickId: null, attributedBy: 'promotion_code' as const };
+    }
   }
   return undefined;
 }

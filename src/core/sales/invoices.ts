@@ -3,7 +3,10 @@ import { attributeBuyer } from './attribute.js';
 import { scaleRoundHalfUp, splitProRata } from './amounts.js';
 import type { EventContext } from '../webhooks/events.js';
 import {
+  discountPromotionCodes,
   idOf,
+  invoiceDiscounts,
+  invoiceLineDiscounts,
   invoiceLinePrice,
   invoiceLineProduct,
   invoicePaymentIntentId,
@@ -35,8 +38,7 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
     email: invoice.customer_email,
     name: invoice.customer_name,
     clickIds: [invoice.metadata?.sa_click_id, subscriptionMetadata.sa_click_id],
-    // Invoice discounts are bare ids: expanding them costs an API call, made only at this step.
-    promotionCodes: () => invoicePromotionCodes(context, invoice),
+    promotionCodes: invoicePromotionCodes(context, invoice),
     purchase,
   });
 
@@ -80,19 +82,33 @@ async function allInvoiceLines(context: EventContext, invoice: Stripe.Invoice): 
   if (!invoice.lines?.has_more || !stripe || !id) return first;
   return context.lookup(`invoices.listLineItems:${id}`, async () => {
     const lines: Stripe.InvoiceLineItem[] = [];
-    for await (const line of stripe.invoices.listLineItems(id, { limit: 100 })) lines.push(line);
+    // Discounts expanded, so the same listing also gives the lines' promotion codes.
+    for await (const line of stripe.invoices.listLineItems(id, { limit: 100, expand: ['data.discounts'] })) lines.push(line);
     return lines;
   });
 }
 
-async function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): Promise<string[]> {
-  const stripe = context.options.stripe;
-  const id = invoice.id;
-  if (!stripe || !invoice.discounts?.length || !id) return [];
-  const expanded = await context.lookup(`invoices.retrieve:${id}:discounts`, () => stripe.invoices.retrieve(id, { expand: ['discounts'] }));
-  return (expanded.discounts ?? [])
-    .map((discount) => (typeof discount === 'string' ? null : idOf((discount as Stripe.Discount).promotion_code)))
-    .filter((id): id is string => id !== null);
+/**
+ * Where an invoice's promotion codes are found, its own and its lines' (a partner's code on any
+ * line attributes the sale): first the discounts the payload shows expanded; then, since webhooks
+ * carry discounts as bare ids, the invoice fetched with its and its lines' discounts expanded (and
+ * an invoice with more lines than the webhook carries has them all listed) — an API call made only
+ * when no customer, click or code in the payload decided.
+ */
+function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): Array<() => Promise<string[]>> {
+  const inPayload = [...invoiceDiscounts(invoice), ...(invoice.lines?.data ?? []).flatMap(invoiceLineDiscounts)];
+  return [
+    async () => discountPromotionCodes(inPayload).codes,
+    async () => {
+      const stripe = context.options.stripe;
+      const id = invoice.id;
+      const moreLines = Boolean(invoice.lines?.has_more) && (invoice.total_discount_amounts?.length ?? 0) > 0;
+      if (!stripe || !id || !(discountPromotionCodes(inPayload).unresolved || moreLines)) return [];
+      const expanded = await context.lookup(`invoices.retrieve:${id}:discounts`, () => stripe.invoices.retrieve(id, { expand: ['discounts', 'lines.data.discounts'] }));
+      const lines = invoice.lines?.has_more ? await allInvoiceLines(context, invoice) : (expanded.lines?.data ?? []);
+      return discountPromotionCodes([...invoiceDiscounts(expanded), ...lines.flatMap(invoiceLineDiscounts)]).codes;
+    },
+  ];
 }
 
 /**
