@@ -47,8 +47,15 @@ export interface ProgramOptions {
   holdDays?: number;
   /** What a partner earns on a sale. Without it, sales are recorded but earn nothing. */
   reward?: SaleReward;
-  /** A flat amount per new customer, paid once when the customer is first attributed. */
-  leadReward?: { type: 'flat'; amount: number };
+  /**
+   * A flat amount per new customer, paid once when the customer is first attributed. With
+   * `perTrialSeat: true`, a subscription created in `trialing` pays it for every seat (the
+   * quantities of its items): the customer's own lead is the first seat, and each further seat is
+   * a lead commission of its own, paid once per customer and seat number — so a customer's lead
+   * rewards cover the seats of their largest trial, however often the event arrives. Default
+   * `false`: one lead reward per customer.
+   */
+  leadReward?: { type: 'flat'; amount: number; perTrialSeat?: boolean };
   /**
    * Rewards for custom milestones, by the name given to `trackEvent` (e.g. `demo_booked`): flat
    * (in `currency`) or a percent of the event's `value`, for every event or `once` per customer.
@@ -154,6 +161,7 @@ export interface ResolvedOptions {
     holdDays: number;
     reward: SaleReward | null;
     leadReward: number | null;
+    leadRewardPerTrialSeat: boolean;
     eventRewards: Record<string, { rate: StoredRate; once: boolean }>;
   };
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
@@ -252,7 +260,14 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
       ipSalt: ipSalt || randomBytes(32).toString('base64url'),
     },
     missingInProduction: production ? [...(ipSalt ? [] : ['ipSalt' as const]), ...(secrets.length ? [] : ['webhookSecret' as const])] : [],
-    program: { currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, eventRewards },
+    program: {
+      currency: (program.currency ?? '').toLowerCase(),
+      holdDays,
+      reward: program.reward ?? null,
+      leadReward,
+      leadRewardPerTrialSeat: program.leadReward?.perTrialSeat ?? false,
+      eventRewards,
+    },
     isSelfReferral: options.isSelfReferral,
     convert: options.convert,
     backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,

@@ -244,6 +244,50 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ currency: 'eur', amount: 9999 });
   });
 
+  describe('lead rewards per trial seat', () => {
+    const perSeat = (perTrialSeat?: boolean) => ({ livemode: false, program: { currency: 'usd', holdDays: 14, leadReward: { type: 'flat' as const, amount: 200, ...(perTrialSeat === undefined ? {} : { perTrialSeat }) } } });
+    const trial = (w: World, quantity: number, overrides: Partial<Stripe.Subscription> = {}) =>
+      event('customer.subscription.created', subscription({ status: 'trialing', quantity, metadata: { sa_click_id: w.aliceClick }, ...overrides }));
+    const leads = async (w: World) => (await w.attribution.commissions.list()).filter((c) => c.kind === 'lead');
+
+    it('a trial of five seats pays five lead rewards, once, however often and however concurrently it arrives', async () => {
+      const w = await world(backend, undefined, perSeat(true));
+      const created = trial(w, 5);
+      await Promise.all([w.deliver(created), w.deliver(created), w.attribution.handleEvent({ ...created, id: `${created.id}_reconciled` })]);
+      await w.deliver(created);
+      const paid = await leads(w);
+      expect(paid.map((c) => [c.partnerId, c.amount, c.currency, c.status])).toEqual(Array.from({ length: 5 }, () => [w.alice, 200, 'usd', 'pending']));
+      expect(paid.every((c) => c.holdUntil?.getTime() === (T0 + 14 * DAY) * 1000)).toBe(true);
+      expect(new Set(paid.map((c) => c.customerId)).size).toBe(1);
+      // The customer is one lead in reports; the seats are in the commissions.
+      const [row] = await w.attribution.report({ from: new Date((T0 - DAY) * 1000), to: new Date((T0 + DAY) * 1000), interval: 'all', livemode: false });
+      expect(row).toMatchObject({ partnerId: w.alice, leads: 1, currencies: { usd: { commissions: { pending: 1000 } } } });
+    });
+
+    it('the signup’s lead is the first seat; a later trial pays the seats of the largest trial, never a seat twice', async () => {
+      const w = await world(backend, undefined, perSeat(true));
+      await w.attribution.trackLead({ customerExternalId: 'user_team', clickId: w.aliceClick });
+      expect(await leads(w)).toHaveLength(1);
+      await w.deliver(trial(w, 3, { metadata: { sa_customer_key: 'user_team' } }));
+      expect(await leads(w)).toHaveLength(3);
+      await w.deliver(trial(w, 2, { id: 'sub_2', metadata: { sa_customer_key: 'user_team' } }));
+      expect(await leads(w)).toHaveLength(3);
+      await w.deliver(trial(w, 4, { id: 'sub_3', metadata: { sa_customer_key: 'user_team' } }));
+      expect((await leads(w)).map((c) => c.amount)).toEqual([200, 200, 200, 200]);
+      // Seats of an active (not trialing) subscription, or added later, are not leads.
+      await w.deliver(event('customer.subscription.created', subscription({ id: 'sub_4', quantity: 9, metadata: { sa_customer_key: 'user_team' } })));
+      await w.deliver(event('customer.subscription.updated', subscription({ id: 'sub_3', status: 'trialing', quantity: 9, metadata: { sa_customer_key: 'user_team' } })));
+      expect(await leads(w)).toHaveLength(4);
+    });
+
+    it('off by default: a trial of five seats is one lead reward; an unattributed trial pays none', async () => {
+      const w = await world(backend, undefined, perSeat());
+      await w.deliver(trial(w, 5));
+      await w.deliver(trial(w, 5, { id: 'sub_other', customer: 'cus_other', metadata: {} }));
+      expect((await leads(w)).map((c) => c.amount)).toEqual([200]);
+    });
+  });
+
   describe('an invoice paid by several charges (Basil partial payments)', () => {
     /** Invoice in_split, untaxed `total`, paid by pi_big and pi_small (charges ch_big and ch_small) summing to it. */
     async function splitInvoice(w: World, big: number, small: number, overrides: Partial<Stripe.Invoice> = {}) {

@@ -160,20 +160,36 @@ export async function reconcileCommission(tx: StorageOperations, saleId: string,
 
 /** The flat lead reward, once per customer and partner, when the customer is first attributed. */
 export async function commissionLead(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<void> {
+  await commissionLeadSeats(tx, options, customer, at, 1);
+}
+
+/**
+ * `leadReward.perTrialSeat`: a trial of `seats` seats pays the lead reward for each. The first seat
+ * is the customer's own lead commission; seat k > 1 is one of its own, keyed by customer and seat
+ * number, so a repeated or concurrent event (or a second, smaller trial) pays no seat twice.
+ */
+export async function commissionTrialSeats(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date, seats: number): Promise<void> {
+  if (options.program.leadRewardPerTrialSeat) await commissionLeadSeats(tx, options, customer, at, seats);
+}
+
+async function commissionLeadSeats(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date, seats: number): Promise<void> {
   const amount = options.program.leadReward;
   if (!amount || !customer.partnerId || customer.blockedReason) return;
-  const { record, created } = await tx.insertCommission({
-    livemode: customer.livemode,
-    partnerId: customer.partnerId,
-    customerId: customer.id,
-    kind: 'lead',
-    status: 'pending',
-    amount,
-    currency: options.program.currency,
-    holdUntil: new Date(at.getTime() + options.program.holdDays * DAY_MS),
-    earnedAt: at,
-  });
-  if (created) emit('commission.created', { commission: record });
+  for (let seat = 1; seat <= seats; seat++) {
+    const { record, created } = await tx.insertCommission({
+      livemode: customer.livemode,
+      partnerId: customer.partnerId,
+      customerId: customer.id,
+      kind: 'lead',
+      ...(seat > 1 ? { onceKey: `trial_seat:${customer.id}:${seat}` } : {}),
+      status: 'pending',
+      amount,
+      currency: options.program.currency,
+      holdUntil: new Date(at.getTime() + options.program.holdDays * DAY_MS),
+      earnedAt: at,
+    });
+    if (created) emit('commission.created', { commission: record });
+  }
 }
 
 /**

@@ -583,6 +583,8 @@ class KyselyOperationsBase implements StorageOperations {
       : existing
           .where('partner_id', '=', commission.partnerId)
           .where('kind', '=', commission.kind)
+          // Not a trial seat's lead commission, which has a key of its own.
+          .where('once_key', 'is', null)
           .where(
             commission.kind === 'lead' ? 'customer_id' : commission.kind === 'event' ? 'event_id' : 'sale_id',
             '=',

@@ -21,6 +21,7 @@ import * as chargeAmounts from './0006_charge_amounts.js';
 import * as guestCustomers from './0007_guest_customers.js';
 import * as milestones from './0008_milestones.js';
 import * as chargeRefunds from './0009_charge_refunds.js';
+import * as trialSeatLeads from './0010_trial_seat_leads.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0007_guest_customers': guestCustomers,
   '0008_milestones': milestones,
   '0009_charge_refunds': chargeRefunds,
+  '0010_trial_seat_leads': trialSeatLeads,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {
