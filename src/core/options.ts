@@ -65,8 +65,15 @@ export interface ProgramOptions {
   holdDays?: number;
   /** What a partner earns on a sale. Without it, sales are recorded but earn nothing. */
   reward?: SaleReward;
-  /** A flat amount per new customer, paid once when the customer is first attributed. */
-  leadReward?: { type: 'flat'; amount: number };
+  /**
+   * A flat amount per new customer, paid once when the customer is first attributed. With
+   * `perTrialSeat: true`, a subscription created in `trialing` pays it for every seat (the
+   * quantities of its items): the customer's own lead is the first seat, and each further seat is
+   * a lead commission of its own, paid once per customer and seat number — so a customer's lead
+   * rewards cover the seats of their largest trial, however often the event arrives. Default
+   * `false`: one lead reward per customer.
+   */
+  leadReward?: { type: 'flat'; amount: number; perTrialSeat?: boolean };
   /**
    * Rewards for custom milestones, by the name given to `trackEvent` (e.g. `demo_booked`): flat
    * (in `currency`) or a percent of the event's `value`, for every event or `once` per customer.
@@ -92,6 +99,8 @@ export interface ResolvedProgram {
   holdDays: number;
   reward: SaleReward | null;
   leadReward: number | null;
+  /** `leadReward.perTrialSeat`: a trial pays the lead reward once per seat. */
+  leadRewardPerTrialSeat: boolean;
   eventRewards: Record<string, { rate: StoredRate; once: boolean }>;
 }
 
@@ -384,5 +393,5 @@ function resolveProgram(program: ProgramDefinition, at: string): ResolvedProgram
       return [name, { rate, once: reward.once ?? false }];
     }),
   );
-  return { id: program.id, currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, eventRewards };
+  return { id: program.id, currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, leadRewardPerTrialSeat: program.leadReward?.perTrialSeat ?? false, eventRewards };
 }

@@ -13,8 +13,8 @@ export interface ProgramEvidence {
   stripeCustomerId: string | null;
   customerKey: string | null;
   email: string | null;
-  /** Stripe promotion code ids used, asked only when nothing else decided. */
-  promotionCodes?: () => Promise<string[]>;
+  /** Where the Stripe promotion code ids used are found, in order, asked only when nothing else decided. */
+  promotionCodes?: Array<() => Promise<string[]>>;
 }
 
 /**
@@ -42,9 +42,12 @@ export async function programOf(tx: StorageOperations, options: ResolvedOptions,
   ].filter((customer) => customer !== undefined);
   const customer = known.find((candidate) => candidate.partnerId) ?? known[0];
   if (customer) return customer.programId;
-  const promotionCodes = evidence.promotionCodes ? await evidence.promotionCodes() : [];
-  for (const code of await tx.findPromotionCodes(promotionCodes)) {
-    if ((await tx.getPartner(code.partnerId))?.status === 'active') return code.programId;
+  // With one program there is nothing to choose: no promotion code look-up (it may cost a Stripe call).
+  if (options.programs.size === 1) return options.defaultProgramId;
+  for (const source of evidence.promotionCodes ?? []) {
+    const ids = await source();
+    const codes = (await tx.findPromotionCodes(ids)).sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+    for (const code of codes) if ((await tx.getPartner(code.partnerId))?.status === 'active') return code.programId;
   }
   return options.defaultProgramId;
 }

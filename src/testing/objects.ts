@@ -438,3 +438,26 @@ export function lineItem(id: string, product: string, amountTotal: number, amoun
     quantity: 1,
   };
 }
+
+/**
+ * A discount as Stripe expands it (webhooks name invoice discounts by id only; `expand[]=discounts`
+ * and Checkout's line items show this object): by default partner promotion code `promo_alice`.
+ */
+export function discount(overrides: Partial<Stripe.Discount> = {}): Stripe.Discount {
+  return {
+    id: 'di_1',
+    object: 'discount',
+    checkout_session: null,
+    customer: 'cus_buyer',
+    customer_account: null,
+    end: null,
+    invoice: null,
+    invoice_item: null,
+    promotion_code: 'promo_alice',
+    source: { coupon: 'co_1', type: 'coupon' },
+    start: T0,
+    subscription: null,
+    subscription_item: null,
+    ...overrides,
+  };
+}

@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import type { AttributionOptions } from '../../src/core/options.js';
 import { backends } from '../support/backends.js';
-import { T0, charge, checkoutSession, creditNote, dispute, event, invoice, invoiceLine, lineItem, subscription } from '../support/stripe-fixtures.js';
+import { T0, charge, checkoutSession, creditNote, discount, dispute, event, invoice, invoiceLine, invoicePayment, lineItem, subscription } from '../support/stripe-fixtures.js';
 import { stripeServer, world, type World } from '../support/world.js';
 
 const DAY = 86_400;
@@ -96,6 +96,21 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     const before = stripeServer.requests.length;
     await plain.deliver(checkout(plain));
     expect(stripeServer.requests.slice(before).some((r) => r.path.includes('line_items'))).toBe(false);
+  });
+
+  it('a line item’s promotion code and its product rate come from one listing of the line items', async () => {
+    const w = await world(backend, undefined, program({ type: 'percent', percent: 10, products: { prod_gold: { type: 'percent', percent: 50 } } }));
+    const gold = { ...lineItem('li_gold', 'prod_gold', 6000), amount_discount: 1000, discounts: [{ amount: 1000, discount: discount({ id: 'di_gold' }) }] };
+    stripeServer.answers.set('GET /v1/checkout/sessions/cs_coded/line_items', { object: 'list', has_more: false, url: '/v1/checkout/sessions/cs_coded/line_items', data: [gold, lineItem('li_other', 'prod_other', 4000)] });
+    const before = stripeServer.requests.length;
+    try {
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_coded', amount_total: 10000, total_details: { amount_discount: 1000, amount_shipping: 0, amount_tax: 0 } })));
+    } finally {
+      stripeServer.answers.clear();
+    }
+    // No click: the code on the gold line credits Alice. 6000 × 50 % + 4000 × 10 % = 3400.
+    expect((await w.attribution.commissions.list()).map((c) => [c.partnerId, c.amount])).toEqual([[w.alice, 3400]]);
+    expect(stripeServer.requests.slice(before).filter((r) => r.path.includes('line_items'))).toHaveLength(1);
   });
 
   it('pending during the hold, approved after it (idempotently), then paid', async () => {
@@ -227,6 +242,144 @@ describe.each(backends())('commission journeys on $name', (backend) => {
     // Exact: 6666 × 30 % × 3240 / 3000 = 2159.78 → 2160.
     expect((await w.attribution.commissions.list())[0]).toMatchObject({ currency: 'usd', amount: 2160 });
     expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ currency: 'eur', amount: 9999 });
+  });
+
+  describe('lead rewards per trial seat', () => {
+    const perSeat = (perTrialSeat?: boolean) => ({ livemode: false, program: { currency: 'usd', holdDays: 14, leadReward: { type: 'flat' as const, amount: 200, ...(perTrialSeat === undefined ? {} : { perTrialSeat }) } } });
+    const trial = (w: World, quantity: number, overrides: Partial<Stripe.Subscription> = {}) =>
+      event('customer.subscription.created', subscription({ status: 'trialing', quantity, metadata: { sa_click_id: w.aliceClick }, ...overrides }));
+    const leads = async (w: World) => (await w.attribution.commissions.list()).filter((c) => c.kind === 'lead');
+
+    it('a trial of five seats pays five lead rewards, once, however often and however concurrently it arrives', async () => {
+      const w = await world(backend, undefined, perSeat(true));
+      const created = trial(w, 5);
+      await Promise.all([w.deliver(created), w.deliver(created), w.attribution.handleEvent({ ...created, id: `${created.id}_reconciled` })]);
+      await w.deliver(created);
+      const paid = await leads(w);
+      expect(paid.map((c) => [c.partnerId, c.amount, c.currency, c.status])).toEqual(Array.from({ length: 5 }, () => [w.alice, 200, 'usd', 'pending']));
+      expect(paid.every((c) => c.holdUntil?.getTime() === (T0 + 14 * DAY) * 1000)).toBe(true);
+      expect(new Set(paid.map((c) => c.customerId)).size).toBe(1);
+      // The customer is one lead in reports; the seats are in the commissions.
+      const [row] = await w.attribution.report({ from: new Date((T0 - DAY) * 1000), to: new Date((T0 + DAY) * 1000), interval: 'all', livemode: false });
+      expect(row).toMatchObject({ partnerId: w.alice, leads: 1, currencies: { usd: { commissions: { pending: 1000 } } } });
+    });
+
+    it('the signup’s lead is the first seat; a later trial pays the seats of the largest trial, never a seat twice', async () => {
+      const w = await world(backend, undefined, perSeat(true));
+      await w.attribution.trackLead({ customerExternalId: 'user_team', clickId: w.aliceClick });
+      expect(await leads(w)).toHaveLength(1);
+      await w.deliver(trial(w, 3, { metadata: { sa_customer_key: 'user_team' } }));
+      expect(await leads(w)).toHaveLength(3);
+      await w.deliver(trial(w, 2, { id: 'sub_2', metadata: { sa_customer_key: 'user_team' } }));
+      expect(await leads(w)).toHaveLength(3);
+      await w.deliver(trial(w, 4, { id: 'sub_3', metadata: { sa_customer_key: 'user_team' } }));
+      expect((await leads(w)).map((c) => c.amount)).toEqual([200, 200, 200, 200]);
+      // Seats of an active (not trialing) subscription, or added later, are not leads.
+      await w.deliver(event('customer.subscription.created', subscription({ id: 'sub_4', quantity: 9, metadata: { sa_customer_key: 'user_team' } })));
+      await w.deliver(event('customer.subscription.updated', subscription({ id: 'sub_3', status: 'trialing', quantity: 9, metadata: { sa_customer_key: 'user_team' } })));
+      expect(await leads(w)).toHaveLength(4);
+    });
+
+    it('off by default: a trial of five seats is one lead reward; an unattributed trial pays none', async () => {
+      const w = await world(backend, undefined, perSeat());
+      await w.deliver(trial(w, 5));
+      await w.deliver(trial(w, 5, { id: 'sub_other', customer: 'cus_other', metadata: {} }));
+      expect((await leads(w)).map((c) => c.amount)).toEqual([200]);
+    });
+  });
+
+  describe('an invoice paid by several charges (Basil partial payments)', () => {
+    /** Invoice in_split, untaxed `total`, paid by pi_big and pi_small (charges ch_big and ch_small) summing to it. */
+    async function splitInvoice(w: World, big: number, small: number, overrides: Partial<Stripe.Invoice> = {}) {
+      const total = big + small;
+      await w.deliver(paidInvoice(w, 'in_split', 0, { total, subtotal: total, total_excluding_tax: total, amount_due: total, amount_paid: total, ...overrides }));
+      for (const [intent, amount] of [['pi_big', big], ['pi_small', small]] as const) {
+        await w.deliver(event('invoice_payment.paid', invoicePayment({ id: `inpay_${intent}`, invoice: 'in_split', amount_paid: amount, amount_requested: amount, payment: { type: 'payment_intent', payment_intent: intent } })));
+      }
+    }
+    const refundOf = (which: 'big' | 'small', amount: number, refunded: number) =>
+      event('charge.refunded', charge({ id: `ch_${which}`, payment_intent: `pi_${which}`, amount, amount_refunded: refunded, refunded: refunded === amount }));
+
+    it('a full refund of one charge claws back only that charge’s share of the invoice; each charge’s refunds add up', async () => {
+      const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+      await splitInvoice(w, 15000, 5000);
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 6000 });
+      const small = refundOf('small', 5000, 5000);
+      await w.deliver(small);
+      await w.deliver(small);
+      // A quarter of the invoice came back: 15000 remain, 30 % of it.
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 20000, amountRefunded: 5000 });
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 4500, status: 'pending' });
+      // The other charge's cumulative total adds to the first's, and an older event of it changes nothing.
+      await w.deliver(refundOf('big', 15000, 6000));
+      await w.deliver(refundOf('big', 15000, 3000));
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountRefunded: 11000 });
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 2700 });
+      await w.deliver(refundOf('big', 15000, 15000));
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 0, status: 'voided', reason: 'refunded' });
+    });
+
+    it('after payout the clawback is that charge’s share, and all clawbacks together never exceed the commission', async () => {
+      const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+      // 9999 untaxed out of 10000 paid as 5000 + 5000: each charge's exact share is 4999.5.
+      await splitInvoice(w, 5000, 5000, { total_excluding_tax: 9999 });
+      await w.attribution.commissions.approveDue(new Date((T0 + 31 * DAY) * 1000));
+      const [paid] = await w.attribution.commissions.list();
+      expect(paid).toMatchObject({ amount: 3000 }); // 9999 × 30 % = 2999.7
+      await w.attribution.commissions.markPaid([paid!.id]);
+      await w.deliver(refundOf('small', 5000, 5000));
+      expect((await w.attribution.commissions.list()).map((c) => [c.kind, c.amount])).toEqual([
+        ['sale', 3000],
+        ['clawback', -1500], // 4999 remain: 1499.7 → 1500
+      ]);
+      await w.deliver(refundOf('big', 5000, 5000));
+      const ledger = await w.attribution.commissions.list();
+      expect(ledger.map((c) => [c.kind, c.amount])).toEqual([
+        ['sale', 3000],
+        ['clawback', -1500],
+        ['clawback', -1500],
+      ]);
+      expect(ledger.reduce((sum, c) => sum + c.amount, 0)).toBe(0);
+      // Rounded once over both charges: never more than the sale, though each half rounds up to 5000.
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 9999, amountRefunded: 9999 });
+    });
+
+    it('a lost dispute on one charge reduces the commission by that charge’s share only', async () => {
+      const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+      await splitInvoice(w, 15000, 5000);
+      const disputed = dispute({ id: 'dp_small', amount: 5000, charge: 'ch_small', payment_intent: 'pi_small' });
+      await w.deliver(event('charge.dispute.created', disputed));
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ status: 'held', amount: 6000 });
+      await w.deliver(event('charge.dispute.closed', { ...disputed, status: 'lost' }));
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amountDisputed: 5000 });
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ status: 'pending', amount: 4500 });
+      // Then the other charge is refunded in full: nothing remains, and nothing more than the commission went back.
+      await w.deliver(refundOf('big', 15000, 15000));
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 0, status: 'voided' });
+    });
+
+    it('lost disputes on both charges, each rounded up, never count more than the sale or claw back more than the commission', async () => {
+      const w = await world(backend, undefined, program({ type: 'percent', percent: 30 }));
+      await splitInvoice(w, 5000, 5000, { total_excluding_tax: 9999 });
+      for (const which of ['big', 'small'] as const) {
+        const disputed = dispute({ id: `dp_${which}`, amount: 5000, charge: `ch_${which}`, payment_intent: `pi_${which}` });
+        await w.deliver(event('charge.dispute.created', disputed));
+        await w.deliver(event('charge.dispute.closed', { ...disputed, status: 'lost' }));
+      }
+      expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ amount: 9999, amountDisputed: 9999 });
+      expect((await w.attribution.commissions.list()).map((c) => [c.amount, c.status, c.reason])).toEqual([[0, 'voided', 'dispute_lost']]);
+    });
+
+    it('a refund that arrived before the invoice knew its charge is applied when invoice_payment.paid names it', async () => {
+      const w = await world(backend, undefined, { ...program({ type: 'percent', percent: 30 }), stripe: undefined });
+      await w.deliver(paidInvoice(w, 'in_split', 0, { total: 20000, subtotal: 20000, total_excluding_tax: 20000, amount_due: 20000, amount_paid: 20000 }));
+      await w.deliver(event('invoice_payment.paid', invoicePayment({ id: 'inpay_big', invoice: 'in_split', amount_paid: 15000, payment: { type: 'payment_intent', payment_intent: 'pi_big' } })));
+      await w.deliver(refundOf('small', 5000, 5000));
+      expect(await w.count('sa_parked_events')).toBe(1);
+      await w.deliver(event('invoice_payment.paid', invoicePayment({ id: 'inpay_small', invoice: 'in_split', amount_paid: 5000, payment: { type: 'payment_intent', payment_intent: 'pi_small' } })));
+      expect(await w.count('sa_parked_events')).toBe(0);
+      expect((await w.attribution.commissions.list())[0]).toMatchObject({ amount: 4500 });
+    });
   });
 
   it('a lead reward pays once per customer, in test mode kept as test data', async () => {

@@ -39,7 +39,7 @@ describe.each(backends())('storage contract on $name', (backend) => {
     it('creates every table once; migrating again applies nothing and changes nothing', async () => {
       const schema = uniqueSchema();
       const storage = createKyselyStorage({ db: backend.db, schema });
-      expect(await storage.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups'] });
+      expect(await storage.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads'] });
       const tables = await tablesIn(backend.db, schema);
       expect(tables).toContain('sa_webhook_events');
       expect(tables).toContain('sa_sales');
@@ -88,9 +88,9 @@ describe.each(backends())('storage contract on $name', (backend) => {
       const first = createKyselyStorage({ db: backend.db, schema });
       const second = createKyselyStorage({ db: backend.other(), schema });
       const reports = await Promise.all([first.migrate(), second.migrate()]);
-      expect(reports.flatMap((report) => report.applied)).toEqual(['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups']);
+      expect(reports.flatMap((report) => report.applied)).toEqual(['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads']);
       const recorded = await sql<{ name: string }>`select name from ${sql.id(schema, 'sa_migrations')} order by name`.execute(backend.db);
-      expect(recorded.rows).toEqual([{ name: '0001_initial' }, { name: '0002_invoice_payments' }, { name: '0003_disputes_credits_subscriptions' }, { name: '0004_rewards' }, { name: '0005_payouts' }, { name: '0006_charge_amounts' }, { name: '0007_guest_customers' }, { name: '0008_milestones' }, { name: '0009_programs' }, { name: '0010_partner_groups' }]);
+      expect(recorded.rows).toEqual([{ name: '0001_initial' }, { name: '0002_invoice_payments' }, { name: '0003_disputes_credits_subscriptions' }, { name: '0004_rewards' }, { name: '0005_payouts' }, { name: '0006_charge_amounts' }, { name: '0007_guest_customers' }, { name: '0008_milestones' }, { name: '0009_programs' }, { name: '0010_partner_groups' }, { name: '0011_charge_refunds' }, { name: '0012_trial_seat_leads' }]);
     });
 
     it('the printed SQL builds the same schema, and migrate() then finds nothing pending', async () => {
@@ -282,6 +282,19 @@ describe.each(backends())('storage contract on $name', (backend) => {
       ]);
     });
 
+    it('charge refunds are raised per charge and summed per sale, even when two charges are refunded at once', async () => {
+      const storage = await freshStorage(backend);
+      const second = createKyselyStorage({ db: backend.other(), schema: storage.layout.schema });
+      const { record } = await storage.insertSale(sale({ stripeInvoiceId: 'in_two_charges', amount: 20000, chargeAmount: 20000 }));
+      const refund = (on: Storage, chargeId: string, amountRefunded: number) =>
+        on.transaction((tx) => tx.recordChargeRefund({ saleId: record.id, chargeId, amountRefunded }));
+      const totals = await Promise.all([refund(storage, 'ch_a', 15000), refund(second, 'ch_b', 5000)]);
+      // Whichever went second saw the first.
+      expect(Math.max(...totals)).toBe(20000);
+      expect(await refund(storage, 'ch_a', 3000)).toBe(20000); // an older cumulative total lowers nothing
+      await expect(refund(storage, 'ch_c', 1.5)).rejects.toThrow();
+    });
+
     it('a sale needs at least one identifying key', async () => {
       const storage = await freshStorage(backend);
       await expect(storage.insertSale(sale())).rejects.toThrow();
@@ -317,6 +330,12 @@ describe.each(backends())('storage contract on $name', (backend) => {
       const results = await Promise.all([storage.insertCommission(lead), storage.insertCommission(lead)]);
       expect(results.map((r) => r.created).sort()).toEqual([false, true]);
       expect(await storage.listCommissions({ customerId: customer.id })).toHaveLength(1);
+      // A trial's further seats are lead commissions of their own, each once; the customer's own lead is still found as itself.
+      const seat = { ...lead, onceKey: `trial_seat:${customer.id}:2` };
+      const seats = await Promise.all([storage.insertCommission(seat), storage.insertCommission(seat)]);
+      expect(seats.map((r) => r.created).sort()).toEqual([false, true]);
+      expect(await storage.insertCommission(lead)).toEqual({ record: results.find((r) => r.created)!.record, created: false });
+      expect(await storage.listCommissions({ customerId: customer.id })).toHaveLength(2);
     });
   });
 

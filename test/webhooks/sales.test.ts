@@ -14,6 +14,7 @@ import {
   checkoutSession,
   creditNote,
   customer,
+  discount,
   dispute,
   event,
   invoice,
@@ -22,6 +23,7 @@ import {
   legacyCharge,
   legacyCreditNote,
   legacyInvoice,
+  lineItem,
   paymentIntent,
   subscription,
 } from '../support/stripe-fixtures.js';
@@ -93,6 +95,42 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
       const [sale] = await w.attribution.sales.list({ livemode: false });
       expect(sale).toMatchObject({ partnerId: w.alice, clickId: null });
       expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_buyer' })).toMatchObject({ attributedBy: 'promotion_code' });
+    });
+
+    describe('a promotion code on a line item', () => {
+      const discounted = { amount_total: 9000, total_details: { amount_discount: 1000, amount_shipping: 0, amount_tax: 0 } };
+      const withCode = (items: Stripe.LineItem[]) => ({ object: 'list', has_more: false, url: '/v1/checkout/sessions/cs_test_1/line_items', data: items });
+      const codedItem = { ...lineItem('li_gold', 'prod_gold', 9000), amount_discount: 1000, discounts: [{ amount: 1000, discount: discount({ id: 'di_line' }) }] };
+
+      it('credits its partner, from the line items listed with their discounts expanded', async () => {
+        const w = await world(backend);
+        stripeServer.answers.set('GET /v1/checkout/sessions/cs_test_1/line_items', withCode([codedItem, lineItem('li_plain', 'prod_plain', 0)]));
+        const before = stripeServer.requests.length;
+        try {
+          await w.deliver(event('checkout.session.completed', checkoutSession(discounted)));
+        } finally {
+          stripeServer.answers.clear();
+        }
+        expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ partnerId: w.alice, clickId: null, amount: 9000 });
+        expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_buyer' })).toMatchObject({ attributedBy: 'promotion_code' });
+        const listed = stripeServer.requests.slice(before).filter((r) => r.path === '/v1/checkout/sessions/cs_test_1/line_items');
+        expect(listed.map((r) => r.query['expand[0]'])).toEqual(['data.discounts']);
+      });
+
+      it('comes after the click, and is not looked for when the session had no discount', async () => {
+        const w = await world(backend);
+        const bobClick = (await w.attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=bob', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } })).clickId!;
+        stripeServer.answers.set('GET /v1/checkout/sessions/cs_clicked/line_items', withCode([codedItem]));
+        const before = stripeServer.requests.length;
+        try {
+          await w.deliver(event('checkout.session.completed', checkoutSession({ ...discounted, id: 'cs_clicked', metadata: { sa_click_id: bobClick } })));
+          await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_plain', payment_intent: 'pi_plain', customer: 'cus_plain', customer_details: null, customer_email: 'plain@example.com' })));
+        } finally {
+          stripeServer.answers.clear();
+        }
+        expect((await w.attribution.sales.list({ livemode: false })).map((sale) => sale.partnerId)).toEqual([w.bob, null]);
+        expect(stripeServer.requests.slice(before).some((r) => r.path.includes('line_items'))).toBe(false);
+      });
     });
 
     it('an already attributed customer keeps their partner, whatever click a later checkout carries', async () => {
@@ -235,6 +273,68 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
         ['prod_gold', 5000],
         ['prod_x', 5000],
       ]);
+    });
+
+    describe('a promotion code on an invoice line', () => {
+      /** The first invoice, paid without a click, with a discount on its line only (named by id, as webhooks do). */
+      const lineDiscounted = (overrides: Partial<Stripe.InvoiceLineItem> = {}) =>
+        firstInvoice(null, {
+          total: 9000, subtotal: 10000, total_excluding_tax: 9000, amount_due: 9000, amount_paid: 9000,
+          total_discount_amounts: [{ amount: 1000, discount: 'di_line' }],
+          lines: { object: 'list', has_more: false, url: '/v1/invoices/in_1/lines', data: [invoiceLine({ discounts: ['di_line'], discount_amounts: [{ amount: 1000, discount: 'di_line' }], ...overrides })] },
+        });
+
+      it('credits its partner: the invoice is fetched once with its lines’ discounts expanded', async () => {
+        const w = await world(backend);
+        const expanded = lineDiscounted({ discounts: [discount({ id: 'di_line' })] });
+        stripeServer.answers.set('GET /v1/invoices/in_1', expanded);
+        const before = stripeServer.requests.length;
+        try {
+          await w.deliver(event('invoice.paid', lineDiscounted()));
+          await w.deliver(event('invoice.payment_succeeded', lineDiscounted()));
+        } finally {
+          stripeServer.answers.clear();
+        }
+        expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ partnerId: w.alice, clickId: null, amount: 9000 });
+        const retrieved = stripeServer.requests.slice(before).filter((r) => r.path === '/v1/invoices/in_1');
+        expect(retrieved).toHaveLength(1);
+        expect([retrieved[0]!.query['expand[0]'], retrieved[0]!.query['expand[1]']]).toEqual(['discounts', 'lines.data.discounts']);
+      });
+
+      it('on a line beyond the webhook’s first page, found in the lines listed with their discounts', async () => {
+        const w = await world(backend);
+        const more = [invoiceLine({ id: 'il_1', amount: 5000 }), invoiceLine({ id: 'il_2', amount: 5000, discounts: [discount({ id: 'di_line' })], discount_amounts: [{ amount: 1000, discount: 'di_line' }] })];
+        stripeServer.answers.set('GET /v1/invoices/in_1/lines', { object: 'list', has_more: false, url: '/v1/invoices/in_1/lines', data: more });
+        const before = stripeServer.requests.length;
+        try {
+          await w.deliver(event('invoice.paid', firstInvoice(null, { total_discount_amounts: [{ amount: 1000, discount: 'di_line' }], lines: { object: 'list', data: [more[0]!], has_more: true, url: '/v1/invoices/in_1/lines' } })));
+        } finally {
+          stripeServer.answers.clear();
+        }
+        expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ partnerId: w.alice });
+        const listed = stripeServer.requests.slice(before).filter((r) => r.path === '/v1/invoices/in_1/lines');
+        expect(listed.map((r) => r.query['expand[0]'])).toEqual(['data.discounts']);
+      });
+
+      it('a legacy (2024-06-20) line’s expanded discount credits its partner without asking Stripe', async () => {
+        const w = await world(backend);
+        const legacy = legacyInvoice(lineDiscounted({ id: 'il_legacy' }), 'pi_legacy') as unknown as { lines: { data: Array<Record<string, unknown>> } };
+        legacy.lines.data[0] = { ...legacy.lines.data[0], discounts: [], discount_amounts: [], discount: discount({ id: 'di_old' }) };
+        const before = stripeServer.requests.length;
+        await w.deliver(event('invoice.paid', legacy as unknown as Stripe.Invoice, LEGACY));
+        expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ partnerId: w.alice, stripePaymentIntentId: 'pi_legacy' });
+        expect(stripeServer.requests.slice(before).some((r) => r.path.startsWith('/v1/invoices'))).toBe(false);
+      });
+
+      it('comes after the customer’s partner: an attributed customer’s invoice asks Stripe nothing', async () => {
+        const w = await world(backend);
+        const bobClick = (await w.attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=bob', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } })).clickId!;
+        await w.deliver(event('customer.created', customer({ metadata: { sa_click_id: bobClick } })));
+        const before = stripeServer.requests.length;
+        await w.deliver(event('invoice.paid', lineDiscounted()));
+        expect((await w.attribution.sales.list({ livemode: false }))[0]).toMatchObject({ partnerId: w.bob });
+        expect(stripeServer.requests.slice(before).some((r) => r.path.startsWith('/v1/invoices'))).toBe(false);
+      });
     });
 
     it('splits the sale across lines pro rata, the shares summing to the sale', async () => {

@@ -2,6 +2,7 @@ import type { ResolvedOptions, ResolvedProgram } from '../options.js';
 import type Stripe from 'stripe';
 import type { Commission, CommissionStatus, Customer, Milestone, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
 import { splitProRata } from '../sales/amounts.js';
+import { checkoutLineItems } from '../sales/checkout-line-items.js';
 import { idOf } from '../webhooks/stripe-payloads.js';
 import { emit } from '../hooks.js';
 import { ConfigurationError } from '../errors.js';
@@ -70,14 +71,9 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
  * line's untaxed amount, summing to the sale).
  */
 async function checkoutLines(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale): Promise<NewSaleLine[]> {
-  const stripe = options.stripe;
   const sessionId = sale.stripeCheckoutSessionId;
-  if (!stripe || !sessionId) return [];
-  const items = await lookup(`checkout.sessions.listLineItems:${sessionId}`, async () => {
-    const listed: Stripe.LineItem[] = [];
-    for await (const item of stripe.checkout.sessions.listLineItems(sessionId, { limit: 100 })) listed.push(item);
-    return listed;
-  });
+  if (!sessionId) return [];
+  const items = await checkoutLineItems(options, lookup, sessionId);
   const shares = splitProRata(sale.amount, items.map((item) => item.amount_total - item.amount_tax));
   const lines = items.map((item, index) => ({
     stripeProductId: idOf(item.price?.product ?? null),
@@ -169,21 +165,37 @@ export async function reconcileCommission(tx: StorageOperations, saleId: string,
 
 /** The flat lead reward of the customer's program, once per customer and partner, when the customer is first attributed. */
 export async function commissionLead(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<void> {
+  await commissionLeadSeats(tx, options, customer, at, 1);
+}
+
+/**
+ * `leadReward.perTrialSeat`: a trial of `seats` seats pays the lead reward for each. The first seat
+ * is the customer's own lead commission; seat k > 1 is one of its own, keyed by customer and seat
+ * number, so a repeated or concurrent event (or a second, smaller trial) pays no seat twice.
+ */
+export async function commissionTrialSeats(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date, seats: number): Promise<void> {
+  if (options.programs.get(customer.programId)?.leadRewardPerTrialSeat) await commissionLeadSeats(tx, options, customer, at, seats);
+}
+
+async function commissionLeadSeats(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date, seats: number): Promise<void> {
   const program = options.programs.get(customer.programId);
   const amount = program?.leadReward;
   if (!program || !amount || !customer.partnerId || customer.blockedReason) return;
-  const { record, created } = await tx.insertCommission({
-    livemode: customer.livemode,
-    partnerId: customer.partnerId,
-    customerId: customer.id,
-    kind: 'lead',
-    status: 'pending',
-    amount,
-    currency: program.currency,
-    holdUntil: new Date(at.getTime() + program.holdDays * DAY_MS),
-    earnedAt: at,
-  });
-  if (created) emit('commission.created', { commission: record });
+  for (let seat = 1; seat <= seats; seat++) {
+    const { record, created } = await tx.insertCommission({
+      livemode: customer.livemode,
+      partnerId: customer.partnerId,
+      customerId: customer.id,
+      kind: 'lead',
+      ...(seat > 1 ? { onceKey: `trial_seat:${customer.id}:${seat}` } : {}),
+      status: 'pending',
+      amount,
+      currency: program.currency,
+      holdUntil: new Date(at.getTime() + program.holdDays * DAY_MS),
+      earnedAt: at,
+    });
+    if (created) emit('commission.created', { commission: record });
+  }
 }
 
 /**

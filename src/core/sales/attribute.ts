@@ -22,8 +22,12 @@ export interface BuyerEvidence {
   legacyClickIds?: readonly string[];
   /** `metadata.sa_program_id` values in order of precedence: the program the purchase belongs to, when configured. */
   programIds?: Array<string | null | undefined>;
-  /** Stripe promotion code ids used, fetched only if neither customer nor click decided. */
-  promotionCodes?: () => Promise<string[]>;
+  /**
+   * Where the Stripe promotion code ids used are found, asked only if neither customer nor click
+   * decided, in order: the next source (typically one that costs a Stripe look-up, such as line
+   * items) only when the ones before named no active partner's code.
+   */
+  promotionCodes?: Array<() => Promise<string[]>>;
   /** The purchase being attributed, so its own earlier record does not count as a prior purchase. */
   purchase?: SaleKeys;
   /** Whether the Stripe customer's own metadata has `sa_customer_key`, when the event shows it (customer events). */
@@ -71,7 +75,7 @@ async function backfillCustomerKey(tx: StorageOperations, options: ResolvedOptio
 }
 
 async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, given: BuyerEvidence): Promise<Attributed> {
-  const evidence = { ...given, promotionCodes: given.promotionCodes && once(given.promotionCodes) };
+  const evidence = { ...given, promotionCodes: given.promotionCodes?.map(once) };
   const programId = await programOf(tx, options, evidence);
   const byStripeId = evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId, programId }) : undefined;
   const { livemode } = evidence;
@@ -130,11 +134,14 @@ async function firstLiveClick(tx: StorageOperations, options: ResolvedOptions, e
 }
 
 async function promotionCodePartner(tx: StorageOperations, evidence: BuyerEvidence, programId: string) {
-  const ids = evidence.promotionCodes ? await evidence.promotionCodes() : [];
-  for (const code of await tx.findPromotionCodes(ids)) {
-    if (code.programId !== programId) continue;
-    const partner = await tx.getPartner(code.partnerId);
-    if (partner?.status === 'active') return { partnerId: code.partnerId, clickId: null, attributedBy: 'promotion_code' as const };
+  for (const source of evidence.promotionCodes ?? []) {
+    const ids = await source();
+    const codes = (await tx.findPromotionCodes(ids)).sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id));
+    for (const code of codes) {
+      if (code.programId !== programId) continue;
+      const partner = await tx.getPartner(code.partnerId);
+      if (partner?.status === 'active') return { partnerId: code.partnerId, clickId: null, attributedBy: 'promotion_code' as const };
+    }
   }
   return undefined;
 }

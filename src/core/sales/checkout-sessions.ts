@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { attributeBuyer } from './attribute.js';
 import { readLegacyKeys } from './legacy-keys.js';
 import { scaleRoundHalfUp } from './amounts.js';
+import { checkoutLineItems, lineItemPromotionCodes } from './checkout-line-items.js';
 import type { EventContext } from '../webhooks/events.js';
 import { idOf, toDate } from '../webhooks/stripe-payloads.js';
 
@@ -31,8 +32,12 @@ export async function checkoutSessionEvent(context: EventContext): Promise<void>
     clickIds: [session.metadata?.sa_click_id, session.client_reference_id],
     legacyClickIds: legacy.clickIds,
     programIds: [session.metadata?.sa_program_id],
-    promotionCodes: async () =>
-      (session.discounts ?? []).map((discount) => idOf(discount.promotion_code)).filter((id): id is string => id !== null),
+    promotionCodes: [
+      async () => (session.discounts ?? []).map((discount) => idOf(discount.promotion_code)).filter((id): id is string => id !== null),
+      // A code on a line item is seen only in the line items, listed through the merchant's client:
+      // only when the session had a discount at all.
+      async () => ((session.total_details?.amount_discount ?? 0) > 0 ? lineItemPromotionCodes(await checkoutLineItems(context.options, context.lookup, session.id)) : []),
+    ],
     purchase,
   });
 

@@ -4,7 +4,10 @@ import { readLegacyKeys } from './legacy-keys.js';
 import { scaleRoundHalfUp, splitProRata } from './amounts.js';
 import type { EventContext } from '../webhooks/events.js';
 import {
+  discountPromotionCodes,
   idOf,
+  invoiceDiscounts,
+  invoiceLineDiscounts,
   invoiceLinePrice,
   invoiceLineProduct,
   invoicePaymentIntentId,
@@ -39,8 +42,7 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
     clickIds: [invoice.metadata?.sa_click_id, subscriptionMetadata.sa_click_id],
     legacyClickIds: legacy.clickIds,
     programIds: [invoice.metadata?.sa_program_id, subscriptionMetadata.sa_program_id],
-    // Invoice discounts are bare ids: expanding them costs an API call, made only at this step.
-    promotionCodes: () => invoicePromotionCodes(context, invoice),
+    promotionCodes: invoicePromotionCodes(context, invoice),
     purchase,
   });
 
@@ -84,24 +86,40 @@ async function allInvoiceLines(context: EventContext, invoice: Stripe.Invoice): 
   if (!invoice.lines?.has_more || !stripe || !id) return first;
   return context.lookup(`invoices.listLineItems:${id}`, async () => {
     const lines: Stripe.InvoiceLineItem[] = [];
-    for await (const line of stripe.invoices.listLineItems(id, { limit: 100 })) lines.push(line);
+    // Discounts expanded, so the same listing also gives the lines' promotion codes.
+    for await (const line of stripe.invoices.listLineItems(id, { limit: 100, expand: ['data.discounts'] })) lines.push(line);
     return lines;
   });
 }
 
-async function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): Promise<string[]> {
-  const stripe = context.options.stripe;
-  const id = invoice.id;
-  if (!stripe || !invoice.discounts?.length || !id) return [];
-  const expanded = await context.lookup(`invoices.retrieve:${id}:discounts`, () => stripe.invoices.retrieve(id, { expand: ['discounts'] }));
-  return (expanded.discounts ?? [])
-    .map((discount) => (typeof discount === 'string' ? null : idOf((discount as Stripe.Discount).promotion_code)))
-    .filter((id): id is string => id !== null);
+/**
+ * Where an invoice's promotion codes are found, its own and its lines' (a partner's code on any
+ * line attributes the sale): first the discounts the payload shows expanded; then, since webhooks
+ * carry discounts as bare ids, the invoice fetched with its and its lines' discounts expanded (and
+ * an invoice with more lines than the webhook carries has them all listed) — an API call made only
+ * when no customer, click or code in the payload decided.
+ */
+function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): Array<() => Promise<string[]>> {
+  const inPayload = [...invoiceDiscounts(invoice), ...(invoice.lines?.data ?? []).flatMap(invoiceLineDiscounts)];
+  return [
+    async () => discountPromotionCodes(inPayload).codes,
+    async () => {
+      const stripe = context.options.stripe;
+      const id = invoice.id;
+      const moreLines = Boolean(invoice.lines?.has_more) && (invoice.total_discount_amounts?.length ?? 0) > 0;
+      if (!stripe || !id || !(discountPromotionCodes(inPayload).unresolved || moreLines)) return [];
+      const expanded = await context.lookup(`invoices.retrieve:${id}:discounts`, () => stripe.invoices.retrieve(id, { expand: ['discounts', 'lines.data.discounts'] }));
+      const lines = invoice.lines?.has_more ? await allInvoiceLines(context, invoice) : (expanded.lines?.data ?? []);
+      return discountPromotionCodes([...invoiceDiscounts(expanded), ...lines.flatMap(invoiceLineDiscounts)]).codes;
+    },
+  ];
 }
 
 /**
  * `invoice_payment.paid` (Basil onwards): remembers which payment intent paid which invoice, and
- * gives the invoice's sale its payment intent, so refunds and disputes on that charge find it.
+ * gives the invoice's sale its payment intent, so refunds and disputes on that charge find it. An
+ * invoice paid by several payments keeps the first as the sale's; a refund of another that waited
+ * for this link is applied now.
  */
 export async function invoicePaymentPaidEvent(context: EventContext): Promise<void> {
   const payment = context.event.data.object as Stripe.InvoicePayment;
@@ -110,8 +128,7 @@ export async function invoicePaymentPaidEvent(context: EventContext): Promise<vo
   if (!invoiceId || !paymentIntentId) return;
   await context.tx.recordInvoicePayment({ paymentIntentId, invoiceId });
   const sale = await context.tx.findSale({ stripeInvoiceId: invoiceId });
-  if (sale && !sale.stripePaymentIntentId) {
-    await context.tx.setSalePaymentIntent(sale.id, paymentIntentId);
-    await context.saleKnown({ stripePaymentIntentId: paymentIntentId });
-  }
+  if (!sale) return;
+  if (!sale.stripePaymentIntentId) await context.tx.setSalePaymentIntent(sale.id, paymentIntentId);
+  await context.saleKnown({ stripePaymentIntentId: paymentIntentId });
 }

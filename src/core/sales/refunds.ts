@@ -6,10 +6,12 @@ import { chargeInvoiceId, idOf } from '../webhooks/stripe-payloads.js';
 import type { Sale } from '../storage/types.js';
 
 /**
- * `charge.refunded`. `amount_refunded` is the charge's cumulative total, so the sale's refunded
+ * `charge.refunded`. `amount_refunded` is the charge's cumulative total, so the charge's refunded
  * amount is raised to it (never lowered): a repeat or an older event changes nothing. Refunds are
- * recorded untaxed, in the sale's currency: the refunded share of the charge times the sale.
- * A refund whose sale is not known yet waits, parked, for it.
+ * recorded untaxed, in the sale's currency: what the sale's charges had refunded together, as a
+ * share of what the sale was paid, times the sale. An invoice paid by several charges thus loses
+ * only the refunded charge's share, and rounding once over the sum keeps the refunds of all its
+ * charges within the sale. A refund whose sale is not known yet waits, parked, for it.
  */
 export async function chargeRefundedEvent(context: EventContext): Promise<void> {
   const charge = context.event.data.object as Stripe.Charge;
@@ -20,9 +22,21 @@ export async function chargeRefundedEvent(context: EventContext): Promise<void> 
     return;
   }
   if (charge.amount <= 0) return;
-  const refunded = Math.min(scaleRoundHalfUp(sale.amount, Math.min(charge.amount_refunded, charge.amount), charge.amount), sale.amount);
+  const paid = paidForSale(sale, charge);
+  const refundedByCharges = await context.tx.recordChargeRefund({ saleId: sale.id, chargeId: charge.id, amountRefunded: Math.min(charge.amount_refunded, charge.amount) });
+  const refunded = Math.min(scaleRoundHalfUp(sale.amount, Math.min(refundedByCharges, paid), paid), sale.amount);
   await context.tx.raiseSaleRefunded(sale.id, refunded);
   await reconcileCommission(context.tx, sale.id);
+}
+
+/**
+ * What the charge's refund is a share of: everything the sale was paid (all of an invoice's
+ * payments). A sale recorded before charge amounts were kept, or one charged in another currency
+ * than it is recorded in (Adaptive Pricing's presentment currency), is taken as this one charge.
+ */
+function paidForSale(sale: Sale, charge: Stripe.Charge): number {
+  const paid = sale.chargeAmount;
+  return paid !== null && paid >= charge.amount && charge.currency?.toLowerCase() === sale.currency ? paid : charge.amount;
 }
 
 /** The sale a charge paid: by payment intent, by (legacy) invoice, or by the invoice payment, asked of Stripe if need be. */

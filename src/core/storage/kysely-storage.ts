@@ -337,6 +337,25 @@ class KyselyOperationsBase implements StorageOperations {
     return toSale(row);
   }
 
+  async recordChargeRefund(refund: { saleId: string; chargeId: string; amountRefunded: number }): Promise<number> {
+    await this.lockSale(refund.saleId);
+    await this.db
+      .insertInto('charge_refunds')
+      .values({ sale_id: refund.saleId, charge_id: refund.chargeId, amount_refunded: assertAmount(refund.amountRefunded) })
+      .onConflict((oc) =>
+        oc.columns(['sale_id', 'charge_id']).doUpdateSet((eb) => ({
+          amount_refunded: eb.fn('greatest', ['charge_refunds.amount_refunded', 'excluded.amount_refunded']) as never,
+        })),
+      )
+      .execute();
+    const { total } = await this.db
+      .selectFrom('charge_refunds')
+      .select((eb) => eb.fn.coalesce(eb.fn.sum<string | number>('amount_refunded'), eb.val(0)).as('total'))
+      .where('sale_id', '=', refund.saleId)
+      .executeTakeFirstOrThrow();
+    return toAmount(total);
+  }
+
   async recordSaleCredit(credit: { creditNoteId: string; saleId: string; amount: number }): Promise<Sale> {
     // Concurrent credits to one sale take turns on its row, so each total sees the others.
     await this.lockSale(credit.saleId);
@@ -386,11 +405,15 @@ class KyselyOperationsBase implements StorageOperations {
     const row = await this.db
       .updateTable('sales')
       .set((eb) => ({
-        amount_disputed: eb
-          .selectFrom('sale_disputes')
-          .select((inner) => inner.fn.coalesce(inner.fn.sum<number>('amount'), eb.val(0)).as('total'))
-          .where('sale_disputes.sale_id', '=', dispute.saleId)
-          .where('sale_disputes.status', 'in', [...OPEN_DISPUTE, 'lost']) as never,
+        // Disputes of several charges, each rounded on its own, may add up to a cent over the sale.
+        amount_disputed: eb.fn('least', [
+          eb
+            .selectFrom('sale_disputes')
+            .select((inner) => inner.fn.coalesce(inner.fn.sum<number>('amount'), eb.val(0)).as('total'))
+            .where('sale_disputes.sale_id', '=', dispute.saleId)
+            .where('sale_disputes.status', 'in', [...OPEN_DISPUTE, 'lost']),
+          eb.ref('amount'),
+        ]) as never,
       }))
       .where('id', '=', dispute.saleId)
       .returningAll()
@@ -595,6 +618,8 @@ class KyselyOperationsBase implements StorageOperations {
       : existing
           .where('partner_id', '=', commission.partnerId)
           .where('kind', '=', commission.kind)
+          // Not a trial seat's lead commission, which has a key of its own.
+          .where('once_key', 'is', null)
           .where(
             commission.kind === 'lead' ? 'customer_id' : commission.kind === 'event' ? 'event_id' : 'sale_id',
             '=',

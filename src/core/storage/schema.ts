@@ -163,6 +163,12 @@ export interface Database {
     amount: Money;
     created_at: CreatedAt;
   };
+  charge_refunds: {
+    sale_id: string;
+    charge_id: string;
+    amount_refunded: Money;
+    created_at: CreatedAt;
+  };
   sale_disputes: {
     id: string;
     sale_id: string;
@@ -240,4 +246,5 @@ export const TABLES: readonly TableName[] = [
   'milestones',
   'partner_programs',
   'partner_groups',
+  'charge_refunds',
 ];

@@ -460,6 +460,13 @@ export interface StorageOperations {
    * totals, so a repeated or older event changes nothing.
    */
   raiseSaleRefunded(saleId: string, amount: Amount): Promise<Sale>;
+  /**
+   * Raises what one charge of the sale has had refunded to `amountRefunded` (Stripe's cumulative
+   * total; never lowered) and returns the sum over all the sale's charges — an invoice may be paid
+   * by several. Concurrent refunds of one sale's charges take turns on the sale's row, so each sum
+   * sees the others.
+   */
+  recordChargeRefund(refund: { saleId: string; chargeId: string; amountRefunded: Amount }): Promise<Amount>;
 
   /** Records a credit note's reduction of a sale once (keyed by the credit note) and returns the sale. */
   recordSaleCredit(credit: { creditNoteId: string; saleId: string; amount: Amount }): Promise<Sale>;

@@ -57,6 +57,45 @@ export function invoiceLinePrice(line: Stripe.InvoiceLineItem): string | null {
   return idOf(line.pricing?.price_details?.price) ?? (line as unknown as LegacyInvoiceLine).price?.id ?? null;
 }
 
+/** A discount as a payload names it: a bare id (invoices, unless expanded) or the expanded object. */
+export type DiscountReference = string | Stripe.Discount | Stripe.DeletedDiscount;
+
+/** Before 2020-08-27 an invoice and its lines carried one expanded `discount` instead of `discounts`. */
+interface LegacyDiscounted {
+  discount?: Stripe.Discount | null;
+}
+
+/** The invoice's own discounts (not its lines'). */
+export function invoiceDiscounts(invoice: Stripe.Invoice): DiscountReference[] {
+  const legacy = (invoice as unknown as LegacyDiscounted).discount;
+  return [...(invoice.discounts ?? []), ...(legacy ? [legacy] : [])];
+}
+
+/** The discounts of one invoice line: its own, and those whose amounts it shows (the invoice's among them). */
+export function invoiceLineDiscounts(line: Stripe.InvoiceLineItem): DiscountReference[] {
+  const legacy = (line as unknown as LegacyDiscounted).discount;
+  return [...(line.discounts ?? []), ...(line.discount_amounts ?? []).map((amount) => amount.discount), ...(legacy ? [legacy] : [])];
+}
+
+/**
+ * The promotion codes of `references`, in order, once each: an expanded discount names its own; a
+ * bare id is resolved through the expanded discounts among them. `unresolved` when some bare id
+ * could not be, so an expanded copy is worth fetching.
+ */
+export function discountPromotionCodes(references: readonly DiscountReference[]): { codes: string[]; unresolved: boolean } {
+  const expanded = new Map<string, string | null>();
+  for (const reference of references) if (typeof reference !== 'string') expanded.set(reference.id, idOf(reference.promotion_code));
+  const codes: string[] = [];
+  let unresolved = false;
+  for (const reference of references) {
+    const id = typeof reference === 'string' ? reference : reference.id;
+    if (!expanded.has(id)) unresolved = true;
+    const code = expanded.get(id);
+    if (code && !codes.includes(code)) codes.push(code);
+  }
+  return { codes, unresolved };
+}
+
 /** Legacy charges name their invoice; from Basil on only the payment intent links them. */
 export function chargeInvoiceId(charge: Stripe.Charge): string | null {
   return idOf((charge as unknown as { invoice?: string | { id: string } | null }).invoice);

@@ -22,6 +22,8 @@ import * as guestCustomers from './0007_guest_customers.js';
 import * as milestones from './0008_milestones.js';
 import * as programs from './0009_programs.js';
 import * as partnerGroups from './0010_partner_groups.js';
+import * as chargeRefunds from './0011_charge_refunds.js';
+import * as trialSeatLeads from './0012_trial_seat_leads.js';
 
 export interface MigrationContext {
   /** The name of an index or constraint, prefixed like the tables so it never clashes. */
@@ -49,6 +51,8 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0008_milestones': milestones,
   '0009_programs': programs,
   '0010_partner_groups': partnerGroups,
+  '0011_charge_refunds': chargeRefunds,
+  '0012_trial_seat_leads': trialSeatLeads,
 };
 
 class PackagedMigrationProvider implements MigrationProvider {
