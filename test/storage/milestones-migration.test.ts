@@ -1,7 +1,6 @@
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createKyselyStorage } from '../../src/core/storage/kysely-storage.js';
-import { scopeDatabase } from '../../src/core/storage/layout.js';
 import * as m1 from '../../src/core/storage/migrations/0001_initial.js';
 import * as m2 from '../../src/core/storage/migrations/0002_invoice_payments.js';
 import * as m3 from '../../src/core/storage/migrations/0003_disputes_credits_subscriptions.js';
@@ -10,31 +9,15 @@ import * as m5 from '../../src/core/storage/migrations/0005_payouts.js';
 import * as m6 from '../../src/core/storage/migrations/0006_charge_amounts.js';
 import * as m7 from '../../src/core/storage/migrations/0007_guest_customers.js';
 import { backends, uniqueSchema } from '../support/backends.js';
+import { migratedWith } from '../support/migrations.js';
 
 const BEFORE = { '0001_initial': m1, '0002_invoice_payments': m2, '0003_disputes_credits_subscriptions': m3, '0004_rewards': m4, '0005_payouts': m5, '0006_charge_amounts': m6, '0007_guest_customers': m7 };
-
-/** A database as the release before milestones left it, migrated by that release's migrations. */
-async function migratedTo0007(db: Kysely<any>, schema: string) {
-  const context = { index: (name: string) => `sa_${name}` };
-  const migrations: Record<string, Migration> = Object.fromEntries(
-    Object.entries(BEFORE).map(([name, migration]) => [name, { up: (scoped: Kysely<any>) => migration.up(scoped, context) }]),
-  );
-  const migrator = new Migrator({
-    db: scopeDatabase(db, { tablePrefix: 'sa_', schema }),
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: 'sa_migrations',
-    migrationLockTableName: 'sa_migrations_lock',
-    migrationTableSchema: schema,
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
-}
 
 describe.each(backends())('migration 0008_milestones on $name', (backend) => {
   it('migrates a database with commissions forward without losing them, and then takes event commissions', async () => {
     const schema = uniqueSchema();
     await sql`create schema ${sql.id(schema)}`.execute(backend.db);
-    await migratedTo0007(backend.db, schema);
+    await migratedWith(backend.db, schema, BEFORE);
     const t = (name: string) => sql.id(schema, `sa_${name}`);
     await sql`insert into ${t('partners')} (id, name, status, metadata) values ('ptn_1', 'Alice', 'active', '{}')`.execute(backend.db);
     await sql`insert into ${t('customers')} (id, livemode, external_id, partner_id, attributed_by, attributed_at) values ('sac_1', true, 'user_1', 'ptn_1', 'click', now())`.execute(backend.db);

@@ -1,8 +1,7 @@
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { createKyselyStorage } from '../../src/core/storage/kysely-storage.js';
-import { scopeDatabase } from '../../src/core/storage/layout.js';
 import * as m1 from '../../src/core/storage/migrations/0001_initial.js';
 import * as m2 from '../../src/core/storage/migrations/0002_invoice_payments.js';
 import * as m3 from '../../src/core/storage/migrations/0003_disputes_credits_subscriptions.js';
@@ -12,6 +11,7 @@ import * as m6 from '../../src/core/storage/migrations/0006_charge_amounts.js';
 import * as m7 from '../../src/core/storage/migrations/0007_guest_customers.js';
 import * as m8 from '../../src/core/storage/migrations/0008_milestones.js';
 import { backends, uniqueSchema } from '../support/backends.js';
+import { migratedWith } from '../support/migrations.js';
 
 const BEFORE = {
   '0001_initial': m1,
@@ -24,30 +24,13 @@ const BEFORE = {
   '0008_milestones': m8,
 };
 
-/** A database as the last single-program release left it, migrated by that release's migrations. */
-async function migratedTo0008(db: Kysely<any>, schema: string) {
-  const context = { index: (name: string) => `sa_${name}` };
-  const migrations: Record<string, Migration> = Object.fromEntries(
-    Object.entries(BEFORE).map(([name, migration]) => [name, { up: (scoped: Kysely<any>) => migration.up(scoped, context) }]),
-  );
-  const migrator = new Migrator({
-    db: scopeDatabase(db, { tablePrefix: 'sa_', schema }),
-    provider: { getMigrations: async () => migrations },
-    migrationTableName: 'sa_migrations',
-    migrationLockTableName: 'sa_migrations_lock',
-    migrationTableSchema: schema,
-  });
-  const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
-}
-
 const T = new Date('2026-03-01T12:00:00Z');
 
 describe.each(backends())('migration 0009_programs on $name', (backend) => {
   it('moves a single-program database with partners, customers, sales, commissions and payouts into the default program, intact', async () => {
     const schema = uniqueSchema();
     await sql`create schema ${sql.id(schema)}`.execute(backend.db);
-    await migratedTo0008(backend.db, schema);
+    await migratedWith(backend.db, schema, BEFORE);
     const t = (name: string) => sql.id(schema, `sa_${name}`);
     const run = (query: ReturnType<typeof sql>) => query.execute(backend.db);
     await run(sql`insert into ${t('partners')} (id, name, email, status, metadata, reward) values

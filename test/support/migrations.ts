@@ -1,0 +1,22 @@
+import { Migrator, type Kysely, type Migration } from 'kysely';
+import { scopeDatabase } from '../../src/core/storage/layout.js';
+import type { MigrationContext } from '../../src/core/storage/migrations/index.js';
+
+type PackagedUp = { up(db: Kysely<any>, context: MigrationContext): Promise<void> };
+
+/** A database as an earlier release left it: migrated by exactly that release's migrations, default layout. */
+export async function migratedWith(db: Kysely<any>, schema: string, release: Record<string, PackagedUp>): Promise<void> {
+  const context = { index: (name: string) => `sa_${name}` };
+  const migrations: Record<string, Migration> = Object.fromEntries(
+    Object.entries(release).map(([name, migration]) => [name, { up: (scoped: Kysely<any>) => migration.up(scoped, context) }]),
+  );
+  const migrator = new Migrator({
+    db: scopeDatabase(db, { tablePrefix: 'sa_', schema }),
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'sa_migrations',
+    migrationLockTableName: 'sa_migrations_lock',
+    migrationTableSchema: schema,
+  });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
