@@ -1,15 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appWithDashboard } from '../../examples/dashboard-express.js';
 import { backends } from '../support/backends.js';
+import { launchChromium } from '../support/chromium.js';
 import { T0, checkoutSession, event } from '../support/stripe-fixtures.js';
 import { world, type World } from '../support/world.js';
 
-/** Debian's Chromium (`.ci/run` installs it when missing), driven by playwright-core. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ADMIN = 'admin-token-for-the-browser-suite';
 const PORTAL_SECRET = 'portal-secret-of-the-browser-suite-0123456789';
 const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
@@ -17,7 +16,7 @@ const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 let browser: Browser;
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  browser = await launchChromium();
 });
 afterAll(() => browser?.close());
 
