@@ -1,4 +1,7 @@
 import type { Amount } from '../money.js';
+import type { MigrationReport } from './migrations/migration.js';
+
+export type { MigrationReport };
 
 /** The id of the `program` shorthand, and of everything recorded before programs had ids. */
 export const DEFAULT_PROGRAM_ID = 'default';
@@ -376,10 +379,6 @@ export interface Inserted<T> {
   created: boolean;
 }
 
-export interface MigrationReport {
-  /** Names of the migrations this call applied, in order; empty when nothing was pending. */
-  applied: string[];
-}
 
 /**
  * The domain operations on stored attribution data. On `Storage` each call commits on its own;
