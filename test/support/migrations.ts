@@ -1,6 +1,6 @@
 import { Migrator, type Kysely, type Migration } from 'kysely';
 import { scopeDatabase } from '../../src/core/storage/layout.js';
-import type { MigrationContext } from '../../src/core/storage/migrations/index.js';
+import type { MigrationContext } from '../../src/core/storage/migrations/migration.js';
 
 type PackagedUp = { up(db: Kysely<any>, context: MigrationContext): Promise<void> };
 

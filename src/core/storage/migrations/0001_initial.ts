@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /**
  * The first schema. Every idempotency promise of DESIGN.md §6 is a unique key here, so that

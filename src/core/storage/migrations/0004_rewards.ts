@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /**
  * Commission bookkeeping: the reward terms each customer's commissions follow (locked at their

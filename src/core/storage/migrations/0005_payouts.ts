@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /** Payouts: approved commissions grouped per partner, currency and mode, paid together. */
 export async function up(db: Kysely<any>, { index }: MigrationContext): Promise<void> {

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /**
  * A guest (no Stripe customer, no merchant id) is known only by email, so two checkouts of one

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /**
  * Custom milestone events (`trackEvent`: a booked demo, an activated trial) and the commissions

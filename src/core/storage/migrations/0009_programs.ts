@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /** Every table whose rows belong to one program. */
 const PROGRAM_TABLES = ['links', 'promotion_codes', 'clicks', 'customers', 'sales', 'commissions', 'milestones', 'payouts'] as const;

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /**
  * Partner groups: a group belongs to one program and may have a sale reward of its own, which

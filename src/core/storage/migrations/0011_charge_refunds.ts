@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /**
  * What each charge of a sale has had refunded, as Stripe's cumulative `amount_refunded`. An invoice

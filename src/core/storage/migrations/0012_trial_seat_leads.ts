@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { MigrationContext } from './index.js';
+import type { MigrationContext } from './migration.js';
 
 /**
  * Lead rewards per trial seat (`leadReward.perTrialSeat`): the customer's own lead commission stays

@@ -10,8 +10,8 @@ import {
   type MigrationProvider,
 } from 'kysely';
 import { MigrationError } from '../../errors.js';
-import type { MigrationReport } from '../types.js';
 import { scopeDatabase, type TableLayout } from '../layout.js';
+import type { MigrationContext, MigrationReport, PackagedMigration } from './migration.js';
 import * as initial from './0001_initial.js';
 import * as invoicePayments from './0002_invoice_payments.js';
 import * as afterSale from './0003_disputes_credits_subscriptions.js';
@@ -24,16 +24,6 @@ import * as programs from './0009_programs.js';
 import * as partnerGroups from './0010_partner_groups.js';
 import * as chargeRefunds from './0011_charge_refunds.js';
 import * as trialSeatLeads from './0012_trial_seat_leads.js';
-
-export interface MigrationContext {
-  /** The name of an index or constraint, prefixed like the tables so it never clashes. */
-  index(name: string): string;
-}
-
-interface PackagedMigration {
-  up(db: Kysely<any>, context: MigrationContext): Promise<void>;
-  down?(db: Kysely<any>, context: MigrationContext): Promise<void>;
-}
 
 /**
  * Every migration, by name, in order. Static imports (not files found at run time) so they survive

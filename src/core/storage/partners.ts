@@ -1,0 +1,203 @@
+import { ConflictError } from '../errors.js';
+import { newId } from '../ids.js';
+import { DEFAULT_PROGRAM_ID } from './programs.js';
+import type { Db, Row } from './rows.js';
+
+/** Partner status: a disabled partner's links record nothing and earn nothing. */
+export type PartnerStatus = 'active' | 'disabled';
+
+export interface Partner {
+  id: string;
+  name: string;
+  email: string | null;
+  status: PartnerStatus;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+}
+
+export interface NewPartner {
+  name: string;
+  email?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
+/** A referral code: the `?via=<code>` value of a partner link. Codes are case-insensitive. */
+export interface Link {
+  /** Unique across programs, so `?via=<code>` alone names the partner and the program. */
+  code: string;
+  partnerId: string;
+  /** The program whose terms the code's visitors are attributed under. */
+  programId: string;
+  createdAt: Date;
+  disabledAt: Date | null;
+}
+
+/** A Stripe promotion code (`promo_…`) whose use attributes a sale to a partner. */
+export interface PromotionCode {
+  id: string;
+  partnerId: string;
+  programId: string;
+  createdAt: Date;
+}
+
+export interface PartnerCodes {
+  codes: string[];
+  promotionCodes: string[];
+  /** The same, by program id. */
+  programs: Record<string, { codes: string[]; promotionCodes: string[] }>;
+}
+
+/**
+ * Partners, their referral codes (links) and their Stripe promotion codes.
+ *
+ * Atomic: every write is one statement. `insertLink` and `insertPromotionCode` are decided by the
+ * code's unique key: a concurrent duplicate for the same partner and program waits for the first to
+ * commit and gets the same record back; one for another partner or program gets `ConflictError`.
+ * `listPartnerCodes` reads links and promotion codes in two statements (a consistent pair only
+ * inside `transaction`).
+ */
+export interface PartnerStore {
+  insertPartner(partner: NewPartner): Promise<Partner>;
+  getPartner(id: string): Promise<Partner | undefined>;
+  /** Every partner, by name. */
+  listPartners(): Promise<Partner[]>;
+  setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
+  /**
+   * Codes are stored lower-cased, unique across programs (default program `'default'`). Throws
+   * `ConflictError` if another partner owns the code, or the partner has it in another program.
+   */
+  insertLink(link: { partnerId: string; code: string; programId?: string }): Promise<Link>;
+  /** The code's link and partner, only if both are active. */
+  findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined>;
+  /** Like `insertLink`, for a Stripe promotion code id. */
+  insertPromotionCode(code: { id: string; partnerId: string; programId?: string }): Promise<PromotionCode>;
+  /** The partner's referral codes and promotion code ids, oldest first, all of them and by program. */
+  listPartnerCodes(partnerId: string): Promise<PartnerCodes>;
+  findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]>;
+}
+
+/** The partner store on the library's tables. */
+export function partnerStore(db: Db): PartnerStore {
+  return {
+    async insertPartner(partner: NewPartner): Promise<Partner> {
+      const row = await db
+        .insertInto('partners')
+        .values({
+          id: newId('ptn'),
+          name: partner.name,
+          email: partner.email?.toLowerCase() ?? null,
+          status: 'active',
+          metadata: JSON.stringify(partner.metadata ?? {}),
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      return toPartner(row);
+    },
+
+    async getPartner(id: string): Promise<Partner | undefined> {
+      const row = await db.selectFrom('partners').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && toPartner(row);
+    },
+
+    async listPartners(): Promise<Partner[]> {
+      return (await db.selectFrom('partners').selectAll().orderBy('name').orderBy('id').execute()).map(toPartner);
+    },
+
+    async setPartnerStatus(id: string, status: PartnerStatus): Promise<void> {
+      await db.updateTable('partners').set({ status }).where('id', '=', id).execute();
+    },
+
+    async insertLink(link: { partnerId: string; code: string; programId?: string }): Promise<Link> {
+      const code = link.code.toLowerCase();
+      const programId = link.programId ?? DEFAULT_PROGRAM_ID;
+      const inserted = await db
+        .insertInto('links')
+        .values({ code, partner_id: link.partnerId, program_id: programId })
+        .onConflict((oc) => oc.column('code').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (inserted) return toLink(inserted);
+      const existing = await db.selectFrom('links').selectAll().where('code', '=', code).executeTakeFirstOrThrow();
+      if (existing.partner_id !== link.partnerId) {
+        throw new ConflictError(`The referral code "${code}" already belongs to another partner`);
+      }
+      if (existing.program_id !== programId) {
+        throw new ConflictError(`The referral code "${code}" is already this partner's in program "${existing.program_id}"`);
+      }
+      return toLink(existing);
+    },
+
+    async findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined> {
+      const row = await db
+        .selectFrom('links')
+        .innerJoin('partners', 'partners.id', 'links.partner_id')
+        .selectAll('partners')
+        .select(['links.code', 'links.program_id', 'links.created_at as link_created_at', 'links.disabled_at'])
+        .where('links.code', '=', code.toLowerCase())
+        .where('links.disabled_at', 'is', null)
+        .where('partners.status', '=', 'active')
+        .executeTakeFirst();
+      if (!row) return undefined;
+      return {
+        link: { code: row.code, partnerId: row.id, programId: row.program_id, createdAt: row.link_created_at, disabledAt: row.disabled_at },
+        partner: toPartner(row),
+      };
+    },
+
+    async insertPromotionCode(code: { id: string; partnerId: string; programId?: string }): Promise<PromotionCode> {
+      const programId = code.programId ?? DEFAULT_PROGRAM_ID;
+      const inserted = await db
+        .insertInto('promotion_codes')
+        .values({ id: code.id, partner_id: code.partnerId, program_id: programId })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      const row =
+        inserted ?? (await db.selectFrom('promotion_codes').selectAll().where('id', '=', code.id).executeTakeFirstOrThrow());
+      if (row.partner_id !== code.partnerId) {
+        throw new ConflictError(`The promotion code ${code.id} already belongs to another partner`);
+      }
+      if (row.program_id !== programId) {
+        throw new ConflictError(`The promotion code ${code.id} is already this partner's in program "${row.program_id}"`);
+      }
+      return toPromotionCode(row);
+    },
+
+    async listPartnerCodes(partnerId: string): Promise<PartnerCodes> {
+      const [links, promotionCodes] = await Promise.all([
+        db.selectFrom('links').select(['code', 'program_id']).where('partner_id', '=', partnerId).orderBy('created_at').orderBy('code').execute(),
+        db.selectFrom('promotion_codes').select(['id', 'program_id']).where('partner_id', '=', partnerId).orderBy('created_at').orderBy('id').execute(),
+      ]);
+      const programs: PartnerCodes['programs'] = {};
+      const program = (id: string) => (programs[id] ??= { codes: [], promotionCodes: [] });
+      for (const link of links) program(link.program_id).codes.push(link.code);
+      for (const promo of promotionCodes) program(promo.program_id).promotionCodes.push(promo.id);
+      return { codes: links.map((link) => link.code), promotionCodes: promotionCodes.map((promo) => promo.id), programs };
+    },
+
+    async findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]> {
+      if (ids.length === 0) return [];
+      const rows = await db.selectFrom('promotion_codes').selectAll().where('id', 'in', [...ids]).execute();
+      return rows.map(toPromotionCode);
+    },
+  };
+}
+
+function toPartner(row: Row<'partners'>): Partner {
+  return {
+    id: row.id,
+    name: row.name,
+    email: row.email,
+    status: row.status as PartnerStatus,
+    metadata: row.metadata,
+    createdAt: row.created_at,
+  };
+}
+
+function toLink(row: Row<'links'>): Link {
+  return { code: row.code, partnerId: row.partner_id, programId: row.program_id, createdAt: row.created_at, disabledAt: row.disabled_at };
+}
+
+function toPromotionCode(row: Row<'promotion_codes'>): PromotionCode {
+  return { id: row.id, partnerId: row.partner_id, programId: row.program_id, createdAt: row.created_at };
+}
