@@ -2,7 +2,7 @@ import { currentContext } from './context.js';
 import { AttributionError } from './errors.js';
 import { assertAmount } from './money.js';
 import type { ResolvedOptions } from './options.js';
-import { attributeBuyer } from './sales/attribute.js';
+import { attributeBuyer } from './customers/attribute.js';
 import { commissionEvent } from './commissions/engine.js';
 import { configuredProgram } from './programs.js';
 import type { Commission, Milestone, Storage } from './storage/types.js';
