@@ -1,7 +1,7 @@
 import { captureClick, readClickCookie, type CaptureResult } from './clicks/capture.js';
 import { createClickWriter } from './clicks/writer.js';
 import { currentContext, runInContext, type AttributionContext } from './context.js';
-import { trackLead, type LeadResult, type TrackLeadInput } from './leads.js';
+import { trackLead, type LeadResult, type TrackLeadInput } from './leads/track-lead.js';
 import { trackEvent, type TrackEventInput, type TrackEventResult } from './milestones.js';
 import { resolveOptions, type AttributionOptions, type ResolvedOptions } from './options.js';
 import { createPartners, type Partners } from './partners.js';
@@ -9,9 +9,9 @@ import type { AttributionRequest } from './request.js';
 import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
 import { isMalformedPayload, malformedEvent, verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
-import { applyParked, processEvent } from './webhooks/process-event.js';
+import { applyParked, processEvent } from './webhooks/dispatch.js';
 import { reconcile, type ReconcileRequest, type ReconcileResult } from './webhooks/reconcile.js';
-import { trackSale } from './sales/track-sale.js';
+import { trackSale, type TrackSaleInput } from './sales/track-sale.js';
 import type { Customer, CustomerLookup, ReportInterval, ReportRow, Sale } from './storage/types.js';
 import type { AttributionEventName, AttributionEvents } from './hooks.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
@@ -127,22 +127,6 @@ export interface Attribution {
      */
     forget(customerExternalId: string, options?: { livemode?: boolean }): Promise<boolean>;
   };
-}
-
-export interface TrackSaleInput {
-  /** Your id for the buyer (as given to `trackLead`). */
-  customerExternalId: string;
-  /** Untaxed, in minor units of `currency`. */
-  amount: number;
-  currency: string;
-  /** Your invoice or order id: a repeat with the same id returns the first sale. */
-  invoiceId: string;
-  /** When it was paid. Default: now (the clock). */
-  paidAt?: Date;
-  email?: string | null;
-  livemode?: boolean;
-  /** The program it belongs to. Default: the customer's (the one they were attributed in first), else the default program. */
-  programId?: string;
 }
 
 /**

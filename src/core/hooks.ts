@@ -21,7 +21,7 @@ type Pending = { [K in AttributionEventName]: [K, AttributionEvents[K]] }[Attrib
 const outbox = new AsyncLocalStorage<Array<Pending | AfterCommit>>();
 type AfterCommit = { during: string; run: () => Promise<unknown> };
 
-/** Raises an event from inside a `Hooks.transaction`; outside one it is a no-op. */
+/** Raises an event from inside a transaction (`runTransaction`); outside one it is a no-op. */
 export function emit<K extends AttributionEventName>(name: K, payload: AttributionEvents[K]): void {
   outbox.getStore()?.push([name, payload] as Pending);
 }
@@ -29,7 +29,7 @@ export function emit<K extends AttributionEventName>(name: K, payload: Attributi
 /**
  * Queues work that must not run inside the open transaction (a call to Stripe's API): it runs
  * once the transaction has committed, never when it rolls back, and a failure is reported through
- * `onError` (the ledger is already committed). Outside a `Hooks.transaction` it is a no-op.
+ * `onError` (the ledger is already committed). Outside a transaction (`runTransaction`) it is a no-op.
  */
 export function afterCommit(during: string, run: () => Promise<unknown>): void {
   outbox.getStore()?.push({ during, run });
@@ -55,7 +55,7 @@ export class Hooks {
     };
   }
 
-  /** `storage.transaction(fn)`, delivering the events it raised once it committed. */
+  /** `storage.transaction(fn)`, delivering the events it raised once it committed. Reached through `transaction/run.ts`. */
   async transaction<T>(storage: Storage, fn: (tx: StorageOperations) => Promise<T>): Promise<T> {
     const raised: Array<Pending | AfterCommit> = [];
     const result = await outbox.run(raised, () => storage.transaction(fn));

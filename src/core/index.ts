@@ -1,6 +1,6 @@
 export { attributionFromEnv, createAttribution, type Attribution, type ExplicitAttribution } from './attribution.js';
 export type { AttributionOptions, ClickOptions, ProgramDefinition, ProgramOptions, ResolvedOptions, ResolvedProgram } from './options.js';
-export type { LegacyKeysOption, LegacySource } from './sales/legacy-keys.js';
+export type { LegacyKeysOption, LegacySource } from './webhooks/legacy-keys.js';
 export type { AttributionContext } from './context.js';
 export type { AttributionEventName, AttributionEvents } from './hooks.js';
 export type { Payouts } from './commissions/payouts.js';
@@ -9,11 +9,11 @@ export type { EventReward, RewardDuration, Rate, SaleReward } from './commission
 export type { PortalLinkOptions } from './portal-links.js';
 export type { AttributionRequest } from './request.js';
 export type { CaptureResult } from './clicks/capture.js';
-export type { LeadResult, TrackLeadInput } from './leads.js';
+export type { LeadResult, TrackLeadInput } from './leads/track-lead.js';
 export type { TrackEventInput, TrackEventResult } from './milestones.js';
 export type { CreatePartnerInput, InProgram, PartnerGroup, PartnerGroups, PartnerInProgram, Partners, PartnerWithCodes } from './partners.js';
 export type { WebhookResponse } from './webhooks/handle-webhook.js';
-export { LookupTimeoutError } from './webhooks/lookups.js';
+export { LookupTimeoutError } from './transaction/lookups.js';
 export type { ReconcileProgress, ReconcileRequest, ReconcileResult } from './webhooks/reconcile.js';
 export {
   AttributionError,

@@ -2,9 +2,10 @@ import { currentContext } from './context.js';
 import { AttributionError } from './errors.js';
 import { assertAmount } from './money.js';
 import type { ResolvedOptions } from './options.js';
-import { attributeBuyer } from './sales/attribute.js';
+import { attributeBuyer } from './customers/attribute.js';
 import { commissionEvent } from './commissions/engine.js';
 import { configuredProgram } from './programs.js';
+import { runTransaction } from './transaction/run.js';
 import type { Commission, Milestone, Storage } from './storage/types.js';
 
 export interface TrackEventInput {
@@ -57,7 +58,7 @@ export async function trackEvent(options: ResolvedOptions, storage: Storage, nam
   const at = input.at ?? options.clock();
   const clickId = input.clickId === undefined ? (currentContext()?.clickId ?? null) : input.clickId;
 
-  return options.hooks.transaction(storage, async (tx) => {
+  return runTransaction(storage, options, async (tx) => {
     // A repeat returns before attributing anything; a concurrent duplicate meets the first on the unique key.
     const known = await tx.findMilestone({ livemode, idempotencyKey: input.idempotencyKey });
     if (known) return { event: known, created: false, commission: null };

@@ -9,7 +9,7 @@ import { rewardTerms, storedRate, type EventReward, type SaleReward, type Stored
 import { Hooks } from './hooks.js';
 import { resolvePortalOptions, type PortalLinkOptions, type ResolvedPortalOptions } from './portal-links.js';
 import { consoleLogger, redactingLogger, type Logger } from './logger.js';
-import { resolveLegacyKeys, type LegacyKeysOption, type LegacySource } from './sales/legacy-keys.js';
+import { resolveLegacyKeys, type LegacyKeysOption, type LegacySource } from './webhooks/legacy-keys.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */

@@ -5,6 +5,7 @@ import type { ResolvedOptions } from './options.js';
 import { portalUrl } from './portal-links.js';
 import { rewardTerms, type SaleReward } from './commissions/rewards.js';
 import { configuredProgram } from './programs.js';
+import { runTransaction } from './transaction/run.js';
 
 export interface CreatePartnerInput {
   name: string;
@@ -154,7 +155,7 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       const programId = configuredProgram(options, input.programId).id;
       const db = await storage();
       if (input.groupId) await groupIn(db, input.groupId, programId);
-      const id = await db.transaction(async (tx) => {
+      const id = await runTransaction(db, options, async (tx) => {
         const partner = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
         for (const code of codes) await tx.insertLink({ partnerId: partner.id, code, programId });
         for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id, programId });

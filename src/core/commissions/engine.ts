@@ -1,12 +1,12 @@
 import type { ResolvedOptions, ResolvedProgram } from '../options.js';
 import type Stripe from 'stripe';
 import type { Commission, CommissionStatus, Customer, Milestone, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
-import { splitProRata } from '../sales/amounts.js';
-import { checkoutLineItems } from '../sales/checkout-line-items.js';
-import { idOf } from '../webhooks/stripe-payloads.js';
+import { splitProRata } from '../money.js';
+import { checkoutLineItems } from '../stripe/checkout-line-items.js';
+import { idOf } from '../stripe/expandable.js';
 import { emit } from '../hooks.js';
 import { ConfigurationError } from '../errors.js';
-import type { Lookup } from '../webhooks/lookups.js';
+import type { Lookup } from '../transaction/lookups.js';
 import { commissionNumerator, commissionOnRemaining, convertedCommissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
 
 const DAY_MS = 86_400_000;

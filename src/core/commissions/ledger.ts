@@ -3,6 +3,7 @@ import { assertAmount } from '../money.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Commission, Storage } from '../storage/types.js';
 import { emit } from '../hooks.js';
+import { runTransaction } from '../transaction/run.js';
 
 export interface Commissions {
   list(filter?: { partnerId?: string; saleId?: string; customerId?: string; programId?: string }): Promise<Commission[]>;
@@ -41,7 +42,7 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
       if (!reason) throw new AttributionError('Voiding a commission needs a reason, kept in the ledger');
       const commission = await existing(id);
       if (commission.status === 'paid') throw new AttributionError(`Commission ${id} is paid already: adjust it instead, which records a clawback`);
-      return options.hooks.transaction(await storage(), async (tx) => {
+      return runTransaction(await storage(), options, async (tx) => {
         if (how.fraud && commission.customerId) await tx.blockCustomer(commission.customerId, 'fraud');
         const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided' });
         emit('commission.voided', { commission: voided });

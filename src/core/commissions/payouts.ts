@@ -1,6 +1,7 @@
 import { assertAmount } from '../money.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Payout, Storage } from '../storage/types.js';
+import { runTransaction } from '../transaction/run.js';
 
 export interface Payouts {
   /**
@@ -22,12 +23,12 @@ export function createPayouts(storage: () => Promise<Storage>, options: Resolved
     create: async (request = {}) => {
       const minimumAmount = assertAmount(request.minimumAmount ?? 0, 'minimumAmount');
       const livemode = request.livemode ?? true;
-      return (await storage()).transaction((tx) =>
+      return runTransaction(await storage(), options, (tx) =>
         tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}), ...(request.programId ? { programId: request.programId } : {}) }),
       );
     },
     list,
-    markPaid: async (id, paidAt = options.clock()) => (await storage()).transaction((tx) => tx.markPayoutPaid(id, paidAt)),
+    markPaid: async (id, paidAt = options.clock()) => runTransaction(await storage(), options, (tx) => tx.markPayoutPaid(id, paidAt)),
     csv: async (filter = {}) => payoutsCsv(await list({ status: 'pending', livemode: true, ...filter })),
   };
 }

@@ -2,11 +2,26 @@ import { AttributionError } from '../errors.js';
 import { assertAmount } from '../money.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Sale, Storage } from '../storage/types.js';
-import type { TrackSaleInput } from '../attribution.js';
-import { attributeBuyer } from './attribute.js';
+import { attributeBuyer } from '../customers/attribute.js';
 import { commissionSale } from '../commissions/engine.js';
 import { emit } from '../hooks.js';
-import { transactionWithLookups } from '../webhooks/lookups.js';
+import { transactionWithLookups } from '../transaction/lookups.js';
+
+export interface TrackSaleInput {
+  /** Your id for the buyer (as given to `trackLead`). */
+  customerExternalId: string;
+  /** Untaxed, in minor units of `currency`. */
+  amount: number;
+  currency: string;
+  /** Your invoice or order id: a repeat with the same id returns the first sale. */
+  invoiceId: string;
+  /** When it was paid. Default: now (the clock). */
+  paidAt?: Date;
+  email?: string | null;
+  livemode?: boolean;
+  /** The program it belongs to. Default: the customer's (the one they were attributed in first), else the default program. */
+  programId?: string;
+}
 
 /**
  * A sale billed outside Stripe, through the same ledger: attributed by the customer (tracked as a

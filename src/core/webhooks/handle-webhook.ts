@@ -2,13 +2,10 @@ import type Stripe from 'stripe';
 import { importOptional } from '../optional-dependency.js';
 import type { ResolvedOptions } from '../options.js';
 import { InvalidValueError } from '../errors.js';
-import { HANDLED_EVENT_TYPES } from './process-event.js';
+import { HANDLED_EVENT_TYPES } from './event-handlers.js';
+import type { WebhookResponse } from './response.js';
 
-/** What an adapter sends back to Stripe. */
-export interface WebhookResponse {
-  status: number;
-  body: { received: true; type: string } | { error: string };
-}
+export type { WebhookResponse };
 
 /** Stripe's own default: a signature older than five minutes is a replay. */
 const TOLERANCE_SECONDS = 300;

@@ -2,7 +2,8 @@ import type Stripe from 'stripe';
 import { ConfigurationError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import type { Storage } from '../storage/types.js';
-import { applyEvent, applyParked, HANDLED_EVENT_TYPES } from './process-event.js';
+import { applyEvent, applyParked } from './dispatch.js';
+import { HANDLED_EVENT_TYPES } from './event-handlers.js';
 
 /** Stripe keeps events retrievable through `events.list` for 30 days. */
 export const RECONCILE_MAX_DAYS = 30;

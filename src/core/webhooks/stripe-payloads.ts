@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { idOf } from '../stripe/expandable.js';
 
 /**
  * Readers for fields whose place changed between Stripe API versions. Payloads arrive in the API
@@ -6,11 +7,6 @@ import type Stripe from 'stripe';
  * (≤ 2025-02-24.acacia) and Basil (2025-03-31) onwards.
  */
 
-/** An expandable field: an id, an expanded object, or nothing. */
-export function idOf(value: string | { id: string } | null | undefined): string | null {
-  if (!value) return null;
-  return typeof value === 'string' ? value : value.id;
-}
 
 /** Legacy fields Basil removed, read without pretending they are in the current types. */
 interface LegacyInvoice {

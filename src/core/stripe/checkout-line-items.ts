@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { ResolvedOptions } from '../options.js';
-import type { Lookup } from '../webhooks/lookups.js';
-import { idOf } from '../webhooks/stripe-payloads.js';
+import type { Lookup } from '../transaction/lookups.js';
+import { idOf } from './expandable.js';
 
 /**
  * A checkout session's line items, which never come in webhooks: listed through the merchant's

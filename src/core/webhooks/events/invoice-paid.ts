@@ -1,11 +1,11 @@
 import type Stripe from 'stripe';
-import { attributeBuyer } from './attribute.js';
-import { readLegacyKeys } from './legacy-keys.js';
-import { scaleRoundHalfUp, splitProRata } from './amounts.js';
-import type { EventContext } from '../webhooks/events.js';
+import { scaleRoundHalfUp, splitProRata } from '../../money.js';
+import { recordSale } from '../../sales/record-sale.js';
+import { idOf } from '../../stripe/expandable.js';
+import type { EventContext, EventOutcome } from '../event-context.js';
+import { readLegacyKeys } from '../legacy-keys.js';
 import {
   discountPromotionCodes,
-  idOf,
   invoiceDiscounts,
   invoiceLineDiscounts,
   invoiceLinePrice,
@@ -15,24 +15,23 @@ import {
   invoiceSubscriptionMetadata,
   invoiceTotalExcludingTax,
   toDate,
-} from '../webhooks/stripe-payloads.js';
+} from '../stripe-payloads.js';
 
 /**
- * `invoice.paid` / `invoice.payment_succeeded` (the same invoice is one sale, whichever arrives
+ * `invoice.paid` (and `invoice.payment_succeeded`: the same invoice is one sale, whichever arrives
  * first): first invoices, renewals, prorations. The sale is what was paid without its tax share;
  * an invoice with nothing paid is not a sale. Renewals belong to the customer's partner for the
  * subscription's life; a first invoice may carry its own attribution in the subscription's metadata
  * (put there by the wrapped client), which is how it is attributed before its checkout session.
  */
-export async function invoicePaidEvent(context: EventContext): Promise<void> {
+export async function invoicePaid(context: EventContext): Promise<EventOutcome | void> {
   const invoice = context.event.data.object as Stripe.Invoice;
   if (invoice.amount_paid <= 0 || invoice.total <= 0) return;
   const subscriptionMetadata = invoiceSubscriptionMetadata(invoice);
   const paymentIntentId = invoicePaymentIntentId(invoice) ?? (await context.tx.findPaymentIntentForInvoice(invoice.id!)) ?? null;
-  const purchase = { stripeInvoiceId: invoice.id!, stripePaymentIntentId: paymentIntentId };
   const legacy = readLegacyKeys(context.options.legacyKeys, [subscriptionMetadata, invoice.metadata]);
 
-  const buyer = await attributeBuyer(context.tx, context.options, {
+  const evidence = {
     livemode: invoice.livemode,
     at: toDate(invoice.created),
     stripeCustomerId: idOf(invoice.customer),
@@ -43,17 +42,13 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
     legacyClickIds: legacy.clickIds,
     programIds: [invoice.metadata?.sa_program_id, subscriptionMetadata.sa_program_id],
     promotionCodes: invoicePromotionCodes(context, invoice),
-    purchase,
-  });
-
+    purchase: { stripeInvoiceId: invoice.id!, stripePaymentIntentId: paymentIntentId },
+  };
   const amount = scaleRoundHalfUp(invoice.amount_paid, Math.max(invoiceTotalExcludingTax(invoice), 0), invoice.total);
   const lines = await allInvoiceLines(context, invoice);
   const shares = splitProRata(amount, lines.map((line) => line.amount));
-  const { record, created } = await context.tx.insertSale({
+  const saleKnown = await recordSale(context.tx, context.options, context.lookup, evidence, {
     livemode: invoice.livemode,
-    customerId: buyer.customer.id,
-    partnerId: buyer.partnerId,
-    clickId: buyer.clickId,
     stripeInvoiceId: invoice.id!,
     stripePaymentIntentId: paymentIntentId,
     stripeSubscriptionId: invoiceSubscriptionId(invoice),
@@ -71,11 +66,7 @@ export async function invoicePaidEvent(context: EventContext): Promise<void> {
       amount: shares[index]!,
     })),
   });
-  if (created) {
-    await context.saleRecorded(record);
-  } else if (!record.partnerId && buyer.partnerId && (await context.tx.attributeSale(record.id, { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id }))) {
-    await context.saleRecorded((await context.tx.findSale({ stripeInvoiceId: record.stripeInvoiceId }))!, { claimed: true });
-  }
+  return { saleKnown };
 }
 
 /** Webhook invoices carry only the first page of lines; the rest are listed through the merchant's client. */
@@ -113,22 +104,4 @@ function invoicePromotionCodes(context: EventContext, invoice: Stripe.Invoice): 
       return discountPromotionCodes([...invoiceDiscounts(expanded), ...lines.flatMap(invoiceLineDiscounts)]).codes;
     },
   ];
-}
-
-/**
- * `invoice_payment.paid` (Basil onwards): remembers which payment intent paid which invoice, and
- * gives the invoice's sale its payment intent, so refunds and disputes on that charge find it. An
- * invoice paid by several payments keeps the first as the sale's; a refund of another that waited
- * for this link is applied now.
- */
-export async function invoicePaymentPaidEvent(context: EventContext): Promise<void> {
-  const payment = context.event.data.object as Stripe.InvoicePayment;
-  const invoiceId = idOf(payment.invoice as string | { id: string } | null);
-  const paymentIntentId = idOf(payment.payment?.payment_intent ?? null);
-  if (!invoiceId || !paymentIntentId) return;
-  await context.tx.recordInvoicePayment({ paymentIntentId, invoiceId });
-  const sale = await context.tx.findSale({ stripeInvoiceId: invoiceId });
-  if (!sale) return;
-  if (!sale.stripePaymentIntentId) await context.tx.setSalePaymentIntent(sale.id, paymentIntentId);
-  await context.saleKnown({ stripePaymentIntentId: paymentIntentId });
 }

@@ -1,11 +1,12 @@
-import { isClickId } from './clicks/click-id.js';
-import { currentContext } from './context.js';
-import type { ResolvedOptions } from './options.js';
-import type { Customer, Storage } from './storage/types.js';
-import { AttributionError } from './errors.js';
-import { commissionLead } from './commissions/engine.js';
-import { emit } from './hooks.js';
-import { configuredProgram, programOf } from './programs.js';
+import { isClickId } from '../clicks/click-id.js';
+import { currentContext } from '../context.js';
+import type { ResolvedOptions } from '../options.js';
+import type { Customer, Storage } from '../storage/types.js';
+import { AttributionError } from '../errors.js';
+import { commissionLead } from '../commissions/engine.js';
+import { emit } from '../hooks.js';
+import { runTransaction } from '../transaction/run.js';
+import { configuredProgram, programOf } from '../programs.js';
 
 export interface TrackLeadInput {
   /** Your own id for the user (it becomes `sa_customer_key` in Stripe metadata). */
@@ -47,7 +48,7 @@ export async function trackLead(options: ResolvedOptions, storage: Storage, inpu
   if (context) context.customerKey = input.customerExternalId;
   const now = options.clock();
 
-  const result = await options.hooks.transaction(storage, async (tx) => {
+  const result = await runTransaction(storage, options, async (tx) => {
     const programId = await programOf(tx, options, {
       livemode: options.livemode,
       programIds: [input.programId],

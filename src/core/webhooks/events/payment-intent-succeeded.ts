@@ -1,7 +1,8 @@
 import type Stripe from 'stripe';
-import { attributeBuyer } from './attribute.js';
-import type { EventContext } from '../webhooks/events.js';
-import { idOf, paymentIntentInvoiceId, toDate } from '../webhooks/stripe-payloads.js';
+import { recordSale } from '../../sales/record-sale.js';
+import { idOf } from '../../stripe/expandable.js';
+import type { EventContext, EventOutcome } from '../event-context.js';
+import { paymentIntentInvoiceId, toDate } from '../stripe-payloads.js';
 
 /**
  * `payment_intent.succeeded`: a sale only for payment intents created directly with our metadata.
@@ -10,7 +11,7 @@ import { idOf, paymentIntentInvoiceId, toDate } from '../webhooks/stripe-payload
  * is the sale. Other tools' keys (`legacyKeys`) are not read here: without `sa_via` a Checkout's
  * own payment intent cannot be told apart, and would become the sale with its tax.
  */
-export async function paymentIntentSucceededEvent(context: EventContext): Promise<void> {
+export async function paymentIntentSucceeded(context: EventContext): Promise<EventOutcome | void> {
   const intent = context.event.data.object as Stripe.PaymentIntent;
   const metadata = intent.metadata ?? {};
   if (!metadata.sa_click_id && !metadata.sa_customer_key) return;
@@ -18,7 +19,7 @@ export async function paymentIntentSucceededEvent(context: EventContext): Promis
   if (await context.tx.findInvoiceForPaymentIntent(intent.id)) return;
   if (intent.amount_received <= 0) return;
 
-  const buyer = await attributeBuyer(context.tx, context.options, {
+  const evidence = {
     livemode: intent.livemode,
     at: toDate(intent.created),
     stripeCustomerId: idOf(intent.customer),
@@ -27,17 +28,17 @@ export async function paymentIntentSucceededEvent(context: EventContext): Promis
     clickIds: [metadata.sa_click_id],
     programIds: [metadata.sa_program_id],
     purchase: { stripePaymentIntentId: intent.id },
-  });
-  const { record, created } = await context.tx.insertSale({
+  };
+  const sale = {
     livemode: intent.livemode,
-    customerId: buyer.customer.id,
-    partnerId: buyer.partnerId,
-    clickId: buyer.clickId,
     stripePaymentIntentId: intent.id,
     amount: intent.amount_received,
     currency: intent.currency,
     chargeAmount: intent.amount_received,
     occurredAt: toDate(intent.created),
-  });
-  if (created) await context.saleRecorded(record);
+  };
+  // A payment intent already recorded is another object's sale (its session's or invoice's): that
+  // object's attribution stands, this intent's metadata never re-credits it.
+  const saleKnown = await recordSale(context.tx, context.options, context.lookup, evidence, sale, { claim: false });
+  return { saleKnown };
 }

@@ -1,16 +1,17 @@
 import type Stripe from 'stripe';
-import { attributeBuyer } from './attribute.js';
-import { readLegacyKeys } from './legacy-keys.js';
-import { isClickId } from '../clicks/click-id.js';
-import { park, type EventContext } from '../webhooks/events.js';
-import { toDate } from '../webhooks/stripe-payloads.js';
+import { isClickId } from '../../clicks/click-id.js';
+import { attributeBuyer } from '../../customers/attribute.js';
+import type { EventContext, EventOutcome } from '../event-context.js';
+import { readLegacyKeys } from '../legacy-keys.js';
+import { waitingForClick } from '../parking.js';
+import { toDate } from '../stripe-payloads.js';
 
 /**
- * `customer.created` / `customer.updated` with our metadata (customers created through the
+ * `customer.created` (and `customer.updated`) with our metadata (customers created through the
  * wrapped client), or another tool's with `legacyKeys`: a lead, credited once. Attribution never
  * moves on later updates.
  */
-export async function customerEvent(context: EventContext): Promise<void> {
+export async function customerCreated(context: EventContext): Promise<EventOutcome | void> {
   const customer = context.event.data.object as Stripe.Customer;
   const metadata = customer.metadata ?? {};
   const legacy = readLegacyKeys(context.options.legacyKeys, [metadata]);
@@ -19,10 +20,7 @@ export async function customerEvent(context: EventContext): Promise<void> {
   // A click this database does not know yet (recorded by another instance a moment ago, or still
   // on its way from an Edge middleware) is waited for: applyParked() retries it. Another tool's
   // click is never waited for: it exists only if it was imported before.
-  if (isClickId(metadata.sa_click_id) && !(await context.tx.getClick(metadata.sa_click_id))) {
-    await park(context, `click:${metadata.sa_click_id}`);
-    return;
-  }
+  if (isClickId(metadata.sa_click_id) && !(await context.tx.getClick(metadata.sa_click_id))) return { waitingFor: waitingForClick(metadata.sa_click_id) };
   await attributeBuyer(context.tx, context.options, {
     livemode: customer.livemode,
     at: toDate(customer.created),

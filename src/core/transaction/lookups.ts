@@ -1,6 +1,7 @@
 import type { ResolvedOptions } from '../options.js';
 import type { Storage, StorageOperations } from '../storage/types.js';
 import { AttributionError } from '../errors.js';
+import { runTransaction } from './run.js';
 
 /**
  * Asks Stripe's API for something an event needs (a charge's amount, an invoice's expanded
@@ -51,7 +52,7 @@ export async function transactionWithLookups<T>(
   };
   for (;;) {
     try {
-      return await options.hooks.transaction(storage, (tx) => fn(tx, lookup));
+      return await runTransaction(storage, options, (tx) => fn(tx, lookup));
     } catch (error) {
       if (!(error instanceof LookupNeeded) || answers.size >= MAX_LOOKUPS) throw error;
       answers.set(error.key, await withTimeout(error.key, error.fetch(), options.stripeTimeoutMs));

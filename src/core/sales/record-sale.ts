@@ -1,0 +1,65 @@
+import { commissionSale } from '../commissions/engine.js';
+import { attributeBuyer, type Attributed, type BuyerEvidence } from '../customers/attribute.js';
+import { emit } from '../hooks.js';
+import type { ResolvedOptions } from '../options.js';
+import type { NewSale, Sale, SaleKeys, StorageOperations } from '../storage/types.js';
+import type { Lookup } from '../transaction/lookups.js';
+
+/** A sale as its payment reports it; who it belongs to is decided here, from the buyer's evidence. */
+export type SaleFacts = Omit<NewSale, 'customerId' | 'partnerId' | 'clickId'>;
+
+/**
+ * Records a paid purchase once (its keys are unique): the buyer attributed by DESIGN §3, the sale
+ * credited to the buyer's partner with its commission. The same payment seen again under another
+ * of its keys (an invoice recorded before its checkout session's attribution) is credited now if
+ * it had no partner yet, unless `claim` is false. Returns the keys the sale is now known under, or null when nothing new
+ * became known (a repeat), so events waiting for this sale can be applied.
+ */
+export async function recordSale(
+  tx: StorageOperations,
+  options: ResolvedOptions,
+  lookup: Lookup,
+  evidence: BuyerEvidence,
+  facts: SaleFacts,
+  { claim = true }: { claim?: boolean } = {},
+): Promise<SaleKeys | null> {
+  const buyer = await attributeBuyer(tx, options, evidence);
+  const { record, created } = await tx.insertSale({ ...facts, customerId: buyer.customer.id, partnerId: buyer.partnerId, clickId: buyer.clickId });
+  if (!created) return claim ? claimSale(tx, options, lookup, record, buyer) : null;
+  emit('sale.created', { sale: record });
+  await commissionSale(tx, options, lookup, record);
+  return saleKeys(record);
+}
+
+/**
+ * A subscription signup (a subscription-mode checkout): the buyer is attributed, and the first
+ * invoice's sale, when it was recorded before this attribution arrived, is credited to the
+ * buyer's partner. The invoice itself is the sale; the signup never makes one.
+ */
+export async function attributeSubscriptionSignup(
+  tx: StorageOperations,
+  options: ResolvedOptions,
+  lookup: Lookup,
+  evidence: BuyerEvidence,
+  firstInvoiceId: string | null,
+): Promise<SaleKeys | null> {
+  const buyer = await attributeBuyer(tx, options, evidence);
+  const sale = firstInvoiceId ? await tx.findSale({ stripeInvoiceId: firstInvoiceId }) : undefined;
+  return sale ? claimSale(tx, options, lookup, sale, buyer) : null;
+}
+
+/** Credits an unattributed sale to the buyer's partner, once (a conditional update), with its commission. */
+async function claimSale(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale, buyer: Attributed): Promise<SaleKeys | null> {
+  if (sale.partnerId || !buyer.partnerId) return null;
+  const attribution = { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id };
+  if (!(await tx.attributeSale(sale.id, attribution))) return null;
+  // What attributeSale wrote, without reading the row back: the sale moves to its customer's program.
+  const claimed: Sale = { ...sale, ...attribution, programId: buyer.customer.programId };
+  await commissionSale(tx, options, lookup, claimed);
+  return saleKeys(claimed);
+}
+
+/** The keys under which other events (refunds, disputes, credit notes) name this sale. */
+function saleKeys(sale: Sale): SaleKeys {
+  return { stripePaymentIntentId: sale.stripePaymentIntentId, stripeInvoiceId: sale.stripeInvoiceId };
+}

@@ -1,0 +1,2 @@
+/** `customer.subscription.updated`: the new state (plan, quantity, cancellation), read like its creation. */
+export { customerSubscriptionCreated as customerSubscriptionUpdated } from './customer-subscription-created.js';
