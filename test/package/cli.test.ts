@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -47,6 +47,23 @@ async function spawnedStripeAttribution(args: string[], env: NodeJS.ProcessEnv =
   }
 }
 
+let template: Promise<string> | undefined;
+
+/**
+ * Fills `dataDir` with a database the CLI migrated, copied from one it migrated once for this
+ * file: a closed PGlite database is plain files, and migrating anew costs seconds per test.
+ * (The migration itself is the first test's subject.)
+ */
+async function copyMigrated(dataDir: string): Promise<void> {
+  template ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sa-cli-template-'));
+    const { code, stderr } = await stripeAttribution(['migrate', '--data-dir', dir]);
+    if (code !== 0) throw new Error(`migrate failed: ${stderr}`);
+    return dir;
+  })();
+  cpSync(await template, dataDir, { recursive: true });
+}
+
 describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   it('applies the migrations, then reports nothing pending', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-'));
@@ -85,7 +102,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
 
   it('takes over a lock left by a process that crashed, or by this pid in a previous life of the container', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-stale-'));
-    await stripeAttribution(['migrate', '--data-dir', dataDir]);
+    await copyMigrated(dataDir);
     const lockFile = join(dataDir, 'stripe-attribution.lock');
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']);
     writeFileSync(lockFile, JSON.stringify({ pid: dead.pid, hostname: hostname() }));
@@ -175,7 +192,7 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
 
   it('applies the events the webhook missed, prints progress to stderr and a summary to stdout', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-reconcile-'));
-    expect((await stripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(0);
+    await copyMigrated(dataDir);
     const app = createAttribution({ database: dataDir, clicks: { ipSalt: 'pepper' } });
     await app.partners.create({ name: 'Alice', code: 'alice' });
     const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: {} });
@@ -213,7 +230,7 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
 
   it('exits 1 when an event failed, after applying the others', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-reconcile-fail-'));
-    expect((await stripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(0);
+    await copyMigrated(dataDir);
     stripe.events.length = 0;
     stripe.events.push(
       recent(event('invoice.paid', invoice({ id: 'in_long', lines: { object: 'list', data: [invoiceLine()], has_more: true, url: '/v1/invoices/in_long/lines' } })), 60),
@@ -247,7 +264,7 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
   let alice = '';
 
   beforeAll(async () => {
-    expect((await stripeAttribution(['migrate', ...db])).code).toBe(0);
+    await copyMigrated(dataDir);
     const added = await stripeAttribution(['partners', 'add', 'Alice Martin', '--email', 'alice@partners.example', '--code', 'alice', '--promotion-code', 'promo_alice', '--json', ...db]);
     expect(added.code).toBe(0);
     alice = JSON.parse(added.stdout).id;
