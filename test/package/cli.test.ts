@@ -1,11 +1,12 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
 import { createAttribution } from '../../src/core/attribution.js';
 import { EmbeddedDatabaseLockedError } from '../../src/core/errors.js';
 import { DATABASE_URL } from '../support/backends.js';
@@ -15,8 +16,26 @@ import { startStripeServer } from '../support/stripe-server.js';
 const execFileAsync = promisify(execFile);
 const cli = resolve(import.meta.dirname, '../../dist/cli.js');
 
-/** Runs the built CLI as `npx stripe-attribution …` would; never rejects, reports the exit code. */
+/**
+ * Runs `stripe-attribution …` in this process, through the same `main` the bin calls: a spawned
+ * process would pay a Node start and a PGlite load per command (minutes over this file).
+ */
 async function stripeAttribution(args: string[], env: NodeJS.ProcessEnv = {}) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    env: { ...process.env, DATABASE_URL: '', ...env },
+  });
+  return { code, stdout, stderr };
+}
+
+/**
+ * Runs the built bin as `npx stripe-attribution …` would, in a process of its own: for what only a
+ * separate process shows (the shebang bin, exit codes, a database locked by another process).
+ */
+async function spawnedStripeAttribution(args: string[], env: NodeJS.ProcessEnv = {}) {
   try {
     const { stdout, stderr } = await execFileAsync(process.execPath, [cli, ...args], {
       env: { ...process.env, DATABASE_URL: '', ...env },
@@ -26,6 +45,23 @@ async function stripeAttribution(args: string[], env: NodeJS.ProcessEnv = {}) {
     const failed = error as { code: number; stdout: string; stderr: string };
     return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
   }
+}
+
+let template: Promise<string> | undefined;
+
+/**
+ * Fills `dataDir` with a database the CLI migrated, copied from one it migrated once for this
+ * file: a closed PGlite database is plain files, and migrating anew costs seconds per test.
+ * (The migration itself is the first test's subject.)
+ */
+async function copyMigrated(dataDir: string): Promise<void> {
+  template ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sa-cli-template-'));
+    const { code, stderr } = await stripeAttribution(['migrate', '--data-dir', dir]);
+    if (code !== 0) throw new Error(`migrate failed: ${stderr}`);
+    return dir;
+  })();
+  cpSync(await template, dataDir, { recursive: true });
 }
 
 describe('npx stripe-attribution migrate (embedded PGlite)', () => {
@@ -44,7 +80,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
     const storage = await app.storage();
     await storage.insertPartner({ name: 'Before' });
 
-    const refused = await stripeAttribution(['migrate', '--data-dir', dataDir]);
+    const refused = await spawnedStripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`is in use by process ${process.pid}`);
     expect(refused.stderr).toContain('DATABASE_URL');
@@ -54,19 +90,19 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
     expect(await sibling.migrate()).toEqual({ applied: [] });
     expect((await (await sibling.storage()).insertPartner({ name: 'Sibling' })).name).toBe('Sibling');
     await sibling.close();
-    expect((await stripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(1);
+    expect((await spawnedStripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(1);
 
     const partner = await storage.insertPartner({ name: 'After' });
     expect((await storage.getPartner(partner.id))?.name).toBe('After');
     await app.close();
 
-    const afterClose = await stripeAttribution(['migrate', '--data-dir', dataDir]);
+    const afterClose = await spawnedStripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(afterClose).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
   });
 
   it('takes over a lock left by a process that crashed, or by this pid in a previous life of the container', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-stale-'));
-    await stripeAttribution(['migrate', '--data-dir', dataDir]);
+    await copyMigrated(dataDir);
     const lockFile = join(dataDir, 'stripe-attribution.lock');
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']);
     writeFileSync(lockFile, JSON.stringify({ pid: dead.pid, hostname: hostname() }));
@@ -92,7 +128,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
 
 describe('npx stripe-attribution migrate --print', () => {
   it('prints the SQL with the chosen prefix and schema, touching no database', async () => {
-    const result = await stripeAttribution(['migrate', '--print', '--table-prefix', 'aff_', '--schema', 'billing_attr'], {
+    const result = await spawnedStripeAttribution(['migrate', '--print', '--table-prefix', 'aff_', '--schema', 'billing_attr'], {
       DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
     });
     expect(result.code).toBe(0);
@@ -156,7 +192,7 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
 
   it('applies the events the webhook missed, prints progress to stderr and a summary to stdout', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-reconcile-'));
-    expect((await stripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(0);
+    await copyMigrated(dataDir);
     const app = createAttribution({ database: dataDir, clicks: { ipSalt: 'pepper' } });
     await app.partners.create({ name: 'Alice', code: 'alice' });
     const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: {} });
@@ -194,7 +230,7 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
 
   it('exits 1 when an event failed, after applying the others', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-reconcile-fail-'));
-    expect((await stripeAttribution(['migrate', '--data-dir', dataDir])).code).toBe(0);
+    await copyMigrated(dataDir);
     stripe.events.length = 0;
     stripe.events.push(
       recent(event('invoice.paid', invoice({ id: 'in_long', lines: { object: 'list', data: [invoiceLine()], has_more: true, url: '/v1/invoices/in_long/lines' } })), 60),
@@ -221,14 +257,14 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
   });
 });
 
-// Each spawn opens PGlite afresh (seconds on a busy machine), hence the generous timeout.
+// Each command opens PGlite afresh (a second on a busy machine), hence the generous timeout.
 describe('npx stripe-attribution partners, report and payouts (embedded PGlite)', { timeout: 180_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-report-'));
   const db = ['--data-dir', dataDir];
   let alice = '';
 
   beforeAll(async () => {
-    expect((await stripeAttribution(['migrate', ...db])).code).toBe(0);
+    await copyMigrated(dataDir);
     const added = await stripeAttribution(['partners', 'add', 'Alice Martin', '--email', 'alice@partners.example', '--code', 'alice', '--promotion-code', 'promo_alice', '--json', ...db]);
     expect(added.code).toBe(0);
     alice = JSON.parse(added.stdout).id;
@@ -313,7 +349,11 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
     expect(badValue.code).toBe(2);
     expect(badValue.stderr).toContain('a whole number of minor units');
     expect((await stripeAttribution(['report', '--interval', 'year', ...db])).code).toBe(2);
-    expect((await stripeAttribution(['frobnicate'])).code).toBe(2);
+    const unknownCommand = await stripeAttribution(['frobnicate']);
+    expect(unknownCommand.code).toBe(2);
+    expect(unknownCommand.stderr).toContain("unknown command 'frobnicate'");
+    // The bin turns the same outcome into the process's exit code.
+    expect((await spawnedStripeAttribution(['frobnicate'])).code).toBe(2);
   });
 
   it('every command has --help, exiting 0', async () => {

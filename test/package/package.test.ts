@@ -61,8 +61,9 @@ describe('the built package', () => {
     for (const optional of ['@electric-sql/pglite', 'pg', 'express', 'koa', 'fastify', 'next']) {
       expect(pkg.peerDependenciesMeta[optional].optional, optional).toBe(true);
     }
-    expect(pkg.engines.node).toMatch(/^>=20/);
-    expect(process.versions.node.split('.')[0]).toBe('20');
+    // The release lines CI runs (20 and 24) and the LTS between them; odd lines are never LTS.
+    expect(pkg.engines.node).toBe('^20.9.0 || ^22.0.0 || >=24.0.0');
+    expect(['20', '22', '24']).toContain(process.versions.node.split('.')[0]);
     expect(pkg.bin['stripe-attribution']).toBe('./dist/cli.js');
   });
 

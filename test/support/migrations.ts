@@ -1,5 +1,6 @@
-import { Migrator, type Kysely, type Migration } from 'kysely';
+import type { Kysely, Migration } from 'kysely';
 import { scopeDatabase } from '../../src/core/storage/layout.js';
+import { Migrator } from '../../src/core/storage/migrations/kysely-migrator.js';
 import type { MigrationContext } from '../../src/core/storage/migrations/migration.js';
 
 type PackagedUp = { up(db: Kysely<any>, context: MigrationContext): Promise<void> };

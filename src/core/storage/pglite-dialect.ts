@@ -12,7 +12,18 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
-import type { PGlite } from '@electric-sql/pglite';
+
+/**
+ * The part of a PGlite instance the dialect uses, written out here so the published types do not
+ * import `@electric-sql/pglite`: it is an optional peer, absent from a Postgres-only app, whose
+ * type-check (with `skipLibCheck: false`) would fail on the import.
+ */
+export interface PGliteLike {
+  readonly waitReady: Promise<void>;
+  readonly closed: boolean;
+  query<R>(query: string, params?: unknown[]): Promise<{ rows: R[]; affectedRows?: number }>;
+  close(): Promise<void>;
+}
 
 /**
  * Kysely dialect for PGlite, real Postgres compiled to WASM: the same SQL and migrations as on a
@@ -23,7 +34,7 @@ import type { PGlite } from '@electric-sql/pglite';
  * commits or rolls back, exactly as one pooled connection would.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: PGliteLike) {}
 
   createAdapter(): DialectAdapter {
     return new PostgresAdapter();
@@ -44,7 +55,7 @@ class PGliteDriver implements Driver {
   #queue: Promise<void> = Promise.resolve();
   #release: (() => void) | undefined;
 
-  constructor(private readonly pglite: PGlite) {
+  constructor(private readonly pglite: PGliteLike) {
     this.#connection = new PGliteConnection(pglite);
   }
 
@@ -84,7 +95,7 @@ class PGliteDriver implements Driver {
 }
 
 class PGliteConnection implements DatabaseConnection {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: PGliteLike) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.pglite.query<R>(compiledQuery.sql, compiledQuery.parameters as unknown[]);

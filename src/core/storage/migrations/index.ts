@@ -2,13 +2,13 @@ import {
   sql,
   DummyDriver,
   Kysely,
-  Migrator,
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
   type Migration,
   type MigrationProvider,
 } from 'kysely';
+import { Migrator } from './kysely-migrator.js';
 import { MigrationError } from '../../errors.js';
 import { scopeDatabase, type TableLayout } from '../layout.js';
 import type { MigrationContext, MigrationReport, PackagedMigration } from './migration.js';
