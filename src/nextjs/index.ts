@@ -1,7 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server.js';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
-import { checkWebhookRequest, readLimitedBody } from '../core/webhooks/handle-webhook.js';
+import { BodyTooLargeError, readAtMost } from '../core/http/webhook.js';
 import type { AttributionRequest } from '../core/request.js';
 import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
 
@@ -73,36 +73,13 @@ export function withAttribution<C>(handler: RouteHandler<C>, attribution: Attrib
 }
 
 /**
- * `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`. Throws at
- * startup in production when no webhook secret is configured.
+ * `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`: the
+ * instance's own `attribution.fetch`, after a startup check that throws in production when no
+ * webhook secret is configured.
  */
 export function webhookRoute(attribution: Attribution = attributionFromEnv()): (request: Request) => Promise<Response> {
   assertWebhookConfigured(attribution.options);
-  return async (request) => {
-    const { options } = attribution;
-    const refused = checkWebhookRequest(options, { contentType: request.headers.get('content-type'), contentLength: request.headers.get('content-length') });
-    if (refused) return Response.json(refused.body, { status: refused.status });
-    // The exact bytes Stripe signed; decoding to text and back could alter them.
-    const read = await readLimitedBody(options, () => readAtMost(request, options.webhooks.maxBodyBytes));
-    const { status, body } = 'response' in read ? read.response : await attribution.handleWebhook(read.bytes, request.headers.get('stripe-signature'));
-    return Response.json(body, { status });
-  };
-}
-
-/** The request's body, refused (status 413) as soon as it passes `limit` bytes, declared length or not. */
-async function readAtMost(request: Request, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body?.getReader();
-  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) {
-    size += chunk.value.byteLength;
-    if (size > limit) {
-      await reader!.cancel();
-      throw Object.assign(new Error('Request body too large'), { status: 413 });
-    }
-    chunks.push(chunk.value);
-  }
-  return Buffer.concat(chunks);
+  return attribution.fetch;
 }
 
 /**
@@ -139,7 +116,7 @@ export function attributionDashboard(
       try {
         body = new TextDecoder().decode(await readAtMost(request, MAX_FORM_BYTES));
       } catch (error) {
-        if ((error as { status?: number }).status === 413) return new Response('Form too large', { status: 413 });
+        if (error instanceof BodyTooLargeError) return new Response('Form too large', { status: 413 });
         throw error;
       }
     }
