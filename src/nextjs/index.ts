@@ -1,9 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server.js';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
-import { BodyTooLargeError, readAtMost } from '../core/http/webhook.js';
 import type { AttributionRequest } from '../core/request.js';
-import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
+import { createDashboard, type DashboardOptions } from '../dashboard/index.js';
 
 /**
  * Next.js App Router, Node runtime. Wire it in three files:
@@ -110,19 +109,7 @@ export function attributionDashboard(
   options: DashboardOptions<Request>,
 ): { GET: (request: Request) => Promise<Response>; POST: (request: Request) => Promise<Response> } {
   const dashboard = createDashboard(attribution, options);
-  const handle = async (request: Request): Promise<Response> => {
-    let body: string | undefined;
-    if (request.method === 'POST') {
-      try {
-        body = new TextDecoder().decode(await readAtMost(request, MAX_FORM_BYTES));
-      } catch (error) {
-        if (error instanceof BodyTooLargeError) return new Response('Form too large', { status: 413 });
-        throw error;
-      }
-    }
-    const response = await dashboard({ method: request.method, url: request.url, headers: request.headers, body }, request);
-    if (!response) return new Response('Not found', { status: 404 });
-    return new Response(response.status === 303 || response.body === '' ? null : response.body, { status: response.status, headers: response.headers });
-  };
+  const handle = async (request: Request): Promise<Response> =>
+    (await dashboard.fetch(request, request)) ?? new Response('Not found', { status: 404 });
   return { GET: handle, POST: handle };
 }
