@@ -684,19 +684,54 @@ class KyselyOperationsBase implements StorageOperations {
     return (await query.execute()).map(toMilestone);
   }
 
-  async lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }> {
-    // One statement: the row lock orders concurrent first sales, and the loser's coalesce keeps the winner's terms.
+  async lockRewardTerms<T>(
+    customerId: string,
+    first: { terms: T; saleId: string; at: Date },
+  ): Promise<{ terms: T; saleId: string; at: Date; replaced: { saleId: string; at: Date } | null }> {
+    // One statement: the CTE takes the row lock and reads the anchor as of this turn (the latest
+    // committed one under READ COMMITTED), the update moves it only to an earlier (at, id), and the
+    // loser's coalesce keeps the winner's terms. Both SET expressions read the row before the update.
+    const earlier = sql<boolean>`(first_sale_at is null or (${first.at}::timestamptz, ${first.saleId}::text) < (first_sale_at, first_sale_id))`;
     const row = await this.db
+      .with('previous', (db) =>
+        db.selectFrom('customers').select(['first_sale_id as previous_sale_id', 'first_sale_at as previous_sale_at']).where('id', '=', customerId).forUpdate(),
+      )
       .updateTable('customers')
+      .from('previous')
       .set({
         reward_terms: sql<string>`coalesce(reward_terms, ${JSON.stringify(first.terms)}::jsonb)`,
-        first_sale_id: sql<string>`coalesce(first_sale_id, ${first.saleId})`,
-        first_sale_at: sql<Date>`coalesce(first_sale_at, ${first.at})`,
+        first_sale_id: sql<string>`case when ${earlier} then ${first.saleId} else first_sale_id end`,
+        first_sale_at: sql<Date>`case when ${earlier} then ${first.at}::timestamptz else first_sale_at end`,
       })
-      .where('id', '=', customerId)
-      .returning(['reward_terms', 'first_sale_id', 'first_sale_at'])
+      .where('customers.id', '=', customerId)
+      .returning(['reward_terms', 'first_sale_id', 'first_sale_at', 'previous.previous_sale_id', 'previous.previous_sale_at'])
       .executeTakeFirstOrThrow();
-    return { terms: row.reward_terms as T, saleId: row.first_sale_id!, at: row.first_sale_at! };
+    const moved = row.previous_sale_id !== null && row.previous_sale_id !== row.first_sale_id;
+    return {
+      terms: row.reward_terms as T,
+      saleId: row.first_sale_id!,
+      at: row.first_sale_at!,
+      replaced: moved ? { saleId: row.previous_sale_id!, at: row.previous_sale_at! } : null,
+    };
+  }
+
+  async listCustomerSaleCommissions(customerId: string): Promise<Array<{ commission: Commission; saleOccurredAt: Date }>> {
+    const rows = await this.db
+      .selectFrom('commissions')
+      .innerJoin('sales', 'sales.id', 'commissions.sale_id')
+      .selectAll('commissions')
+      .select('sales.occurred_at as sale_occurred_at')
+      .where('commissions.customer_id', '=', customerId)
+      .where('commissions.kind', '=', 'sale')
+      .orderBy('sales.occurred_at')
+      .orderBy('commissions.id')
+      .execute();
+    return rows.map(({ sale_occurred_at, ...row }) => ({ commission: toCommission(row), saleOccurredAt: sale_occurred_at }));
+  }
+
+  async endCommissionReward(id: string): Promise<Commission> {
+    const row = await this.db.updateTable('commissions').set({ exact_numerator: '0', updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    return toCommission(row);
   }
 
   async claimStripeMetadataWrite(customerId: string, at: Date): Promise<boolean> {

@@ -490,10 +490,29 @@ export interface StorageOperations {
   addSaleLines(saleId: string, lines: readonly NewSaleLine[]): Promise<void>;
 
   /**
-   * Locks the customer's reward terms at their first attributed sale, once: the first caller's
-   * terms and sale win, and every caller gets the locked ones back.
+   * Locks the customer's reward terms at their first attributed sale and anchors their reward
+   * window (the `'once'` sale, the start of a month window) at the earliest such sale by Stripe
+   * time: the smallest `(at, saleId)`, ties at the same instant going to the smaller sale id. The
+   * terms are the first caller's and never change; the anchor moves to an earlier sale whenever
+   * one arrives late. One statement under the customer's row lock, so concurrent callers take
+   * turns and every caller gets the locked terms and the anchor as of its turn back, with
+   * `replaced`: the anchor this call moved away from (null when it moved nothing).
    */
-  lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }>;
+  lockRewardTerms<T>(
+    customerId: string,
+    first: { terms: T; saleId: string; at: Date },
+  ): Promise<{ terms: T; saleId: string; at: Date; replaced: { saleId: string; at: Date } | null }>;
+  /**
+   * The customer's sale commissions (not clawbacks), each with its sale's Stripe time: what a
+   * moved reward anchor re-derives. Call after `lockRewardTerms`, whose row lock keeps the set still.
+   */
+  listCustomerSaleCommissions(customerId: string): Promise<Array<{ commission: Commission; saleOccurredAt: Date }>>;
+  /**
+   * Sets a commission's exact amount to zero: its sale no longer earns a reward (it fell out of
+   * the customer's reward window), so reconciling it voids or claws back what was recorded, and
+   * later refunds or disputes of the sale change nothing.
+   */
+  endCommissionReward(id: string): Promise<Commission>;
   blockCustomer(customerId: string, reason: string): Promise<void>;
   /**
    * Claims the one write-back of the customer's `sa_customer_key` to Stripe's metadata: true for
