@@ -13,8 +13,11 @@ import { addCommission, emptyLedger, type ChaosProgram, type Ledger } from './or
  */
 
 export const CHAOS_SECRET = 'whsec_chaos';
-export const CHAOS_PROGRAM: ChaosProgram = { terms: { ana: { bp: 2000 }, ben: { bp: 3500 }, cy: { flat: 1500 } }, leadReward: 300 };
-/** The same program, told to the library: Ana on the default, Ben and Cy on their own rewards. */
+export const CHAOS_PROGRAM: ChaosProgram = {
+  terms: { ana: { bp: 2000 }, ben: { bp: 3500 }, cy: { flat: 1500 }, dee: { flat: 1200, duration: 'once' }, eli: { bp: 1500, duration: { months: 1 } } },
+  leadReward: 300,
+};
+/** The same program, told to the library: Ana on the default, the others on their own rewards. */
 export const CHAOS_OPTIONS = {
   program: { currency: 'usd', holdDays: 30, reward: { type: 'percent', percent: 20 }, leadReward: { type: 'flat', amount: 300 } },
 } satisfies Partial<AttributionOptions>;
@@ -33,6 +36,10 @@ export async function prepare(attribution: Attribution, journeys: readonly Journ
   const cy = await attribution.partners.create({ name: 'Cy', code: 'cy' });
   await attribution.partners.setReward(ben.id, { type: 'percent', percent: 35 });
   await attribution.partners.setReward(cy.id, { type: 'flat', amount: 1500 });
+  const dee = await attribution.partners.create({ name: 'Dee', code: 'dee' });
+  await attribution.partners.setReward(dee.id, { type: 'flat', amount: 1200, duration: 'once' });
+  const eli = await attribution.partners.create({ name: 'Eli', code: 'eli' });
+  await attribution.partners.setReward(eli.id, { type: 'percent', percent: 15, duration: { months: 1 } });
   const clickIds = new Map<number, string>();
   for (const journey of journeys) {
     if (journey.via !== 'click') continue;
@@ -43,7 +50,7 @@ export async function prepare(attribution: Attribution, journeys: readonly Journ
     });
     clickIds.set(journey.index, clickId!);
   }
-  return { partnerIds: { ana: ana.id, ben: ben.id, cy: cy.id }, clickIds };
+  return { partnerIds: { ana: ana.id, ben: ben.id, cy: cy.id, dee: dee.id, eli: eli.id }, clickIds };
 }
 
 /** All journeys' events in Stripe's order of sending. */
@@ -174,6 +181,13 @@ export async function drainParked(attribution: Attribution): Promise<number> {
     left = stillParked;
   }
   return left;
+}
+
+/** Which partner each sale went to, by its Stripe key (`saleKey`). */
+export async function readSalePartners(attribution: Attribution, partnerIds: Record<PartnerName, string>): Promise<Map<string, PartnerName | 'none'>> {
+  const names = new Map(PARTNERS.map((name) => [partnerIds[name], name]));
+  const sales = await attribution.sales.list({ livemode: false });
+  return new Map(sales.map((sale) => [sale.stripeInvoiceId ?? sale.stripeCheckoutSessionId ?? sale.id, (sale.partnerId && names.get(sale.partnerId)) || 'none']));
 }
 
 /** What the database holds, in the oracle's terms. */
