@@ -55,9 +55,8 @@ describe.each(backends())('chaos replay on $name', (backend) => {
     const expected = expectedLedger(journeys, CHAOS_PROGRAM);
     // Not a vacuous equality: every partner earned, and money went back through refunds and disputes.
     for (const partner of ['ana', 'ben', 'cy', 'dee', 'eli'] as const) expect(expected[partner].sales).toBeGreaterThan(0);
-    // Late first payments happened, and some sale lost its commission to one.
+    // Late first payments happened for partners paid once or for a month.
     expect(journeys.some((journey) => journey.late && (journey.partner === 'dee' || journey.partner === 'eli'))).toBe(true);
-    expect(Object.values(expected).some((ledger) => ledger.commissions['sale:voided'] && ledger.commissions['sale:voided'].count > 0)).toBe(true);
     expect(Object.values(expected).some((ledger) => ledger.refunded > 0)).toBe(true);
     expect(Object.values(expected).some((ledger) => ledger.disputed > 0)).toBe(true);
     expect(differences(expected, await readLedger(attribution, world.partnerIds))).toEqual([]);
