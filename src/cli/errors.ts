@@ -1,4 +1,4 @@
-import { AttributionError, ConfigurationError } from '../core/errors.js';
+import { AttributionError, ConfigurationError } from '../core/kernel/errors.js';
 
 /** Exit codes scripts can rely on. */
 export const EXIT = {

@@ -1,14 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type Stripe from 'stripe';
 import { createAttribution, type Attribution } from '../core/attribution.js';
-import { AttributionError } from '../core/errors.js';
-import type { AttributionOptions } from '../core/options.js';
-import { importOptional } from '../core/optional-dependency.js';
+import { AttributionError } from '../core/kernel/errors.js';
+import type { AttributionOptions } from '../core/options/options.js';
+import { importOptional } from '../core/kernel/optional-dependency.js';
 import { DEFAULT_DATA_DIR } from '../core/storage/embedded.js';
 import { resolveLayout } from '../core/storage/layout.js';
 import { migrationSql } from '../core/storage/migrations/index.js';
 import type { Payout, ReportInterval } from '../core/storage/types.js';
-import { payoutsCsv } from '../core/commissions/payouts.js';
+import { payoutsCsv } from '../core/payouts/payouts.js';
 import { EXIT, UsageError, explain } from './errors.js';
 import { csv, json, money, table } from './output.js';
 

@@ -1,11 +1,11 @@
 import { captureClick, readClickCookie, type CaptureResult } from './clicks/capture.js';
 import { createClickWriter } from './clicks/writer.js';
-import { currentContext, runInContext, type AttributionContext } from './context.js';
+import { currentContext, runInContext, type AttributionContext } from './clicks/context.js';
 import { trackLead, type LeadResult, type TrackLeadInput } from './leads/track-lead.js';
-import { trackEvent, type TrackEventInput, type TrackEventResult } from './milestones.js';
-import { resolveOptions, type AttributionOptions, type ResolvedOptions } from './options.js';
-import { createPartners, type Partners } from './partners.js';
-import type { AttributionRequest } from './request.js';
+import { trackEvent, type TrackEventInput, type TrackEventResult } from './milestones/track-event.js';
+import { resolveOptions, type AttributionOptions, type ResolvedOptions } from './options/options.js';
+import { createPartners, type Partners } from './partners/partners.js';
+import type { AttributionRequest } from './clicks/request.js';
 import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
 import { isMalformedPayload, malformedEvent, verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
@@ -14,13 +14,13 @@ import { serveWebhook } from './http/webhook.js';
 import { reconcile, type ReconcileRequest, type ReconcileResult } from './webhooks/reconcile.js';
 import { trackSale, type TrackSaleInput } from './sales/track-sale.js';
 import type { Customer, CustomerLookup, ReportInterval, ReportRow, Sale } from './storage/types.js';
-import type { AttributionEventName, AttributionEvents } from './hooks.js';
+import type { AttributionEventName, AttributionEvents } from './transaction/hooks.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
-import { createPayouts, type Payouts } from './commissions/payouts.js';
-import { AttributionError, ConfigurationError } from './errors.js';
+import { createPayouts, type Payouts } from './payouts/payouts.js';
+import { AttributionError, ConfigurationError } from './kernel/errors.js';
 import { isValidClientReferenceId } from './stripe/enrich.js';
 import { wrapStripe } from './stripe/wrap-stripe.js';
-import { configuredProgram } from './programs.js';
+import { configuredProgram } from './programs/programs.js';
 import type Stripe from 'stripe';
 
 export interface Attribution {

@@ -1,17 +1,17 @@
 export { attributionFromEnv, createAttribution, type Attribution, type ExplicitAttribution } from './attribution.js';
-export type { AttributionOptions, ClickOptions, ProgramDefinition, ProgramOptions, ResolvedOptions, ResolvedProgram } from './options.js';
-export type { LegacyKeysOption, LegacySource } from './webhooks/legacy-keys.js';
-export type { AttributionContext } from './context.js';
-export type { AttributionEventName, AttributionEvents } from './hooks.js';
-export type { Payouts } from './commissions/payouts.js';
+export type { AttributionOptions, ClickOptions, ProgramDefinition, ProgramOptions, ResolvedOptions, ResolvedProgram } from './options/options.js';
+export type { LegacyKeysOption, LegacySource } from './options/legacy-keys.js';
+export type { AttributionContext } from './clicks/context.js';
+export type { AttributionEventName, AttributionEvents } from './transaction/hooks.js';
+export type { Payouts } from './payouts/payouts.js';
 export type { Commissions } from './commissions/ledger.js';
 export type { EventReward, RewardDuration, Rate, SaleReward } from './commissions/rewards.js';
-export type { PortalLinkOptions } from './portal-links.js';
-export type { AttributionRequest } from './request.js';
+export type { PortalLinkOptions } from './partners/portal-links.js';
+export type { AttributionRequest } from './clicks/request.js';
 export type { CaptureResult } from './clicks/capture.js';
 export type { LeadResult, TrackLeadInput } from './leads/track-lead.js';
-export type { TrackEventInput, TrackEventResult } from './milestones.js';
-export type { CreatePartnerInput, InProgram, PartnerGroup, PartnerGroups, PartnerInProgram, Partners, PartnerWithCodes } from './partners.js';
+export type { TrackEventInput, TrackEventResult } from './milestones/track-event.js';
+export type { CreatePartnerInput, InProgram, PartnerGroup, PartnerGroups, PartnerInProgram, Partners, PartnerWithCodes } from './partners/partners.js';
 export type { WebhookResponse } from './webhooks/handle-webhook.js';
 export { LookupTimeoutError } from './transaction/lookups.js';
 export type { ReconcileProgress, ReconcileRequest, ReconcileResult } from './webhooks/reconcile.js';
@@ -23,8 +23,8 @@ export {
   EmbeddedDatabaseLockedError,
   MigrationError,
   MissingDependencyError,
-} from './errors.js';
-export type { Amount } from './money.js';
+} from './kernel/errors.js';
+export type { Amount } from './kernel/money.js';
 export type { DatabaseOption } from './storage/database.js';
 export { createKyselyStorage, KyselyStorage, type KyselyStorageOptions } from './storage/kysely-storage.js';
 export { migrationSql } from './storage/migrations/index.js';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Attribution } from '../core/attribution.js';
-import { ConfigurationError } from '../core/errors.js';
-import { verifyPortalToken } from '../core/portal-links.js';
+import { ConfigurationError } from '../core/kernel/errors.js';
+import { verifyPortalToken } from '../core/partners/portal-links.js';
 import { BodyTooLargeError, readAtMost } from '../core/http/body.js';
-import { header } from '../core/request.js';
+import { header } from '../core/clicks/request.js';
 import { CSRF_COOKIE, csrfToken, newNonce, validCsrf } from './csrf.js';
 import { loadDashboardData, type DashboardData } from './data.js';
 import { html, page, type Html } from './html.js';

@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import getRawBody from 'raw-body';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
-import { fromNodeRequest } from '../core/request.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/options.js';
+import { fromNodeRequest } from '../core/clicks/request.js';
 import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
 import { fromWebResponse, toWebRequest } from '../core/http/node.js';

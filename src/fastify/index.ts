@@ -2,11 +2,11 @@ import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyReque
 import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
 import fastifyPlugin from 'fastify-plugin';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import type { AttributionContext } from '../core/context.js';
-import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
+import type { AttributionContext } from '../core/clicks/context.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/options.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
 import { fromWebResponse, toWebRequest } from '../core/http/node.js';
-import { fromNodeRequest } from '../core/request.js';
+import { fromNodeRequest } from '../core/clicks/request.js';
 
 export interface FastifyAttributionOptions {
   /**

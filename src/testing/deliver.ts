@@ -2,7 +2,7 @@ import { DEFAULT_WEBHOOK_PATH } from '../core/http/webhook.js';
 import { createServer, Server, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
-import { importOptional } from '../core/optional-dependency.js';
+import { importOptional } from '../core/kernel/optional-dependency.js';
 
 /**
  * Where `deliver` posts:

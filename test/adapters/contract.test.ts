@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
-import type { AttributionOptions } from '../../src/core/options.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { backends, freshStorage, type Backend } from '../support/backends.js';
 import { adapters, type App } from './apps.js';

@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 import request from 'supertest';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
-import { ConfigurationError } from '../../src/core/errors.js';
+import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import { attributionMiddleware as expressAttribution } from '../../src/express/index.js';
 import { attributionMiddleware as fastifyAttribution } from '../../src/fastify/index.js';
 import { attributionMiddleware as koaAttribution } from '../../src/koa/index.js';

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import Stripe from 'stripe';
 import type { Attribution } from '../../src/core/attribution.js';
 import { EARLIER_FIRST_SALE } from '../../src/core/commissions/engine.js';
-import type { AttributionOptions } from '../../src/core/options.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
 import type { TableLayout } from '../../src/core/storage/layout.js';
 import { journeyEvents, mulberry32, PARTNERS, PROMOTION_CODE, type Journey, type PartnerName } from './journeys.js';
 import { addCommission, emptyLedger, type ChaosProgram, type Ledger } from './oracle.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttributionOptions } from '../../src/core/options.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
 import { backends } from '../support/backends.js';
 import { T0, checkoutSession, event } from '../support/stripe-fixtures.js';
 import { world, type World } from '../support/world.js';

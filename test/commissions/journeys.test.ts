@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import type { AttributionOptions } from '../../src/core/options.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
 import { backends } from '../support/backends.js';
 import { T0, charge, checkoutSession, creditNote, discount, dispute, event, invoice, invoiceLine, invoicePayment, lineItem, subscription } from '../support/stripe-fixtures.js';
 import { stripeServer, world, type World } from '../support/world.js';

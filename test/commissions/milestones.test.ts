@@ -2,7 +2,7 @@ import express from 'express';
 import request from 'supertest';
 import { describe, expect, it } from 'vitest';
 import { attributionMiddleware } from '../../src/express/index.js';
-import type { AttributionOptions } from '../../src/core/options.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
 import { backends } from '../support/backends.js';
 import { world, type World } from '../support/world.js';
 import { T0, checkoutSession, event } from '../support/stripe-fixtures.js';

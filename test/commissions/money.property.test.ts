@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitProRata } from '../../src/core/money.js';
+import { splitProRata } from '../../src/core/kernel/money.js';
 import { addMonthsUtc, commissionNumerator, commissionOnRemaining, rewardTerms, type RewardTerms } from '../../src/core/commissions/rewards.js';
 
 /** The oracle: an exact rational, rounded half up once, in BigInt (no shared code with the library). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AttributionOptions } from '../../src/core/options.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
 import type { Commission } from '../../src/core/storage/types.js';
 import { backends } from '../support/backends.js';
 import { T0, charge, checkoutSession, event, invoice } from '../support/stripe-fixtures.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
-import type { AttributionOptions } from '../../src/core/options.js';
-import type { AttributionRequest } from '../../src/core/request.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
+import type { AttributionRequest } from '../../src/core/clicks/request.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { backends, freshStorage } from '../support/backends.js';
 

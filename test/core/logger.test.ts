@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
-import type { Logger } from '../../src/core/logger.js';
+import type { Logger } from '../../src/core/kernel/logger.js';
 
 /** A pino-shaped logger that keeps what it was given. */
 function recording(): Logger & { lines: string[] } {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
-import { ConfigurationError } from '../../src/core/errors.js';
-import { portalToken, verifyPortalToken } from '../../src/core/portal-links.js';
+import { ConfigurationError } from '../../src/core/kernel/errors.js';
+import { portalToken, verifyPortalToken } from '../../src/core/partners/portal-links.js';
 
 const SECRET = 'a-portal-secret-long-enough-0123456789';
 const NOW = new Date('2026-05-01T10:00:00Z');

@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import Koa from 'koa';
 import request from 'supertest';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigurationError } from '../../src/core/errors.js';
+import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import { attributionDashboard as expressDashboard } from '../../src/express/index.js';
 import { attributionDashboard as fastifyDashboard } from '../../src/fastify/index.js';
 import { attributionDashboard as koaDashboard } from '../../src/koa/index.js';

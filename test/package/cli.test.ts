@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { createAttribution } from '../../src/core/attribution.js';
-import { EmbeddedDatabaseLockedError } from '../../src/core/errors.js';
+import { EmbeddedDatabaseLockedError } from '../../src/core/kernel/errors.js';
 import { DATABASE_URL } from '../support/backends.js';
 import { checkoutSession, event, invoice, invoiceLine } from '../support/stripe-fixtures.js';
 import { startStripeServer } from '../support/stripe-server.js';

@@ -5,8 +5,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { publint } from 'publint';
 import { describe, expect, it } from 'vitest';
-import { MissingDependencyError } from '../../src/core/errors.js';
-import { importOptional } from '../../src/core/optional-dependency.js';
+import { MissingDependencyError } from '../../src/core/kernel/errors.js';
+import { importOptional } from '../../src/core/kernel/optional-dependency.js';
 
 const run = promisify(execFile);
 const root = resolve(import.meta.dirname, '../..');

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
-import { ConfigurationError } from '../../src/core/errors.js';
+import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import pg from 'pg';
 import { DATABASE_URL, tablesIn, uniqueSchema } from '../support/backends.js';
 

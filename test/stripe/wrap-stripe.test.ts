@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, beforeEach, describe, expect, expectTypeOf, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
-import { AttributionError } from '../../src/core/errors.js';
+import { AttributionError } from '../../src/core/kernel/errors.js';
 import { startStripeServer } from '../support/stripe-server.js';
 
 const attribution = createAttribution({ database: 'memory://' });

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { afterAll, beforeAll } from 'vitest';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
-import type { AttributionOptions } from '../../src/core/options.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { freshStorage, type Backend } from './backends.js';
 import { startStripeServer } from './stripe-server.js';

@@ -1,8 +1,8 @@
 import type Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
-import { ConfigurationError } from '../../src/core/errors.js';
-import type { AttributionOptions } from '../../src/core/options.js';
+import { ConfigurationError } from '../../src/core/kernel/errors.js';
+import type { AttributionOptions } from '../../src/core/options/options.js';
 import { backends, type Backend } from '../support/backends.js';
 import { world, type World } from '../support/world.js';
 import { LEGACY_API_VERSION as LEGACY, T0, checkoutSession, customer, event, invoice, legacyInvoice, subscription } from '../support/stripe-fixtures.js';

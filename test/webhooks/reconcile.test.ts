@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
-import { ConfigurationError } from '../../src/core/errors.js';
+import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import type { ReconcileProgress } from '../../src/core/webhooks/reconcile.js';
 import { backends } from '../support/backends.js';
 import { stripeServer, world } from '../support/world.js';

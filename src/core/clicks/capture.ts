@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
-import type { ResolvedOptions } from '../options.js';
-import { header, type AttributionRequest } from '../request.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { header, type AttributionRequest } from './request.js';
 import { isBot } from './bots.js';
 import { isClickId, newClickId } from './click-id.js';
 import type { ClickWriter } from './writer.js';

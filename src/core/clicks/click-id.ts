@@ -1,4 +1,4 @@
-import { newId } from '../ids.js';
+import { newId } from '../kernel/ids.js';
 
 const CLICK_ID = /^clk_[A-Za-z0-9_-]{22}$/;
 

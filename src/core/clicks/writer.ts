@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Link, NewClick, Partner, Storage } from '../storage/types.js';
 
 /**

@@ -1,11 +1,11 @@
-import type { ResolvedOptions, ResolvedProgram } from '../options.js';
+import type { ResolvedOptions, ResolvedProgram } from '../options/options.js';
 import type Stripe from 'stripe';
 import type { Commission, CommissionStatus, Customer, Milestone, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
-import { splitProRata } from '../money.js';
+import { splitProRata } from '../kernel/money.js';
 import { checkoutLineItems } from '../stripe/checkout-line-items.js';
 import { idOf } from '../stripe/expandable.js';
-import { emit } from '../hooks.js';
-import { ConfigurationError } from '../errors.js';
+import { emit } from '../transaction/hooks.js';
+import { ConfigurationError } from '../kernel/errors.js';
 import type { Lookup } from '../transaction/lookups.js';
 import { commissionNumerator, commissionOnRemaining, convertedCommissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
 

@@ -1,8 +1,8 @@
-import { AttributionError } from '../errors.js';
-import { assertAmount } from '../money.js';
-import type { ResolvedOptions } from '../options.js';
+import { AttributionError } from '../kernel/errors.js';
+import { assertAmount } from '../kernel/money.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Commission, Storage } from '../storage/types.js';
-import { emit } from '../hooks.js';
+import { emit } from '../transaction/hooks.js';
 import { runTransaction } from '../transaction/run.js';
 
 export interface Commissions {

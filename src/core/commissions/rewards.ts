@@ -1,5 +1,5 @@
-import { ConfigurationError } from '../errors.js';
-import { scaleRoundHalfUp } from '../money.js';
+import { ConfigurationError } from '../kernel/errors.js';
+import { scaleRoundHalfUp } from '../kernel/money.js';
 
 /** How long a customer's purchases earn commissions, from their first attributed sale. */
 export type RewardDuration = 'once' | 'lifetime' | { months: number };

@@ -1,9 +1,9 @@
 import { isClickId } from '../clicks/click-id.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import { commissionLead } from '../commissions/engine.js';
-import { afterCommit, emit } from '../hooks.js';
-import { FORGOTTEN_PREFIX } from '../forget.js';
-import { programOf } from '../programs.js';
+import { afterCommit, emit } from '../transaction/hooks.js';
+import { FORGOTTEN_PREFIX } from '../storage/redaction.js';
+import { programOf } from '../programs/programs.js';
 import type { AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
 
 /** What a Stripe object tells about who bought. */

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { fromNodeRequest } from '../request.js';
+import { fromNodeRequest } from '../clicks/request.js';
 
 /**
  * The Fetch `Request` for a Node request, for the adapters of Node frameworks. `path` is the

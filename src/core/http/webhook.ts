@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import { webhookBodyTooLarge } from '../webhooks/handle-webhook.js';
 import type { WebhookResponse } from '../webhooks/response.js';
 import { BodyTooLargeError, readAtMost } from './body.js';

@@ -1,12 +1,12 @@
 import { isClickId } from '../clicks/click-id.js';
-import { currentContext } from '../context.js';
-import type { ResolvedOptions } from '../options.js';
+import { currentContext } from '../clicks/context.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Customer, Storage } from '../storage/types.js';
-import { AttributionError } from '../errors.js';
+import { AttributionError } from '../kernel/errors.js';
 import { commissionLead } from '../commissions/engine.js';
-import { emit } from '../hooks.js';
+import { emit } from '../transaction/hooks.js';
 import { runTransaction } from '../transaction/run.js';
-import { configuredProgram, programOf } from '../programs.js';
+import { configuredProgram, programOf } from '../programs/programs.js';
 
 export interface TrackLeadInput {
   /** Your own id for the user (it becomes `sa_customer_key` in Stripe metadata). */

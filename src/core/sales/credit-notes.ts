@@ -1,5 +1,5 @@
 import { reconcileCommission } from '../commissions/engine.js';
-import { scaleRoundHalfUp, type Amount } from '../money.js';
+import { scaleRoundHalfUp, type Amount } from '../kernel/money.js';
 import type { Sale, StorageOperations } from '../storage/types.js';
 
 /** A credit on a paid invoice that did not go back to the card. */

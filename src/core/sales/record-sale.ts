@@ -1,7 +1,7 @@
 import { commissionSale } from '../commissions/engine.js';
 import { attributeBuyer, type Attributed, type BuyerEvidence } from '../customers/attribute.js';
-import { emit } from '../hooks.js';
-import type { ResolvedOptions } from '../options.js';
+import { emit } from '../transaction/hooks.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { NewSale, Sale, SaleKeys, StorageOperations } from '../storage/types.js';
 import type { Lookup } from '../transaction/lookups.js';
 

@@ -1,6 +1,6 @@
 import { commissionTrialSeats } from '../commissions/engine.js';
 import { attributeBuyer, type BuyerEvidence } from '../customers/attribute.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { StorageOperations, SubscriptionState } from '../storage/types.js';
 
 export interface SubscriptionChange {

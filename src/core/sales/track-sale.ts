@@ -1,10 +1,10 @@
-import { AttributionError } from '../errors.js';
-import { assertAmount } from '../money.js';
-import type { ResolvedOptions } from '../options.js';
+import { AttributionError } from '../kernel/errors.js';
+import { assertAmount } from '../kernel/money.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Sale, Storage } from '../storage/types.js';
 import { attributeBuyer } from '../customers/attribute.js';
 import { commissionSale } from '../commissions/engine.js';
-import { emit } from '../hooks.js';
+import { emit } from '../transaction/hooks.js';
 import { transactionWithLookups } from '../transaction/lookups.js';
 
 export interface TrackSaleInput {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { FORGOTTEN_PREFIX } from '../forget.js';
-import { newId } from '../ids.js';
+import { FORGOTTEN_PREFIX } from './redaction.js';
+import { newId } from '../kernel/ids.js';
 import type { Inserted } from './inserted.js';
 import { DEFAULT_PROGRAM_ID } from './programs.js';
 import type { Db, Row } from './rows.js';

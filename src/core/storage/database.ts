@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import { ConfigurationError } from '../errors.js';
-import { importOptional } from '../optional-dependency.js';
+import { ConfigurationError } from '../kernel/errors.js';
+import { importOptional } from '../kernel/optional-dependency.js';
 import { DEFAULT_DATA_DIR, openEmbeddedDatabase } from './embedded.js';
 import { createKyselyStorage } from './kysely-storage.js';
 import type { Storage } from './types.js';

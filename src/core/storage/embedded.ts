@@ -2,8 +2,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kysely } from 'kysely';
-import { EmbeddedDatabaseLockedError } from '../errors.js';
-import { importOptional } from '../optional-dependency.js';
+import { EmbeddedDatabaseLockedError } from '../kernel/errors.js';
+import { importOptional } from '../kernel/optional-dependency.js';
 import { PGliteDialect } from './pglite-dialect.js';
 
 /** The data directory used when `createAttribution` is given no database. */

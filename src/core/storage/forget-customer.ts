@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { FORGOTTEN_PREFIX, redactPayload } from '../forget.js';
+import { FORGOTTEN_PREFIX, redactPayload } from './redaction.js';
 import type { Db } from './rows.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ConfigurationError } from '../errors.js';
+import { ConfigurationError } from '../kernel/errors.js';
 import { TABLES } from './schema.js';
 import { TablePrefixPlugin } from './table-prefix-plugin.js';
 

@@ -1,4 +1,4 @@
-import { newId } from '../ids.js';
+import { newId } from '../kernel/ids.js';
 import { DEFAULT_PROGRAM_ID } from './programs.js';
 import type { Db, Row } from './rows.js';
 

@@ -1,5 +1,5 @@
-import { ConflictError } from '../errors.js';
-import { newId } from '../ids.js';
+import { ConflictError } from '../kernel/errors.js';
+import { newId } from '../kernel/ids.js';
 import { DEFAULT_PROGRAM_ID } from './programs.js';
 import type { Db, Row } from './rows.js';
 

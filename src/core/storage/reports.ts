@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { toAmount, type Amount } from '../money.js';
+import { toAmount, type Amount } from '../kernel/money.js';
 import type { CommissionStatus } from './commissions.js';
 import type { Db } from './rows.js';
 

@@ -1,4 +1,4 @@
-import { assertAmount, toAmount, type Amount } from '../money.js';
+import { assertAmount, toAmount, type Amount } from '../kernel/money.js';
 import type { Db } from './rows.js';
 import { lockSaleRow, toSale, type Sale } from './sales.js';
 

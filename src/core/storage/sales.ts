@@ -1,5 +1,5 @@
-import { newId } from '../ids.js';
-import { assertAmount, toAmount, type Amount } from '../money.js';
+import { newId } from '../kernel/ids.js';
+import { assertAmount, toAmount, type Amount } from '../kernel/money.js';
 import type { Inserted } from './inserted.js';
 import { programOfCustomer } from './programs.js';
 import type { Db, Row } from './rows.js';

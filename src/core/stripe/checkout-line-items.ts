@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Lookup } from '../transaction/lookups.js';
 import { idOf } from './expandable.js';
 

@@ -1,7 +1,6 @@
-import type { ResolvedOptions } from '../options.js';
 import type { Storage, StorageOperations } from '../storage/types.js';
-import { AttributionError } from '../errors.js';
-import { runTransaction } from './run.js';
+import { AttributionError } from '../kernel/errors.js';
+import { runTransaction, type TransactionSettings } from './run.js';
 
 /**
  * Asks Stripe's API for something an event needs (a charge's amount, an invoice's expanded
@@ -42,7 +41,7 @@ const MAX_LOOKUPS = 16;
  */
 export async function transactionWithLookups<T>(
   storage: Storage,
-  options: ResolvedOptions,
+  options: TransactionSettings,
   fn: (tx: StorageOperations, lookup: Lookup) => Promise<T>,
 ): Promise<T> {
   const answers = new Map<string, unknown>();

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Storage, StorageOperations } from '../storage/types.js';
 import { transactionWithLookups, type Lookup } from '../transaction/lookups.js';
 import { handlerFor } from './event-handlers.js';

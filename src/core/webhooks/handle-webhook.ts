@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
-import { importOptional } from '../optional-dependency.js';
-import type { ResolvedOptions } from '../options.js';
-import { InvalidValueError } from '../errors.js';
+import { importOptional } from '../kernel/optional-dependency.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { InvalidValueError } from '../kernel/errors.js';
 import { HANDLED_EVENT_TYPES } from './event-handlers.js';
 import type { WebhookResponse } from './response.js';
 

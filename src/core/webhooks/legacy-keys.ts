@@ -1,12 +1,5 @@
 import type Stripe from 'stripe';
-import { ConfigurationError } from '../errors.js';
-
-/**
- * The hosted attribution tools whose Stripe metadata `legacyKeys` reads, so a merchant moving from
- * one of them keeps the attribution their existing integration still writes (docs/MIGRATING.md).
- */
-export const LEGACY_SOURCES = ['dub', 'rewardful', 'affitor', 'selgeo'] as const;
-export type LegacySource = (typeof LEGACY_SOURCES)[number];
+import type { LegacySource } from '../options/legacy-keys.js';
 
 interface PeerKeys {
   /** Metadata keys holding the merchant's own user id, in precedence order. */
@@ -30,19 +23,6 @@ const PEERS: Record<LegacySource, PeerKeys> = {
   affitor: { customerKeys: ['affitor_customer_key'], clickIds: ['affitor_click_id'], clientReferenceId: () => null },
   selgeo: { customerKeys: [], clickIds: ['aff_click_id'], clientReferenceId: (value) => value },
 };
-
-/** The `legacyKeys` option: every peer, some of them, or none. */
-export type LegacyKeysOption = boolean | readonly LegacySource[];
-
-export function resolveLegacyKeys(option: LegacyKeysOption | undefined): readonly LegacySource[] {
-  if (option === undefined || option === false) return [];
-  if (option === true) return LEGACY_SOURCES;
-  const unknown = option.filter((source) => !(LEGACY_SOURCES as readonly string[]).includes(source));
-  if (unknown.length) {
-    throw new ConfigurationError(`legacyKeys: unknown source ${unknown.map((s) => `"${s}"`).join(', ')}; use true or a list of ${LEGACY_SOURCES.map((s) => `"${s}"`).join(', ')}`);
-  }
-  return [...new Set(option)];
-}
 
 /** What the peers' keys on one Stripe object say about the buyer. */
 export interface LegacyEvidence {

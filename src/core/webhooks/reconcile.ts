@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
-import { ConfigurationError } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
+import { ConfigurationError } from '../kernel/errors.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Storage } from '../storage/types.js';
 import { applyEvent, applyParked } from './dispatch.js';
 import { HANDLED_EVENT_TYPES } from './event-handlers.js';

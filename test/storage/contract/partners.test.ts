@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConflictError } from '../../../src/core/errors.js';
+import { ConflictError } from '../../../src/core/kernel/errors.js';
 import { backends, freshStorage } from '../../support/backends.js';
 import { partnerWithClick } from './fixtures.js';
 

@@ -9,7 +9,7 @@ import {
   type MigrationProvider,
 } from 'kysely';
 import { Migrator } from './kysely-migrator.js';
-import { MigrationError } from '../../errors.js';
+import { MigrationError } from '../../kernel/errors.js';
 import { scopeDatabase, type TableLayout } from '../layout.js';
 import type { MigrationContext, MigrationReport, PackagedMigration } from './migration.js';
 import * as initial from './0001_initial.js';

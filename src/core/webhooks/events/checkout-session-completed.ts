@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { attributeBuyer, type BuyerEvidence } from '../../customers/attribute.js';
-import { scaleRoundHalfUp } from '../../money.js';
+import { scaleRoundHalfUp } from '../../kernel/money.js';
 import { attributeSubscriptionSignup, recordSale } from '../../sales/record-sale.js';
 import { checkoutLineItems, lineItemPromotionCodes } from '../../stripe/checkout-line-items.js';
 import { idOf } from '../../stripe/expandable.js';

@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { scaleRoundHalfUp, splitProRata } from '../../money.js';
+import { scaleRoundHalfUp, splitProRata } from '../../kernel/money.js';
 import { recordSale } from '../../sales/record-sale.js';
 import { idOf } from '../../stripe/expandable.js';
 import type { EventContext, EventOutcome } from '../event-context.js';

@@ -1,5 +1,5 @@
-import { assertAmount } from '../money.js';
-import type { ResolvedOptions } from '../options.js';
+import { assertAmount } from '../kernel/money.js';
+import type { ResolvedOptions } from '../options/options.js';
 import type { Payout, Storage } from '../storage/types.js';
 import { runTransaction } from '../transaction/run.js';
 

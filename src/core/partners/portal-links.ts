@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError } from '../kernel/errors.js';
 
 /**
  * Signed, expiring links to a partner's portal. The token carries the partner id and the expiry

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { AttributionError } from './errors.js';
-import type { Partner, PartnerGroupRecord, Storage } from './storage/types.js';
-import type { ResolvedOptions } from './options.js';
+import { AttributionError } from '../kernel/errors.js';
+import type { Partner, PartnerGroupRecord, Storage } from '../storage/types.js';
+import type { ResolvedOptions } from '../options/options.js';
 import { portalUrl } from './portal-links.js';
-import { rewardTerms, type SaleReward } from './commissions/rewards.js';
-import { configuredProgram } from './programs.js';
-import { runTransaction } from './transaction/run.js';
+import { rewardTerms, type SaleReward } from '../commissions/rewards.js';
+import { configuredProgram } from '../programs/programs.js';
+import { runTransaction } from '../transaction/run.js';
 
 export interface CreatePartnerInput {
   name: string;

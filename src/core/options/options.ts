@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type Stripe from 'stripe';
-import { ConfigurationError } from './errors.js';
-import { resolveLayout } from './storage/layout.js';
-import type { AttributionRequest } from './request.js';
-import type { DatabaseOption } from './storage/database.js';
-import { DEFAULT_PROGRAM_ID, type Customer, type Partner } from './storage/types.js';
-import { rewardTerms, storedRate, type EventReward, type SaleReward, type StoredRate } from './commissions/rewards.js';
-import { Hooks } from './hooks.js';
-import { resolvePortalOptions, type PortalLinkOptions, type ResolvedPortalOptions } from './portal-links.js';
-import { consoleLogger, redactingLogger, type Logger } from './logger.js';
-import { resolveLegacyKeys, type LegacyKeysOption, type LegacySource } from './webhooks/legacy-keys.js';
+import { ConfigurationError } from '../kernel/errors.js';
+import { resolveLayout } from '../storage/layout.js';
+import type { AttributionRequest } from '../clicks/request.js';
+import type { DatabaseOption } from '../storage/database.js';
+import { DEFAULT_PROGRAM_ID, type Customer, type Partner } from '../storage/types.js';
+import { rewardTerms, storedRate, type EventReward, type SaleReward, type StoredRate } from '../commissions/rewards.js';
+import { Hooks } from '../transaction/hooks.js';
+import { resolvePortalOptions, type PortalLinkOptions, type ResolvedPortalOptions } from '../partners/portal-links.js';
+import { consoleLogger, redactingLogger, type Logger } from '../kernel/logger.js';
+import { resolveLegacyKeys, type LegacyKeysOption, type LegacySource } from './legacy-keys.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */

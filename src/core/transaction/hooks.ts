@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Commission, Customer, Sale, Storage, StorageOperations } from './storage/types.js';
+import type { Commission, Customer, Sale, Storage, StorageOperations } from '../storage/types.js';
 
 /** What `attribution.on(...)` handlers receive, by event name. */
 export interface AttributionEvents {

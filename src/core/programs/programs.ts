@@ -1,7 +1,7 @@
-import { isClickId } from './clicks/click-id.js';
-import { AttributionError } from './errors.js';
-import type { ResolvedOptions, ResolvedProgram } from './options.js';
-import type { StorageOperations } from './storage/types.js';
+import { isClickId } from '../clicks/click-id.js';
+import { AttributionError } from '../kernel/errors.js';
+import type { ResolvedOptions, ResolvedProgram } from '../options/options.js';
+import type { StorageOperations } from '../storage/types.js';
 
 /** What tells which program a purchase, a lead or a milestone belongs to. */
 export interface ProgramEvidence {

@@ -1,12 +1,12 @@
-import { currentContext } from './context.js';
-import { AttributionError } from './errors.js';
-import { assertAmount } from './money.js';
-import type { ResolvedOptions } from './options.js';
-import { attributeBuyer } from './customers/attribute.js';
-import { commissionEvent } from './commissions/engine.js';
-import { configuredProgram } from './programs.js';
-import { runTransaction } from './transaction/run.js';
-import type { Commission, Milestone, Storage } from './storage/types.js';
+import { currentContext } from '../clicks/context.js';
+import { AttributionError } from '../kernel/errors.js';
+import { assertAmount } from '../kernel/money.js';
+import type { ResolvedOptions } from '../options/options.js';
+import { attributeBuyer } from '../customers/attribute.js';
+import { commissionEvent } from '../commissions/engine.js';
+import { configuredProgram } from '../programs/programs.js';
+import { runTransaction } from '../transaction/run.js';
+import type { Commission, Milestone, Storage } from '../storage/types.js';
 
 export interface TrackEventInput {
   /** Your id for the user (as given to `trackLead`): whose milestone it is. */
