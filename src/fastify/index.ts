@@ -3,7 +3,7 @@ import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashb
 import fastifyPlugin from 'fastify-plugin';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import type { AttributionContext } from '../core/clicks/context.js';
-import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/options.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
 import { fromWebResponse, toWebRequest } from '../core/http/node.js';
 import { fromNodeRequest } from '../core/clicks/request.js';

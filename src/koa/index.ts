@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import getRawBody from 'raw-body';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/options.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
 import { fromNodeRequest } from '../core/clicks/request.js';
 import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';

@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from 'next/server.js';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/options.js';
+import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
 import type { AttributionRequest } from '../core/clicks/request.js';
 import { createDashboard, type DashboardOptions } from '../dashboard/index.js';
 

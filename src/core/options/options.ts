@@ -1,15 +1,13 @@
-import { randomBytes } from 'node:crypto';
+/** The public option types, every field documented with its default; `resolve.ts` applies the defaults and the boot checks. */
 import type Stripe from 'stripe';
-import { ConfigurationError } from '../kernel/errors.js';
-import { resolveLayout } from '../storage/layout.js';
 import type { AttributionRequest } from '../clicks/request.js';
 import type { DatabaseOption } from '../storage/database.js';
-import { DEFAULT_PROGRAM_ID, type Customer, type Partner } from '../storage/types.js';
-import { rewardTerms, storedRate, type EventReward, type SaleReward, type StoredRate } from '../commissions/rewards.js';
-import { Hooks } from '../transaction/hooks.js';
-import { resolvePortalOptions, type PortalLinkOptions, type ResolvedPortalOptions } from '../partners/portal-links.js';
-import { consoleLogger, redactingLogger, type Logger } from '../kernel/logger.js';
-import { resolveLegacyKeys, type LegacyKeysOption, type LegacySource } from './legacy-keys.js';
+import type { Customer, Partner } from '../storage/types.js';
+import type { EventReward, SaleReward, StoredRate } from '../commissions/rewards.js';
+import type { Hooks } from '../transaction/hooks.js';
+import type { PortalLinkOptions, ResolvedPortalOptions } from '../partners/portal-links.js';
+import type { Logger } from '../kernel/logger.js';
+import type { LegacyKeysOption, LegacySource } from './legacy-keys.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */
@@ -247,151 +245,4 @@ export interface ResolvedOptions {
   hooks: Hooks;
   /** Settings production needs that are missing: reported when click capture is installed. */
   missingInProduction: Array<'ipSalt' | 'webhookSecret'>;
-}
-
-/**
- * Throws when click capture would run in production without a stable IP salt. Called when a
- * middleware is installed, so the app fails at boot with the fix rather than on a visitor's request.
- */
-export function assertClickCaptureConfigured(options: ResolvedOptions): void {
-  if (options.missingInProduction.includes('ipSalt')) {
-    throw new ConfigurationError(
-      'Set clicks.ipSalt or STRIPE_ATTRIBUTION_IP_SALT to a long random secret: it salts the hashes of ' +
-        "visitors' IP addresses, and without a stable one they cannot be compared across restarts or instances.",
-    );
-  }
-}
-
-/**
- * Throws when a webhook route is mounted in production without a signing secret: every delivery
- * would be refused (Stripe retrying for days while sales go unrecorded), so the app fails at boot
- * instead. Outside production the route answers 500 naming the setting, so an app that only
- * captures clicks in development still starts.
- */
-export function assertWebhookConfigured(options: ResolvedOptions): void {
-  if (options.missingInProduction.includes('webhookSecret')) {
-    throw new ConfigurationError(
-      'Set webhookSecret or STRIPE_WEBHOOK_SECRET to your Stripe endpoint’s signing secret (whsec_…): without it ' +
-        'no webhook can be verified. If this app only captures clicks, turn the webhook route off (webhookPath: false).',
-    );
-  }
-}
-
-const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-
-/** Every default, decided in one place. */
-export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
-  // Checked here so a typo fails at boot, not at the first visitor (where capture only reports it).
-  resolveLayout(options);
-  const clicks = options.clicks ?? {};
-  const ipSalt = clicks.ipSalt ?? env.STRIPE_ATTRIBUTION_IP_SALT;
-  const cookieName = clicks.cookieName ?? 'sa_click';
-  if (!COOKIE_NAME.test(cookieName)) throw new ConfigurationError(`clicks.cookieName "${cookieName}" is not a valid cookie name`);
-  const lifetimeDays = clicks.lifetimeDays ?? 90;
-  if (!(lifetimeDays > 0)) throw new ConfigurationError('clicks.lifetimeDays must be a positive number of days');
-  const params = (clicks.params ?? ['via', 'ref', 'aff']).filter(Boolean);
-  if (params.length === 0) throw new ConfigurationError('clicks.params needs at least one query parameter name');
-  const clickWrites = options.clickWrites ?? 'sync';
-  if (clickWrites !== 'sync' && clickWrites !== 'batched') throw new ConfigurationError(`clickWrites must be 'sync' or 'batched', got ${String(clickWrites)}`);
-  const clickBatch = {
-    flushIntervalMs: options.clickBatch?.flushIntervalMs ?? 1000,
-    maxBatch: options.clickBatch?.maxBatch ?? 500,
-    maxBuffered: options.clickBatch?.maxBuffered ?? 10_000,
-    linkCacheSeconds: options.clickBatch?.linkCacheSeconds ?? 60,
-  };
-  for (const [name, value] of Object.entries(clickBatch)) {
-    if (!(value > 0)) throw new ConfigurationError(`clickBatch.${name} must be a positive number`);
-  }
-  const programs = resolvePrograms(options);
-  if (options.backfillCustomerMetadata && !options.stripe) throw new ConfigurationError('backfillCustomerMetadata needs stripe: your client writes the metadata');
-  const withoutCurrency = [...programs.values()].find((program) => !program.currency);
-  if (options.convert && withoutCurrency) {
-    throw new ConfigurationError(`convert needs ${where(withoutCurrency.id, options)}.currency: the currency to convert commissions into`);
-  }
-  const logger = redactingLogger(options.logger ?? consoleLogger);
-  const onError = options.onError ?? ((error: unknown, during: string) => logger.error({ err: error }, `${during} failed`));
-  const stripeTimeoutMs = options.stripeTimeoutMs ?? 10_000;
-  if (!(stripeTimeoutMs > 0)) throw new ConfigurationError('stripeTimeoutMs must be a positive number of milliseconds');
-  const secrets = options.webhookSecret === undefined ? [] : [options.webhookSecret].flat().filter(Boolean);
-  const maxBodyBytes = options.webhooks?.maxBodyBytes ?? 1_048_576;
-  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) throw new ConfigurationError('webhooks.maxBodyBytes must be a positive whole number of bytes');
-  const production = env.NODE_ENV === 'production';
-
-  return {
-    database: options.database,
-    tablePrefix: options.tablePrefix,
-    schema: options.schema,
-    webhookSecrets: secrets,
-    stripe: options.stripe,
-    stripeTimeoutMs,
-    attributionModel: options.attributionModel ?? 'last-click',
-    clicks: {
-      params,
-      cookieName,
-      cookieDomain: clicks.cookieDomain,
-      lifetimeDays,
-      trustProxy: clicks.trustProxy ?? false,
-      consent: clicks.consent,
-      ipSalt: ipSalt || randomBytes(32).toString('base64url'),
-    },
-    clickWrites,
-    clickBatch,
-    missingInProduction: production ? [...(ipSalt ? [] : ['ipSalt' as const]), ...(secrets.length ? [] : ['webhookSecret' as const])] : [],
-    programs,
-    defaultProgramId: programs.keys().next().value!,
-    isSelfReferral: options.isSelfReferral,
-    convert: options.convert,
-    backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,
-    legacyKeys: resolveLegacyKeys(options.legacyKeys),
-    livemode: options.livemode ?? true,
-    clock: options.clock ?? (() => new Date()),
-    onError,
-    logger,
-    webhooks: { maxBodyBytes },
-    portal: resolvePortalOptions(options.portal, env),
-    hooks: new Hooks(onError),
-  };
-}
-
-const PROGRAM_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
-
-/** How a program is named in error messages: the option the merchant wrote. */
-function where(id: string, options: AttributionOptions): string {
-  return options.programs ? `programs[${id}]` : 'program';
-}
-
-function resolvePrograms(options: AttributionOptions): Map<string, ResolvedProgram> {
-  if (options.program && options.programs) {
-    throw new ConfigurationError('Give either program (one program) or programs (several), not both: program is programs: [{ id: \'default\', … }]');
-  }
-  if (options.programs && options.programs.length === 0) throw new ConfigurationError('programs needs at least one program');
-  const definitions: ProgramDefinition[] = options.programs ?? [{ ...options.program, id: DEFAULT_PROGRAM_ID }];
-  const programs = new Map<string, ResolvedProgram>();
-  for (const definition of definitions) {
-    if (typeof definition.id !== 'string' || !PROGRAM_ID.test(definition.id)) {
-      throw new ConfigurationError(`Program id ${JSON.stringify(definition.id)} must be 1–64 lower-case letters, digits, "-" or "_"`);
-    }
-    if (programs.has(definition.id)) throw new ConfigurationError(`Two programs have the id "${definition.id}"`);
-    programs.set(definition.id, resolveProgram(definition, where(definition.id, options)));
-  }
-  return programs;
-}
-
-function resolveProgram(program: ProgramDefinition, at: string): ResolvedProgram {
-  if (program.reward) rewardTerms(program.reward); // validates the configuration at once
-  const holdDays = program.holdDays ?? 30;
-  if (!(holdDays >= 0)) throw new ConfigurationError(`${at}.holdDays must be zero or more days`);
-  const leadReward = program.leadReward?.amount ?? null;
-  if (leadReward !== null && (!Number.isSafeInteger(leadReward) || leadReward < 0)) {
-    throw new ConfigurationError(`${at}.leadReward.amount must be a non-negative integer of minor units`);
-  }
-  if (leadReward !== null && !program.currency) throw new ConfigurationError(`${at}.leadReward needs ${at}.currency to be paid in`);
-  const eventRewards = Object.fromEntries(
-    Object.entries(program.eventRewards ?? {}).map(([name, reward]) => {
-      const rate = storedRate(reward, `${at}.eventRewards.${name}`);
-      if ('flat' in rate && !program.currency) throw new ConfigurationError(`${at}.eventRewards.${name} is flat: it needs ${at}.currency to be paid in`);
-      return [name, { rate, once: reward.once ?? false }];
-    }),
-  );
-  return { id: program.id, currency: (program.currency ?? '').toLowerCase(), holdDays, reward: program.reward ?? null, leadReward, leadRewardPerTrialSeat: program.leadReward?.perTrialSeat ?? false, eventRewards };
 }
