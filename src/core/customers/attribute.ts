@@ -3,8 +3,8 @@ import type { ResolvedOptions } from '../options/options.js';
 import { commissionLead } from '../commissions/engine.js';
 import { afterCommit, emit } from '../transaction/hooks.js';
 import { FORGOTTEN_PREFIX } from '../storage/redaction.js';
-import { programOf } from '../programs/programs.js';
-import type { AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
+import { firstCustomer, programOf } from '../programs/programs.js';
+import type { AttributionEvidence, AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
 
 /** What a Stripe object tells about who bought. */
 export interface BuyerEvidence {
@@ -76,59 +76,100 @@ async function backfillCustomerKey(tx: StorageOperations, options: ResolvedOptio
 
 async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, given: BuyerEvidence): Promise<Attributed> {
   const evidence = { ...given, promotionCodes: given.promotionCodes?.map(once) };
-  const programId = await programOf(tx, options, evidence);
-  const byStripeId = evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId, programId }) : undefined;
   const { livemode } = evidence;
-  const byKey = evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey, livemode, programId }) : undefined;
-  const byEmail = evidence.email ? await tx.findCustomer({ email: evidence.email, livemode, programId }) : undefined;
+  const clickIds = [...evidence.clickIds.filter(isClickId), ...(evidence.legacyClickIds ?? [])];
+  // Read once: the clicks and every customer the identifiers name, in any program; decided below.
+  const stored = await tx.readAttributionEvidence({
+    livemode,
+    clickIds,
+    stripeCustomerId: evidence.stripeCustomerId,
+    customerKey: evidence.customerKey,
+    email: evidence.email,
+    ...(evidence.purchase ? { purchase: evidence.purchase } : {}),
+  });
+  const programId = await programOf(tx, options, evidence, stored);
+  const byStripeId = firstCustomer(stored, 'stripeCustomerId', programId);
+  const byKey = firstCustomer(stored, 'customerKey', programId);
+  const byEmail = firstCustomer(stored, 'email', programId);
   const known = [byStripeId, byKey, byEmail].filter((customer): customer is Customer => customer !== undefined);
 
   // The first attributed match speaks for the buyer; else the first match at all; else a new one.
-  let customer = known.find((candidate) => candidate.partnerId) ?? known[0];
-  if (customer) {
-    // Fill in identifiers no other customer holds (two records may exist until Stripe links them).
-    customer = await tx.linkCustomer(customer.id, {
-      ...(evidence.stripeCustomerId && (!byStripeId || byStripeId.id === customer.id) ? { stripeCustomerId: evidence.stripeCustomerId } : {}),
-      ...(evidence.customerKey && (!byKey || byKey.id === customer.id) ? { externalId: evidence.customerKey } : {}),
-      ...(evidence.email ? { email: evidence.email } : {}),
-    });
-  } else {
-    ({ record: customer } = await tx.insertCustomer({
-      livemode: evidence.livemode,
+  const match = known.find((candidate) => candidate.partnerId) ?? known[0];
+  if (!match) {
+    // A new customer has no earlier purchase: the credit is decided first and written with it.
+    const credit = (await liveClick(options, evidence, stored, clickIds, programId)) ?? (await promotionCodePartner(tx, evidence, programId));
+    const { record, created } = await tx.insertCustomer({
+      livemode,
       programId,
       stripeCustomerId: evidence.stripeCustomerId,
       externalId: evidence.customerKey,
       email: evidence.email,
       name: evidence.name ?? null,
-    }));
+      ...(credit ? { attribution: { ...credit, at: evidence.at } } : {}),
+    });
+    if (created) return credit ? credited(tx, options, record, evidence.at) : { customer: record, partnerId: null, clickId: null, attributedBy: null };
+    // A concurrent delivery created it first: what it decided stands, as for any stored customer.
+    return creditStored(tx, options, evidence, stored, clickIds, record, await tx.customerHasSales(record.id, evidence.purchase));
   }
-  if (customer.partnerId) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
-
-  const unattributed: Attributed = { customer, partnerId: null, clickId: null, attributedBy: null };
-  if (await tx.customerHasSales(customer.id, evidence.purchase)) return unattributed;
-
-  const credit = (await firstLiveClick(tx, options, evidence, programId)) ?? (await promotionCodePartner(tx, evidence, programId));
-  if (!credit) return unattributed;
-  const won = await tx.attributeCustomer(customer.id, { ...credit, at: evidence.at });
-  customer = (await tx.findCustomer({ id: customer.id }))!;
-  if (won) {
-    emit('lead.created', { customer });
-    await commissionLead(tx, options, customer, evidence.at);
-  }
-  if (!won) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
-  return { customer, partnerId: credit.partnerId, clickId: credit.clickId, attributedBy: credit.attributedBy };
+  // Fill in identifiers no other customer holds (two records may exist until Stripe links them).
+  const ids = {
+    ...(evidence.stripeCustomerId && (!byStripeId || byStripeId.id === match.id) ? { stripeCustomerId: evidence.stripeCustomerId } : {}),
+    ...(evidence.customerKey && (!byKey || byKey.id === match.id) ? { externalId: evidence.customerKey } : {}),
+    ...(evidence.email ? { email: evidence.email } : {}),
+  };
+  const customer = fillsGap(match, ids) ? await tx.linkCustomer(match.id, ids) : match;
+  const hasSales = stored.customers.find((found) => found.customer.id === match.id)!.hasOtherSales;
+  return creditStored(tx, options, evidence, stored, clickIds, customer, hasSales);
 }
 
-async function firstLiveClick(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence, programId: string) {
+/** Whether `linkCustomer` would change anything: it fills empty identifiers only (a forgotten customer's email stays empty). */
+function fillsGap(customer: Customer, ids: { stripeCustomerId?: string; externalId?: string; email?: string }): boolean {
+  const forgotten = customer.externalId?.startsWith(FORGOTTEN_PREFIX) ?? false;
+  return (ids.stripeCustomerId !== undefined && customer.stripeCustomerId === null) ||
+    (ids.externalId !== undefined && customer.externalId === null) ||
+    (ids.email !== undefined && customer.email === null && !forgotten);
+}
+
+/** A stored customer keeps its partner; an unattributed one without earlier purchases is credited now, once (a conditional update). */
+async function creditStored(
+  tx: StorageOperations,
+  options: ResolvedOptions,
+  evidence: BuyerEvidence,
+  stored: AttributionEvidence,
+  clickIds: readonly string[],
+  customer: Customer,
+  hasSales: boolean,
+): Promise<Attributed> {
+  if (customer.partnerId) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
+  const unattributed: Attributed = { customer, partnerId: null, clickId: null, attributedBy: null };
+  if (hasSales) return unattributed;
+  const credit = (await liveClick(options, evidence, stored, clickIds, customer.programId)) ?? (await promotionCodePartner(tx, evidence, customer.programId));
+  if (!credit) return unattributed;
+  if (!(await tx.attributeCustomer(customer.id, { ...credit, at: evidence.at }))) {
+    // Credited concurrently by another delivery: its partner stands.
+    const winner = (await tx.findCustomer({ id: customer.id }))!;
+    return { customer: winner, partnerId: winner.partnerId, clickId: winner.clickId, attributedBy: winner.attributedBy };
+  }
+  // What attributeCustomer wrote, without reading the row back.
+  return credited(tx, options, { ...customer, partnerId: credit.partnerId, clickId: credit.clickId, attributedBy: credit.attributedBy, attributedAt: evidence.at }, evidence.at);
+}
+
+/** A customer this transaction credited: its lead, and the lead reward. */
+async function credited(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<Attributed> {
+  emit('lead.created', { customer });
+  await commissionLead(tx, options, customer, at);
+  return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
+}
+
+/** The first of the purchase's clicks that is known, of its program, live at the purchase and of an active partner. */
+async function liveClick(options: ResolvedOptions, evidence: BuyerEvidence, stored: AttributionEvidence, clickIds: readonly string[], programId: string) {
   const lifetimeMs = options.clicks.lifetimeDays * DAY_MS;
-  for (const clickId of [...evidence.clickIds.filter(isClickId), ...(evidence.legacyClickIds ?? [])]) {
-    const click = await tx.getClick(clickId);
-    if (!click || click.programId !== programId) continue;
-    const age = evidence.at.getTime() - click.createdAt.getTime();
-    if (age > lifetimeMs) continue;
-    const partner = await tx.getPartner(click.partnerId);
-    if (partner?.status !== 'active') continue;
-    return { partnerId: click.partnerId, clickId: click.id, attributedBy: 'click' as const };
+  for (const clickId of clickIds) {
+    const found = stored.clicks.find(({ click }) => click.id === clickId);
+    if (!found || found.click.programId !== programId) continue;
+    if (evidence.at.getTime() - found.click.createdAt.getTime() > lifetimeMs) continue;
+    if (found.partner.status !== 'active') continue;
+    return { partnerId: found.click.partnerId, clickId: found.click.id, attributedBy: 'click' as const };
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { isClickId } from '../clicks/click-id.js';
 import { AttributionError } from '../kernel/errors.js';
 import type { ResolvedOptions, ResolvedProgram } from '../options/options.js';
-import type { StorageOperations } from '../storage/types.js';
+import type { AttributionEvidence, Customer, EvidenceCustomer, StorageOperations } from '../storage/types.js';
 
 /** What tells which program a purchase, a lead or a milestone belongs to. */
 export interface ProgramEvidence {
@@ -27,19 +27,23 @@ export interface ProgramEvidence {
  * they are, so a program removed from the configuration keeps its customers, whose sales are
  * recorded in it and earn nothing.
  */
-export async function programOf(tx: StorageOperations, options: ResolvedOptions, evidence: ProgramEvidence): Promise<string> {
+export async function programOf(
+  tx: StorageOperations,
+  options: ResolvedOptions,
+  evidence: ProgramEvidence,
+  read?: AttributionEvidence,
+): Promise<string> {
   for (const id of evidence.programIds ?? []) if (id && options.programs.has(id)) return id;
-  for (const clickId of evidence.clickIds) {
-    if (!isClickId(clickId)) continue;
-    const click = await tx.getClick(clickId);
-    if (click) return click.programId;
+  const clickIds = evidence.clickIds.filter(isClickId);
+  const { livemode, stripeCustomerId, customerKey, email } = evidence;
+  const stored = read ?? (await tx.readAttributionEvidence({ livemode, clickIds, stripeCustomerId, customerKey, email }));
+  for (const clickId of clickIds) {
+    const found = stored.clicks.find(({ click }) => click.id === clickId);
+    if (found) return found.click.programId;
   }
-  const { livemode } = evidence;
-  const known = [
-    evidence.stripeCustomerId ? await tx.findCustomer({ stripeCustomerId: evidence.stripeCustomerId }) : undefined,
-    evidence.customerKey ? await tx.findCustomer({ externalId: evidence.customerKey, livemode }) : undefined,
-    evidence.email ? await tx.findCustomer({ email: evidence.email, livemode }) : undefined,
-  ].filter((customer) => customer !== undefined);
+  const known = (['stripeCustomerId', 'customerKey', 'email'] as const)
+    .map((by) => firstCustomer(stored, by))
+    .filter((customer) => customer !== undefined);
   const customer = known.find((candidate) => candidate.partnerId) ?? known[0];
   if (customer) return customer.programId;
   // With one program there is nothing to choose: no promotion code look-up (it may cost a Stripe call).
@@ -50,6 +54,19 @@ export async function programOf(tx: StorageOperations, options: ResolvedOptions,
     for (const code of codes) if ((await tx.getPartner(code.partnerId))?.status === 'active') return code.programId;
   }
   return options.defaultProgramId;
+}
+
+/**
+ * The customer an identifier finds among the evidence (in `programId`, or in any program): the one
+ * attributed first, else the oldest — as a look-up by that identifier alone would.
+ */
+export function firstCustomer(evidence: AttributionEvidence, by: keyof EvidenceCustomer['matchedBy'], programId?: string): Customer | undefined {
+  let first: EvidenceCustomer | undefined;
+  for (const found of evidence.customers) {
+    if (!found.matchedBy[by] || (programId !== undefined && found.customer.programId !== programId)) continue;
+    if (!first || found.rank < first.rank) first = found;
+  }
+  return first?.customer;
 }
 
 /** A program id given to the API, refused unless configured. */

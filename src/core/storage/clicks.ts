@@ -73,7 +73,7 @@ function clickRow(click: NewClick) {
   };
 }
 
-function toClick(row: Row<'clicks'>): Click {
+export function toClick(row: Row<'clicks'>): Click {
   return {
     id: row.id,
     partnerId: row.partner_id,

@@ -40,6 +40,12 @@ export interface NewCustomer {
   stripeCustomerId?: string | null;
   email?: string | null;
   name?: string | null;
+  /**
+   * The partner a new customer is credited to, decided before the insert (no earlier customer,
+   * so no earlier purchase): written in the same statement, and only if this call creates the
+   * customer — one found already stored keeps its own attribution.
+   */
+  attribution?: CustomerAttribution;
 }
 
 export interface CustomerAttribution {
@@ -129,6 +135,14 @@ export function customerStore(db: Db): CustomerStore {
           stripe_customer_id: customer.stripeCustomerId ?? null,
           email: customer.email?.toLowerCase() ?? null,
           name: customer.name ?? null,
+          ...(customer.attribution
+            ? {
+                partner_id: customer.attribution.partnerId,
+                click_id: customer.attribution.clickId,
+                attributed_by: customer.attribution.attributedBy,
+                attributed_at: customer.attribution.at,
+              }
+            : {}),
         })
         .onConflict((oc) => oc.doNothing())
         .returningAll()
@@ -266,7 +280,7 @@ export function customerStore(db: Db): CustomerStore {
   };
 }
 
-function toCustomer(row: Row<'customers'>): Customer {
+export function toCustomer(row: Row<'customers'>): Customer {
   return {
     id: row.id,
     programId: row.program_id,

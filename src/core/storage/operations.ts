@@ -1,3 +1,4 @@
+import { attributionEvidenceStore } from './attribution-evidence.js';
 import { clickStore } from './clicks.js';
 import { commissionStore } from './commissions.js';
 import { customerStore } from './customers.js';
@@ -35,5 +36,6 @@ export function kyselyOperations(db: Db): StorageOperations {
     ...reportStore(db),
     ...milestoneStore(db),
     ...webhookEventStore(db),
+    ...attributionEvidenceStore(db),
   };
 }

@@ -183,7 +183,7 @@ export function partnerStore(db: Db): PartnerStore {
   };
 }
 
-function toPartner(row: Row<'partners'>): Partner {
+export function toPartner(row: Row<'partners'>): Partner {
   return {
     id: row.id,
     name: row.name,

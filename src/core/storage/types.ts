@@ -4,6 +4,7 @@
  * only a whole storage does (migrate, transactions, forgetting a customer, closing).
  */
 import type { MigrationReport } from './migrations/migration.js';
+import type { AttributionEvidenceStore } from './attribution-evidence.js';
 import type { ClickStore } from './clicks.js';
 import type { CommissionStore } from './commissions.js';
 import type { CustomerStore } from './customers.js';
@@ -23,6 +24,7 @@ export { DEFAULT_PROGRAM_ID } from './programs.js';
 export type { MigrationReport };
 export type { Inserted } from './inserted.js';
 export type { SaleKeys } from './sale-keys.js';
+export type { AttributionEvidence, EvidenceClick, EvidenceCustomer, EvidenceRequest } from './attribution-evidence.js';
 export type { Click, NewClick } from './clicks.js';
 export type { Commission, CommissionKind, CommissionStatus, NewCommission } from './commissions.js';
 export type { AttributionSource, Customer, CustomerAttribution, CustomerLookup, NewCustomer } from './customers.js';
@@ -58,7 +60,8 @@ export interface StorageOperations
     PayoutStore,
     ReportStore,
     MilestoneStore,
-    WebhookEventStore {}
+    WebhookEventStore,
+    AttributionEvidenceStore {}
 
 export interface Storage extends StorageOperations {
   /** Applies pending schema migrations. Idempotent; concurrent callers serialise on a database lock. */

@@ -1,0 +1,133 @@
+import { sql } from 'kysely';
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
+import { toClick, type Click } from './clicks.js';
+import { toCustomer, type Customer } from './customers.js';
+import { toPartner, type Partner } from './partners.js';
+import type { Db, Row } from './rows.js';
+import { saleKeyConditions, type SaleKeys } from './sale-keys.js';
+
+/** What a purchase names about its buyer: the identifiers DESIGN §3 looks a buyer up by. */
+export interface EvidenceRequest {
+  livemode: boolean;
+  /** Click ids (ours and other tools'), any order: each is looked up once. */
+  clickIds: readonly string[];
+  stripeCustomerId: string | null;
+  /** `sa_customer_key`, within `livemode`. */
+  customerKey: string | null;
+  /** Within `livemode`; compared lower-cased. */
+  email: string | null;
+  /** The purchase being attributed: a customer's `hasOtherSales` does not count it. */
+  purchase?: SaleKeys;
+}
+
+/** A stored click the purchase names, with its partner. */
+export interface EvidenceClick {
+  click: Click;
+  partner: Partner;
+}
+
+/** A customer (in any program) the purchase's identifiers match. */
+export interface EvidenceCustomer {
+  customer: Customer;
+  /** Its partner, when attributed. */
+  partner: Partner | null;
+  /** Which of the request's identifiers it matched. */
+  matchedBy: { stripeCustomerId: boolean; customerKey: boolean; email: boolean };
+  /** Whether a sale other than the request's `purchase` is recorded for it. */
+  hasOtherSales: boolean;
+  /**
+   * Its place when several match one identifier: the attributed first (by time of attribution),
+   * then the oldest — the order the customer look-ups speak for a person in.
+   */
+  rank: number;
+}
+
+export interface AttributionEvidence {
+  clicks: EvidenceClick[];
+  customers: EvidenceCustomer[];
+}
+
+/**
+ * Everything the attribution of one purchase reads, in one statement at the start of its
+ * transaction (DESIGN §3 is then decided without going back to the database). A plain read: what it
+ * returns may be changed by a concurrent transaction before this one writes, so every write the
+ * decision leads to stays conditional (`insertCustomer`, `attributeCustomer`).
+ */
+export interface AttributionEvidenceStore {
+  readAttributionEvidence(request: EvidenceRequest): Promise<AttributionEvidence>;
+}
+
+export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
+  return {
+    async readAttributionEvidence(request: EvidenceRequest): Promise<AttributionEvidence> {
+      const { livemode, stripeCustomerId, customerKey } = request;
+      const email = request.email?.toLowerCase() ?? null;
+      const clickIds = [...new Set(request.clickIds)];
+      if (clickIds.length === 0 && !stripeCustomerId && !customerKey && !email) return { clicks: [], customers: [] };
+      const except = saleKeyConditions(request.purchase ?? {});
+      const row = await db
+        .selectNoFrom((eb) => [
+          jsonArrayFrom(
+            eb
+              .selectFrom('clicks as k')
+              .innerJoin('partners as p', 'p.id', 'k.partner_id')
+              .select([sql<Row<'clicks'>>`to_jsonb(k)`.as('click'), sql<Row<'partners'>>`to_jsonb(p)`.as('partner')])
+              .where((w) => (clickIds.length ? w('k.id', 'in', clickIds) : sql<boolean>`false`)),
+          ).as('clicks'),
+          jsonArrayFrom(
+            eb
+              .selectFrom('customers as cu')
+              .leftJoin('partners as p', 'p.id', 'cu.partner_id')
+              .select((c) => [
+                sql<Row<'customers'>>`to_jsonb(cu)`.as('customer'),
+                sql<Row<'partners'> | null>`case when p.id is null then null else to_jsonb(p) end`.as('partner'),
+                c
+                  .exists(
+                    c
+                      .selectFrom('sales as s')
+                      .select('s.id')
+                      .whereRef('s.customer_id', '=', 'cu.id')
+                      // `is distinct from`: a sale with no value in a key column is a different sale, not an unknown one.
+                      .where((w) => w.and(except.map(([column, value]) => w(`s.${column}` as const, 'is distinct from', value)))),
+                  )
+                  .as('has_other_sales'),
+                // Nulls last: attributed customers first, then the oldest (as `findCustomer` orders them).
+                sql<number>`row_number() over (order by cu.attributed_at asc, cu.created_at, cu.id)`.as('rank'),
+              ])
+              .where((w) =>
+                w.or([
+                  ...(stripeCustomerId ? [w('cu.stripe_customer_id', '=', stripeCustomerId)] : []),
+                  ...(customerKey ? [w.and([w('cu.external_id', '=', customerKey), w('cu.livemode', '=', livemode)])] : []),
+                  ...(email ? [w.and([w('cu.email', '=', email), w('cu.livemode', '=', livemode)])] : []),
+                ]),
+              ),
+          ).as('customers'),
+        ])
+        .executeTakeFirstOrThrow();
+      return {
+        clicks: row.clicks.map((found) => ({ click: toClick(revive(found.click, 'created_at')), partner: toPartner(revive(found.partner, 'created_at')) })),
+        customers: row.customers.map((found) => {
+          const customer = toCustomer(revive(found.customer, 'created_at', 'attributed_at', 'first_sale_at', 'stripe_metadata_written_at'));
+          return {
+            customer,
+            partner: found.partner ? toPartner(revive(found.partner, 'created_at')) : null,
+            matchedBy: {
+              stripeCustomerId: stripeCustomerId !== null && customer.stripeCustomerId === stripeCustomerId,
+              customerKey: customerKey !== null && customer.livemode === livemode && customer.externalId === customerKey,
+              email: email !== null && customer.livemode === livemode && customer.email === email,
+            },
+            hasOtherSales: Boolean(found.has_other_sales),
+            rank: Number(found.rank),
+          };
+        }),
+      };
+    },
+  };
+}
+
+/** Rows come back as JSON (one statement for several tables): timestamps are strings there. */
+function revive<T>(row: T, ...dates: Array<keyof T & string>): T {
+  const copy = { ...row } as Record<string, unknown>;
+  for (const key of dates) if (typeof copy[key] === 'string') copy[key] = new Date(copy[key]);
+  return copy as T;
+}
