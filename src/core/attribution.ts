@@ -10,6 +10,7 @@ import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
 import { isMalformedPayload, malformedEvent, verifyWebhook, type WebhookResponse } from './webhooks/handle-webhook.js';
 import { applyParked, processEvent } from './webhooks/dispatch.js';
+import { serveWebhook } from './http/webhook.js';
 import { reconcile, type ReconcileRequest, type ReconcileResult } from './webhooks/reconcile.js';
 import { trackSale, type TrackSaleInput } from './sales/track-sale.js';
 import type { Customer, CustomerLookup, ReportInterval, ReportRow, Sale } from './storage/types.js';
@@ -83,6 +84,15 @@ export interface Attribution {
    */
   handleWebhook(rawBody: string | Uint8Array, signature: string | null | undefined): Promise<WebhookResponse>;
   /**
+   * The Stripe webhook endpoint as a Fetch handler (standard `Request` → `Response`), whatever path
+   * it is mounted at: `export const POST = attribution.fetch` in a Next.js route, or any runtime that
+   * speaks Fetch. It refuses what Stripe never sends before reading it — another method (405), a
+   * body other than `application/json` (415), more than `webhooks.maxBodyBytes` (413, declared or
+   * read) — then verifies and processes the raw bytes as `handleWebhook` does, answering its status
+   * and JSON body. The framework adapters serve their webhook route through it.
+   */
+  fetch(request: Request): Promise<Response>;
+  /**
    * Processes a Stripe event you already verified in your own webhook route, with the same
    * guarantees. Throws when it could not be recorded (answer 5xx so Stripe retries).
    */
@@ -151,7 +161,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     return storage();
   };
 
-  return {
+  const instance: Attribution = {
     options: resolved,
     storage: ledger,
     migrate: async () => (await storage()).migrate(),
@@ -212,6 +222,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
         return { status: 500, body: { error: 'The event could not be processed; Stripe will retry it' } };
       }
     },
+    fetch: (request) => serveWebhook(instance, request),
     handleEvent: async (event) => processEvent(await ledger(), resolved, event),
     applyParked: async () => applyParked(await ledger(), resolved),
     reconcile: async (request) => reconcile(await ledger(), resolved, request),
@@ -231,6 +242,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
         (await (await ledger()).forgetCustomer({ externalId, ...(livemode === undefined ? {} : { livemode }) })).length > 0,
     },
   };
+  return instance;
 }
 
 /** Attribution given explicitly to `wrapStripe`, instead of the request's. */

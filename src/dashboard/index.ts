@@ -3,6 +3,7 @@ import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Attribution } from '../core/attribution.js';
 import { ConfigurationError } from '../core/errors.js';
 import { verifyPortalToken } from '../core/portal-links.js';
+import { BodyTooLargeError, readAtMost } from '../core/http/body.js';
 import { header } from '../core/request.js';
 import { CSRF_COOKIE, csrfToken, newNonce, validCsrf } from './csrf.js';
 import { loadDashboardData, type DashboardData } from './data.js';
@@ -49,6 +50,11 @@ export type DashboardHandler<R = DashboardRequest> = ((request: DashboardRequest
   basePath: string;
   /** Whether a path is the dashboard's (adapters read a form body only then). */
   owns(pathname: string): boolean;
+  /**
+   * The same handler for a Fetch `Request`: reads a `POST`'s form (413 past `MAX_FORM_BYTES`) and
+   * answers a `Response`; `undefined` for a path outside `basePath`.
+   */
+  fetch(request: Request, native: R): Promise<Response | undefined>;
 };
 
 /** Largest form body read: the dashboard's forms are a few hundred bytes. */
@@ -216,7 +222,24 @@ ${charts(data, days, 'You')}
     };
   }
 
-  return Object.assign(handler, { basePath, owns });
+  const fetch = async (request: Request, native: R): Promise<Response | undefined> => {
+    if (!owns(new URL(request.url).pathname)) return undefined;
+    let body: string | undefined;
+    if (request.method === 'POST') {
+      try {
+        body = new TextDecoder().decode(await readAtMost(request, MAX_FORM_BYTES));
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return new Response('Form too large', { status: 413 });
+        throw error;
+      }
+    }
+    const response = await handler({ method: request.method, url: request.url, headers: request.headers, body }, native);
+    if (!response) return undefined;
+    // A redirect, or an answer with nothing to say, goes out without a body.
+    return new Response(response.status === 303 || response.body === '' ? null : response.body, { status: response.status, headers: response.headers });
+  };
+
+  return Object.assign(handler, { basePath, owns, fetch });
 }
 
 function text(status: number, message: string, extra: Record<string, string> = {}): DashboardResponse {

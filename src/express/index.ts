@@ -4,7 +4,8 @@ import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
 import { fromNodeRequest } from '../core/request.js';
 import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
-import { bodyAlreadyParsed, checkWebhookRequest, readLimitedBody, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
+import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
+import { fromWebResponse, toWebRequest } from '../core/http/node.js';
 
 export interface ExpressAttributionOptions {
   /**
@@ -30,14 +31,15 @@ export function attributionMiddleware(
   attribution: Attribution = attributionFromEnv(),
   options: ExpressAttributionOptions = {},
 ): ExpressAttributionMiddleware {
-  const webhookPath = options.webhookPath ?? '/webhooks/stripe';
+  const webhookPath = options.webhookPath ?? DEFAULT_WEBHOOK_PATH;
   assertClickCaptureConfigured(attribution.options);
   if (webhookPath !== false) assertWebhookConfigured(attribution.options);
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     if (req.method === 'POST' && req.path === webhookPath) {
       webhook(attribution, req)
-        .then(({ status, body }) => void res.status(status).json(body))
+        .then(fromWebResponse)
+        .then(({ status, headers, body }) => void res.status(status).set(headers).send(body))
         .catch(next);
       return;
     }
@@ -49,15 +51,12 @@ export function attributionMiddleware(
   return Object.assign(middleware, { attribution });
 }
 
-async function webhook(attribution: Attribution, req: Request): Promise<WebhookResponse> {
-  const signature = req.get('stripe-signature');
-  const refused = checkWebhookRequest(attribution.options, { contentType: req.get('content-type'), contentLength: req.get('content-length') });
-  if (refused) return refused;
+function webhook(attribution: Attribution, req: Request): Promise<globalThis.Response> {
   // express.raw() / express.text() before us leave the exact bytes: use them.
-  if (Buffer.isBuffer(req.body) || typeof req.body === 'string') return attribution.handleWebhook(req.body, signature);
-  if ((req as { _body?: boolean })._body || req.readableEnded) return bodyAlreadyParsed(MOUNT_FIX);
-  const body = await readLimitedBody(attribution.options, () => getRawBody(req, { limit: attribution.options.webhooks.maxBodyBytes }));
-  return 'response' in body ? body.response : attribution.handleWebhook(body.bytes, signature);
+  const kept = Buffer.isBuffer(req.body) || typeof req.body === 'string' ? (req.body as Buffer | string) : undefined;
+  const parsed = kept === undefined && ((req as { _body?: boolean })._body === true || req.readableEnded);
+  // A consumed stream has nothing left to pass on: the core answers with the fix instead.
+  return serveWebhook(attribution, toWebRequest(req, req.originalUrl, parsed ? '' : kept), parsed ? MOUNT_FIX : undefined);
 }
 
 /**

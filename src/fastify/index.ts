@@ -4,7 +4,8 @@ import fastifyPlugin from 'fastify-plugin';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import type { AttributionContext } from '../core/context.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
-import { checkWebhookRequest, webhookBodyTooLarge } from '../core/webhooks/handle-webhook.js';
+import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
+import { fromWebResponse, toWebRequest } from '../core/http/node.js';
 import { fromNodeRequest } from '../core/request.js';
 
 export interface FastifyAttributionOptions {
@@ -33,7 +34,7 @@ export function attributionMiddleware(
   attribution: Attribution = attributionFromEnv(),
   options: FastifyAttributionOptions = {},
 ): FastifyAttributionPlugin {
-  const webhookPath = options.webhookPath ?? '/webhooks/stripe';
+  const webhookPath = options.webhookPath ?? DEFAULT_WEBHOOK_PATH;
   assertClickCaptureConfigured(attribution.options);
   if (webhookPath !== false) assertWebhookConfigured(attribution.options);
   const contexts = new WeakMap<FastifyRequest, AttributionContext>();
@@ -59,28 +60,13 @@ export function attributionMiddleware(
 
     if (webhookPath !== false) {
       fastify.register((scope, _scopeOpts, registered) => {
-        const { maxBodyBytes } = attribution.options.webhooks;
+        // Every content type reaches the handler unread (the core refuses all but JSON, and reads
+        // at most webhooks.maxBodyBytes); this parser is scoped, so the app's routes keep theirs.
         scope.removeAllContentTypeParsers();
-        scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_request, body, parsed) => parsed(null, body));
-        // Fastify's own 413 for a body over the limit, in the core's words.
-        scope.setErrorHandler((error, _request, reply) => {
-          if ((error as { statusCode?: number }).statusCode !== 413) return reply.send(error);
-          const { status, body } = webhookBodyTooLarge(attribution.options);
-          return reply.code(status).send(body);
-        });
-        scope.post(webhookPath, {
-          // Before the body is read: a wrong type or a declared oversize is refused unread.
-          onRequest: (request, reply, next) => {
-            const refused = checkWebhookRequest(attribution.options, {
-              contentType: request.headers['content-type'],
-              contentLength: request.headers['content-length'],
-            });
-            if (refused) void reply.code(refused.status).send(refused.body);
-            else next();
-          },
-        }, async (request, reply) => {
-          const { status, body } = await attribution.handleWebhook(request.body as Buffer, request.headers['stripe-signature'] as string | undefined);
-          return reply.code(status).send(body);
+        scope.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload));
+        scope.post(webhookPath, async (request, reply) => {
+          const { status, headers, body } = await fromWebResponse(await serveWebhook(attribution, toWebRequest(request.raw)));
+          return reply.code(status).headers(headers).send(body);
         });
         registered();
       });

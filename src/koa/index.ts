@@ -4,7 +4,8 @@ import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
 import { fromNodeRequest } from '../core/request.js';
 import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
-import { bodyAlreadyParsed, checkWebhookRequest, readLimitedBody, type WebhookResponse } from '../core/webhooks/handle-webhook.js';
+import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
+import { fromWebResponse, toWebRequest } from '../core/http/node.js';
 
 export interface KoaAttributionOptions {
   /**
@@ -26,14 +27,15 @@ export function attributionMiddleware(
   attribution: Attribution = attributionFromEnv(),
   options: KoaAttributionOptions = {},
 ): KoaAttributionMiddleware {
-  const webhookPath = options.webhookPath ?? '/webhooks/stripe';
+  const webhookPath = options.webhookPath ?? DEFAULT_WEBHOOK_PATH;
   assertClickCaptureConfigured(attribution.options);
   if (webhookPath !== false) assertWebhookConfigured(attribution.options);
 
   const middleware = async (ctx: Context, next: Next): Promise<void> => {
     if (ctx.method === 'POST' && ctx.path === webhookPath) {
-      const { status, body } = await webhook(attribution, ctx);
+      const { status, headers, body } = await fromWebResponse(await webhook(attribution, ctx));
       ctx.status = status;
+      ctx.set(headers);
       ctx.body = body;
       return;
     }
@@ -44,16 +46,13 @@ export function attributionMiddleware(
   return Object.assign(middleware, { attribution });
 }
 
-async function webhook(attribution: Attribution, ctx: Context): Promise<WebhookResponse> {
-  const signature = ctx.get('stripe-signature');
-  const refused = checkWebhookRequest(attribution.options, { contentType: ctx.get('content-type'), contentLength: ctx.get('content-length') });
-  if (refused) return refused;
+function webhook(attribution: Attribution, ctx: Context): Promise<Response> {
   // koa-bodyparser and @koa/bodyparser keep the untouched text beside the parsed body.
   const rawBody = (ctx.request as { rawBody?: unknown }).rawBody;
-  if (typeof rawBody === 'string') return attribution.handleWebhook(rawBody, signature);
-  if ((ctx.request as { body?: unknown }).body !== undefined || ctx.req.readableEnded) return bodyAlreadyParsed(MOUNT_FIX);
-  const body = await readLimitedBody(attribution.options, () => getRawBody(ctx.req, { limit: attribution.options.webhooks.maxBodyBytes }));
-  return 'response' in body ? body.response : attribution.handleWebhook(body.bytes, signature);
+  const kept = typeof rawBody === 'string' ? rawBody : undefined;
+  const parsed = kept === undefined && ((ctx.request as { body?: unknown }).body !== undefined || ctx.req.readableEnded);
+  // A consumed stream has nothing left to pass on: the core answers with the fix instead.
+  return serveWebhook(attribution, toWebRequest(ctx.req, ctx.originalUrl, parsed ? '' : kept), parsed ? MOUNT_FIX : undefined);
 }
 
 /**

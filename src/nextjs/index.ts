@@ -1,9 +1,8 @@
 import { NextResponse, type NextRequest } from 'next/server.js';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options.js';
-import { checkWebhookRequest, readLimitedBody } from '../core/webhooks/handle-webhook.js';
 import type { AttributionRequest } from '../core/request.js';
-import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
+import { createDashboard, type DashboardOptions } from '../dashboard/index.js';
 
 /**
  * Next.js App Router, Node runtime. Wire it in three files:
@@ -73,36 +72,13 @@ export function withAttribution<C>(handler: RouteHandler<C>, attribution: Attrib
 }
 
 /**
- * `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`. Throws at
- * startup in production when no webhook secret is configured.
+ * `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`: the
+ * instance's own `attribution.fetch`, after a startup check that throws in production when no
+ * webhook secret is configured.
  */
 export function webhookRoute(attribution: Attribution = attributionFromEnv()): (request: Request) => Promise<Response> {
   assertWebhookConfigured(attribution.options);
-  return async (request) => {
-    const { options } = attribution;
-    const refused = checkWebhookRequest(options, { contentType: request.headers.get('content-type'), contentLength: request.headers.get('content-length') });
-    if (refused) return Response.json(refused.body, { status: refused.status });
-    // The exact bytes Stripe signed; decoding to text and back could alter them.
-    const read = await readLimitedBody(options, () => readAtMost(request, options.webhooks.maxBodyBytes));
-    const { status, body } = 'response' in read ? read.response : await attribution.handleWebhook(read.bytes, request.headers.get('stripe-signature'));
-    return Response.json(body, { status });
-  };
-}
-
-/** The request's body, refused (status 413) as soon as it passes `limit` bytes, declared length or not. */
-async function readAtMost(request: Request, limit: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body?.getReader();
-  for (let chunk = await reader?.read(); chunk && !chunk.done; chunk = await reader!.read()) {
-    size += chunk.value.byteLength;
-    if (size > limit) {
-      await reader!.cancel();
-      throw Object.assign(new Error('Request body too large'), { status: 413 });
-    }
-    chunks.push(chunk.value);
-  }
-  return Buffer.concat(chunks);
+  return attribution.fetch;
 }
 
 /**
@@ -133,19 +109,7 @@ export function attributionDashboard(
   options: DashboardOptions<Request>,
 ): { GET: (request: Request) => Promise<Response>; POST: (request: Request) => Promise<Response> } {
   const dashboard = createDashboard(attribution, options);
-  const handle = async (request: Request): Promise<Response> => {
-    let body: string | undefined;
-    if (request.method === 'POST') {
-      try {
-        body = new TextDecoder().decode(await readAtMost(request, MAX_FORM_BYTES));
-      } catch (error) {
-        if ((error as { status?: number }).status === 413) return new Response('Form too large', { status: 413 });
-        throw error;
-      }
-    }
-    const response = await dashboard({ method: request.method, url: request.url, headers: request.headers, body }, request);
-    if (!response) return new Response('Not found', { status: 404 });
-    return new Response(response.status === 303 || response.body === '' ? null : response.body, { status: response.status, headers: response.headers });
-  };
+  const handle = async (request: Request): Promise<Response> =>
+    (await dashboard.fetch(request, request)) ?? new Response('Not found', { status: 404 });
   return { GET: handle, POST: handle };
 }

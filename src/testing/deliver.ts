@@ -1,3 +1,4 @@
+import { DEFAULT_WEBHOOK_PATH } from '../core/http/webhook.js';
 import { createServer, Server, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Stripe from 'stripe';
@@ -54,7 +55,7 @@ export async function deliver(target: DeliveryTarget, event: Stripe.Event | stri
     headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)', 'stripe-signature': signature, ...options.headers },
     body: payload,
   };
-  const path = options.path ?? '/webhooks/stripe';
+  const path = options.path ?? DEFAULT_WEBHOOK_PATH;
   if (typeof target === 'string' || target instanceof URL) return read(await fetch(webhookUrl(target, path), init));
   if (target instanceof Server) return viaServer(target, path, init);
   if (typeof target === 'function') {

@@ -6,8 +6,9 @@ import { charge, checkoutSession, customer, dispute, event, invoice, invoiceLine
  * Stripe would send for them. The oracle reads the data; the library only ever sees the events.
  */
 
-export type PartnerName = 'ana' | 'ben' | 'cy';
-export const PARTNERS: readonly PartnerName[] = ['ana', 'ben', 'cy'];
+/** Dee is paid for a customer's first sale only (`'once'`), Eli for their first month (`{ months: 1 }`). */
+export type PartnerName = 'ana' | 'ben' | 'cy' | 'dee' | 'eli';
+export const PARTNERS: readonly PartnerName[] = ['ana', 'ben', 'cy', 'dee', 'eli'];
 /** Ben's referral code is also a Stripe promotion code. */
 export const PROMOTION_CODE = 'promo_chaos_ben';
 
@@ -50,6 +51,11 @@ export interface Journey {
   trial: boolean;
   /** Invoices of this endpoint arrive in the pre-Basil shape. */
   legacy: boolean;
+  /**
+   * The first payment's sale events are lost in an outage and delivered after everything else (a
+   * retry, or `reconcile`), so the customer's later payments are processed before their first.
+   */
+  late: boolean;
 }
 
 export type Rng = () => number;
@@ -129,7 +135,9 @@ export function generateJourneys(seed: number, count: number, start: number): Jo
       }
     }
     const guest = !subscribes && via !== 'promotion_code' && chance(rng, 0.15);
-    return { index, partner, via, lead: !guest && via === 'click' && chance(rng, 0.5), guest, payments, trial, legacy: chance(rng, 0.3) };
+    const lead = !guest && via === 'click' && chance(rng, 0.5);
+    const legacy = chance(rng, 0.3);
+    return { index, partner, via, lead, guest, payments, trial, legacy, late: payments.length > 1 && chance(rng, 0.35) };
   });
 }
 
@@ -139,6 +147,12 @@ const LEGACY = '2024-06-20';
 function at<T extends { object: string }>(type: string, object: T, created: number, apiVersion = BASIL): Stripe.Event {
   return { ...event(type, object, apiVersion), created };
 }
+
+const LATE = 'evt_late_';
+/** Keeps Stripe's times (a retried event is the same event) and only marks it for the late delivery. */
+const deliveredLate = (sent: Stripe.Event): Stripe.Event => ({ ...sent, id: `${LATE}${sent.id}` });
+/** Whether an event is one of a journey's late deliveries (see `Journey.late`). */
+export const isLate = (sent: Stripe.Event) => sent.id.startsWith(LATE);
 
 export interface JourneyIds {
   /** The live click of the journey's partner (journeys via a click), captured before the replay. */
@@ -184,6 +198,7 @@ export function journeyEvents(journey: Journey, ids: JourneyIds): Stripe.Event[]
     const total = payment.price + payment.tax;
     const paymentIntentId = `pi_chaos_${j}_${n}`;
     const chargeId = `ch_chaos_${j}_${n}`;
+    const sale: Stripe.Event[] = [];
     if (payment.kind === 'checkout') {
       const session = checkoutSession({
         id: `cs_chaos_${j}_${n}`,
@@ -197,15 +212,16 @@ export function journeyEvents(journey: Journey, ids: JourneyIds): Stripe.Event[]
         metadata,
         created: payment.at,
       });
-      events.push(
+      sale.push(
         at('checkout.session.completed', session, payment.at + 2),
         // The wrapped client marks the session's payment intent: it is the session's sale, never a second one.
         at('payment_intent.succeeded', paymentIntent({ id: paymentIntentId, customer: customerId, amount: total, amount_received: total, metadata: { ...metadata, sa_via: 'checkout' }, created: payment.at }), payment.at + 1),
         at('charge.succeeded', charge({ id: chargeId, payment_intent: paymentIntentId, customer: customerId, amount: total, created: payment.at }), payment.at + 1),
       );
     } else {
-      events.push(...invoiceEvents(journey, payment, n, { customerId: customerId!, email, metadata, subscriptionId, paymentIntentId }));
+      sale.push(...invoiceEvents(journey, payment, n, { customerId: customerId!, email, metadata, subscriptionId, paymentIntentId }));
     }
+    events.push(...(journey.late && n === 0 ? sale.map(deliveredLate) : sale));
     for (const refund of payment.refunds) {
       const refunded = charge({ id: chargeId, payment_intent: paymentIntentId, customer: customerId, amount: total, amount_refunded: refund.cumulative, refunded: refund.cumulative === total, created: payment.at });
       events.push(at('charge.refunded', refunded, refund.at));

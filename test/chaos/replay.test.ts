@@ -6,9 +6,9 @@ import { createKyselyStorage } from '../../src/core/storage/kysely-storage.js';
 import { attributionMiddleware } from '../../src/express/index.js';
 import { backends, freshStorage } from '../support/backends.js';
 import { T0 } from '../support/stripe-fixtures.js';
-import { generateJourneys } from './journeys.js';
-import { differences, expectedLedger } from './oracle.js';
-import { CHAOS_OPTIONS, CHAOS_PROGRAM, CHAOS_SECRET, deliver, drainParked, injectFaults, prepare, readLedger, removeFaults, schedule, timeline } from './replay.js';
+import { generateJourneys, isLate } from './journeys.js';
+import { differences, expectedLedger, expectedSalePartners } from './oracle.js';
+import { CHAOS_OPTIONS, CHAOS_PROGRAM, CHAOS_SECRET, deliver, drainParked, injectFaults, prepare, readLedger, readSalePartners, removeFaults, schedule, timeline } from './replay.js';
 
 /**
  * The chaos replay, small: generated journeys delivered with copies, reordering, concurrency and
@@ -26,7 +26,9 @@ describe.each(backends())('chaos replay on $name', (backend) => {
     const journeys = generateJourneys(SEED, 30, T0);
     const world = await prepare(attribution, journeys);
     const events = timeline(journeys, world);
-    const { deliveries, duplicates } = schedule(events, { seed: SEED, duplicateRate: 0.3, window: 20 });
+    const { deliveries, duplicates } = schedule(events.filter((sent) => !isLate(sent)), { seed: SEED, duplicateRate: 0.3, window: 20 });
+    // After the outage: first payments delivered once everything later was processed.
+    const late = events.filter(isLate);
 
     // Two app instances where the database allows two sessions at once.
     const instances = [attribution];
@@ -37,10 +39,12 @@ describe.each(backends())('chaos replay on $name', (backend) => {
     await injectFaults(backend.db, storage.layout, 0.03);
     try {
       const figures = await deliver(deliveries, urls, { seed: SEED, concurrency: 6 });
-      expect(figures.refused).toEqual([]);
+      const lateFigures = await deliver(late, urls, { seed: SEED + 1, concurrency: 6 });
+      expect([...figures.refused, ...lateFigures.refused]).toEqual([]);
       // The faults did happen, and every one was retried to success.
       expect(figures.failures).toBeGreaterThan(0);
       expect(figures.deliveries).toBe(deliveries.length + figures.failures);
+      expect(lateFigures.deliveries).toBe(late.length + lateFigures.failures);
       expect(duplicates).toBeGreaterThan(0);
     } finally {
       await removeFaults(backend.db, storage.layout);
@@ -50,9 +54,12 @@ describe.each(backends())('chaos replay on $name', (backend) => {
     expect(await drainParked(attribution)).toBe(0);
     const expected = expectedLedger(journeys, CHAOS_PROGRAM);
     // Not a vacuous equality: every partner earned, and money went back through refunds and disputes.
-    for (const partner of ['ana', 'ben', 'cy'] as const) expect(expected[partner].sales).toBeGreaterThan(0);
+    for (const partner of ['ana', 'ben', 'cy', 'dee', 'eli'] as const) expect(expected[partner].sales).toBeGreaterThan(0);
+    // Late first payments happened for partners paid once or for a month.
+    expect(journeys.some((journey) => journey.late && (journey.partner === 'dee' || journey.partner === 'eli'))).toBe(true);
     expect(Object.values(expected).some((ledger) => ledger.refunded > 0)).toBe(true);
     expect(Object.values(expected).some((ledger) => ledger.disputed > 0)).toBe(true);
     expect(differences(expected, await readLedger(attribution, world.partnerIds))).toEqual([]);
+    expect(await readSalePartners(attribution, world.partnerIds)).toEqual(expectedSalePartners(journeys));
   });
 });

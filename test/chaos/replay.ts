@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import Stripe from 'stripe';
 import type { Attribution } from '../../src/core/attribution.js';
+import { EARLIER_FIRST_SALE } from '../../src/core/commissions/engine.js';
 import type { AttributionOptions } from '../../src/core/options.js';
 import type { TableLayout } from '../../src/core/storage/layout.js';
 import { journeyEvents, mulberry32, PARTNERS, PROMOTION_CODE, type Journey, type PartnerName } from './journeys.js';
@@ -13,8 +14,11 @@ import { addCommission, emptyLedger, type ChaosProgram, type Ledger } from './or
  */
 
 export const CHAOS_SECRET = 'whsec_chaos';
-export const CHAOS_PROGRAM: ChaosProgram = { terms: { ana: { bp: 2000 }, ben: { bp: 3500 }, cy: { flat: 1500 } }, leadReward: 300 };
-/** The same program, told to the library: Ana on the default, Ben and Cy on their own rewards. */
+export const CHAOS_PROGRAM: ChaosProgram = {
+  terms: { ana: { bp: 2000 }, ben: { bp: 3500 }, cy: { flat: 1500 }, dee: { flat: 1200, duration: 'once' }, eli: { bp: 1500, duration: { months: 1 } } },
+  leadReward: 300,
+};
+/** The same program, told to the library: Ana on the default, the others on their own rewards. */
 export const CHAOS_OPTIONS = {
   program: { currency: 'usd', holdDays: 30, reward: { type: 'percent', percent: 20 }, leadReward: { type: 'flat', amount: 300 } },
 } satisfies Partial<AttributionOptions>;
@@ -33,6 +37,10 @@ export async function prepare(attribution: Attribution, journeys: readonly Journ
   const cy = await attribution.partners.create({ name: 'Cy', code: 'cy' });
   await attribution.partners.setReward(ben.id, { type: 'percent', percent: 35 });
   await attribution.partners.setReward(cy.id, { type: 'flat', amount: 1500 });
+  const dee = await attribution.partners.create({ name: 'Dee', code: 'dee' });
+  await attribution.partners.setReward(dee.id, { type: 'flat', amount: 1200, duration: 'once' });
+  const eli = await attribution.partners.create({ name: 'Eli', code: 'eli' });
+  await attribution.partners.setReward(eli.id, { type: 'percent', percent: 15, duration: { months: 1 } });
   const clickIds = new Map<number, string>();
   for (const journey of journeys) {
     if (journey.via !== 'click') continue;
@@ -43,7 +51,7 @@ export async function prepare(attribution: Attribution, journeys: readonly Journ
     });
     clickIds.set(journey.index, clickId!);
   }
-  return { partnerIds: { ana: ana.id, ben: ben.id, cy: cy.id }, clickIds };
+  return { partnerIds: { ana: ana.id, ben: ben.id, cy: cy.id, dee: dee.id, eli: eli.id }, clickIds };
 }
 
 /** All journeys' events in Stripe's order of sending. */
@@ -176,6 +184,13 @@ export async function drainParked(attribution: Attribution): Promise<number> {
   return left;
 }
 
+/** Which partner each sale went to, by its Stripe key (`saleKey`). */
+export async function readSalePartners(attribution: Attribution, partnerIds: Record<PartnerName, string>): Promise<Map<string, PartnerName | 'none'>> {
+  const names = new Map(PARTNERS.map((name) => [partnerIds[name], name]));
+  const sales = await attribution.sales.list({ livemode: false });
+  return new Map(sales.map((sale) => [sale.stripeInvoiceId ?? sale.stripeCheckoutSessionId ?? sale.id, (sale.partnerId && names.get(sale.partnerId)) || 'none']));
+}
+
 /** What the database holds, in the oracle's terms. */
 export async function readLedger(attribution: Attribution, partnerIds: Record<PartnerName, string>): Promise<Ledger> {
   const ledger = emptyLedger();
@@ -188,6 +203,10 @@ export async function readLedger(attribution: Attribution, partnerIds: Record<Pa
     entry.refunded += sale.amountRefunded;
     entry.disputed += sale.amountDisputed;
   }
-  for (const commission of await attribution.commissions.list()) addCommission(row(commission.partnerId), `${commission.kind}:${commission.status}`, commission.amount);
+  for (const commission of await attribution.commissions.list()) {
+    // A commission voided at 0 by a late first sale: how many there are depends on delivery order; they hold no money.
+    if (commission.reason === EARLIER_FIRST_SALE && commission.status === 'voided' && commission.amount === 0) continue;
+    addCommission(row(commission.partnerId), `${commission.kind}:${commission.status}`, commission.amount);
+  }
   return ledger;
 }

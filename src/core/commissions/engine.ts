@@ -39,6 +39,7 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   }
 
   const locked = await tx.lockRewardTerms<RewardTerms>(customer.id, { terms: rewardTerms(configured), saleId: sale.id, at: sale.occurredAt });
+  if (locked.replaced) await rederiveRewardWindow(tx, customer.id, locked);
   if (!inRewardWindow(locked.terms, locked, sale)) return;
   if (await churnedBefore(tx, sale)) return;
 
@@ -63,6 +64,24 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   emit('commission.created', { commission: record });
   // A refund or dispute recorded before the commission existed applies now.
   await reconcileCommission(tx, sale.id, record);
+}
+
+/** Why a sale's commission went when an earlier first sale of the customer arrived late. */
+export const EARLIER_FIRST_SALE = 'earlier_first_sale';
+
+/**
+ * The customer's first sale moved to an earlier one delivered late (DESIGN §5): every other sale
+ * of theirs now outside the reward window (`'once'`: every one; months: those paid after the
+ * window that now ends sooner) loses its commission through the ledger, as a refund would —
+ * voided while unpaid, clawed back once paid — so the ledger equals in-order delivery. No sale can
+ * enter the window: it only starts, and so ends, earlier. The new first sale is credited by its caller.
+ */
+async function rederiveRewardWindow(tx: StorageOperations, customerId: string, anchor: { terms: RewardTerms; saleId: string; at: Date }): Promise<void> {
+  for (const { commission, saleOccurredAt } of await tx.listCustomerSaleCommissions(customerId)) {
+    const saleId = commission.saleId!;
+    if (commission.exactNumerator === 0n || inRewardWindow(anchor.terms, anchor, { id: saleId, occurredAt: saleOccurredAt })) continue;
+    await reconcileCommission(tx, saleId, await tx.endCommissionReward(commission.id), EARLIER_FIRST_SALE);
+  }
 }
 
 /**
@@ -111,9 +130,10 @@ async function churnedBefore(tx: StorageOperations, sale: Sale): Promise<boolean
  * change is that target minus what is already recorded — so any number of partial refunds adds up
  * to the cent. Before payout the commission itself is adjusted (voided when nothing remains);
  * after payout the difference is a clawback, approved at once and netted in the next payout. An
- * open dispute holds the commission; winning it releases it to where it was.
+ * open dispute holds the commission; winning it releases it to where it was. `because` names the
+ * cause when it is not the sale's own refunds or disputes (a moved reward window).
  */
-export async function reconcileCommission(tx: StorageOperations, saleId: string, known?: Commission): Promise<void> {
+export async function reconcileCommission(tx: StorageOperations, saleId: string, known?: Commission, because?: string): Promise<void> {
   const sale = await tx.lockSale(saleId);
   if (!sale?.partnerId) return;
   const commission = known ?? (await tx.findSaleCommission(sale.id, sale.partnerId));
@@ -126,7 +146,7 @@ export async function reconcileCommission(tx: StorageOperations, saleId: string,
     ? convertedCommissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount, commission.conversion)
     : commissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount);
   const delta = target - (await tx.recordedForSale(sale.id));
-  const reason = disputes.lost > 0 ? 'dispute_lost' : sale.amountCredited > 0 && sale.amountRefunded === 0 ? 'credited' : 'refunded';
+  const reason = because ?? (disputes.lost > 0 ? 'dispute_lost' : sale.amountCredited > 0 && sale.amountRefunded === 0 ? 'credited' : 'refunded');
 
   if (commission.status === 'paid') {
     if (delta !== 0) {

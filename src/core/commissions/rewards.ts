@@ -69,7 +69,11 @@ export function addMonthsUtc(date: Date, months: number): Date {
   return target;
 }
 
-/** Whether a sale falls inside the reward window that opened with the customer's first sale. */
+/**
+ * Whether a sale falls inside the reward window that opened with the customer's first sale: the
+ * earliest by Stripe time, as `lockRewardTerms` anchors it, so the answer never depends on the
+ * order sales are delivered in.
+ */
 export function inRewardWindow(terms: RewardTerms, first: { saleId: string; at: Date }, sale: { id: string; occurredAt: Date }): boolean {
   if (terms.duration === 'lifetime') return true;
   if (terms.duration === 'once') return sale.id === first.saleId;

@@ -93,6 +93,17 @@ export interface CommissionStore {
   approveCommissions(ids: readonly string[], now: Date): Promise<number>;
   /** Marks approved commissions paid. Returns how many changed. */
   markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<number>;
+  /**
+   * The customer's sale commissions (not clawbacks), each with its sale's Stripe time: what a
+   * moved reward anchor re-derives. Call after `lockRewardTerms`, whose row lock keeps the set still.
+   */
+  listCustomerSaleCommissions(customerId: string): Promise<Array<{ commission: Commission; saleOccurredAt: Date }>>;
+  /**
+   * Sets a commission's exact amount to zero: its sale no longer earns a reward (it fell out of
+   * the customer's reward window), so reconciling it voids or claws back what was recorded, and
+   * later refunds or disputes of the sale change nothing.
+   */
+  endCommissionReward(id: string): Promise<Commission>;
 }
 
 /** The commission store on the library's tables. */
@@ -171,6 +182,25 @@ export function commissionStore(db: Db): CommissionStore {
       if (filter.saleId) query = query.where('sale_id', '=', filter.saleId);
       if (filter.customerId) query = query.where('customer_id', '=', filter.customerId);
       return (await query.execute()).map(toCommission);
+    },
+
+    async listCustomerSaleCommissions(customerId: string): Promise<Array<{ commission: Commission; saleOccurredAt: Date }>> {
+      const rows = await db
+        .selectFrom('commissions')
+        .innerJoin('sales', 'sales.id', 'commissions.sale_id')
+        .selectAll('commissions')
+        .select('sales.occurred_at as sale_occurred_at')
+        .where('commissions.customer_id', '=', customerId)
+        .where('commissions.kind', '=', 'sale')
+        .orderBy('sales.occurred_at')
+        .orderBy('commissions.id')
+        .execute();
+      return rows.map(({ sale_occurred_at, ...row }) => ({ commission: toCommission(row), saleOccurredAt: sale_occurred_at }));
+    },
+
+    async endCommissionReward(id: string): Promise<Commission> {
+      const row = await db.updateTable('commissions').set({ exact_numerator: '0', updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      return toCommission(row);
     },
 
     async recordedForSale(saleId: string): Promise<number> {

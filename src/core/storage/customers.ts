@@ -70,7 +70,7 @@ export type CustomerLookup =
  *   waits for the first to commit and gets its customer with `created: false`.
  * - `attributeCustomer`, `claimStripeMetadataWrite`: of concurrent callers exactly one gets `true`.
  * - `lockRewardTerms`: concurrent first sales take turns on the customer's row; every caller gets
- *   the first one's terms back.
+ *   the first one's terms back, and the anchor as of its turn.
  * - `linkCustomer`, `blockCustomer`: fill what is empty only, so the first value stays.
  */
 export interface CustomerStore {
@@ -100,10 +100,18 @@ export interface CustomerStore {
   /** Attributed customers (leads), the most recently attributed first. */
   listLeads(filter: { partnerId?: string; programId?: string; livemode?: boolean; limit: number }): Promise<Customer[]>;
   /**
-   * Locks the customer's reward terms at their first attributed sale, once: the first caller's
-   * terms and sale win, and every caller gets the locked ones back.
+   * Locks the customer's reward terms at their first attributed sale and anchors their reward
+   * window (the `'once'` sale, the start of a month window) at the earliest such sale by Stripe
+   * time: the smallest `(at, saleId)`, ties at the same instant going to the smaller sale id. The
+   * terms are the first caller's and never change; the anchor moves to an earlier sale whenever
+   * one arrives late. One statement under the customer's row lock, so concurrent callers take
+   * turns and every caller gets the locked terms and the anchor as of its turn back, with
+   * `replaced`: the anchor this call moved away from (null when it moved nothing).
    */
-  lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }>;
+  lockRewardTerms<T>(
+    customerId: string,
+    first: { terms: T; saleId: string; at: Date },
+  ): Promise<{ terms: T; saleId: string; at: Date; replaced: { saleId: string; at: Date } | null }>;
   blockCustomer(customerId: string, reason: string): Promise<void>;
   /**
    * Claims the one write-back of the customer's `sa_customer_key` to Stripe's metadata: true for
@@ -224,19 +232,35 @@ export function customerStore(db: Db): CustomerStore {
       return (await query.orderBy('attributed_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()).map(toCustomer);
     },
 
-    async lockRewardTerms<T>(customerId: string, first: { terms: T; saleId: string; at: Date }): Promise<{ terms: T; saleId: string; at: Date }> {
-      // One statement: the row lock orders concurrent first sales, and the loser's coalesce keeps the winner's terms.
+    async lockRewardTerms<T>(
+      customerId: string,
+      first: { terms: T; saleId: string; at: Date },
+    ): Promise<{ terms: T; saleId: string; at: Date; replaced: { saleId: string; at: Date } | null }> {
+      // One statement: the CTE takes the row lock and reads the anchor as of this turn (the latest
+      // committed one under READ COMMITTED), the update moves it only to an earlier (at, id), and the
+      // loser's coalesce keeps the winner's terms. Both SET expressions read the row before the update.
+      const earlier = sql<boolean>`(first_sale_at is null or (${first.at}::timestamptz, ${first.saleId}::text) < (first_sale_at, first_sale_id))`;
       const row = await db
+        .with('previous', (db) =>
+          db.selectFrom('customers').select(['first_sale_id as previous_sale_id', 'first_sale_at as previous_sale_at']).where('id', '=', customerId).forUpdate(),
+        )
         .updateTable('customers')
+        .from('previous')
         .set({
           reward_terms: sql<string>`coalesce(reward_terms, ${JSON.stringify(first.terms)}::jsonb)`,
-          first_sale_id: sql<string>`coalesce(first_sale_id, ${first.saleId})`,
-          first_sale_at: sql<Date>`coalesce(first_sale_at, ${first.at})`,
+          first_sale_id: sql<string>`case when ${earlier} then ${first.saleId} else first_sale_id end`,
+          first_sale_at: sql<Date>`case when ${earlier} then ${first.at}::timestamptz else first_sale_at end`,
         })
-        .where('id', '=', customerId)
-        .returning(['reward_terms', 'first_sale_id', 'first_sale_at'])
+        .where('customers.id', '=', customerId)
+        .returning(['reward_terms', 'first_sale_id', 'first_sale_at', 'previous.previous_sale_id', 'previous.previous_sale_at'])
         .executeTakeFirstOrThrow();
-      return { terms: row.reward_terms as T, saleId: row.first_sale_id!, at: row.first_sale_at! };
+      const moved = row.previous_sale_id !== null && row.previous_sale_id !== row.first_sale_id;
+      return {
+        terms: row.reward_terms as T,
+        saleId: row.first_sale_id!,
+        at: row.first_sale_at!,
+        replaced: moved ? { saleId: row.previous_sale_id!, at: row.previous_sale_at! } : null,
+      };
     },
 
     async blockCustomer(customerId: string, reason: string): Promise<void> {

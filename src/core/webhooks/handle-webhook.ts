@@ -73,20 +73,6 @@ export function isMalformedPayload(error: unknown): boolean {
 }
 
 /**
- * The answer when a body parser consumed the webhook body before the adapter could read its raw
- * bytes. 500, not 400: the delivery is fine, the mounting is not, and Stripe should retry once it
- * is fixed. `fix` says how to mount the middleware in the framework at hand.
- */
-export function bodyAlreadyParsed(fix: string): WebhookResponse {
-  return {
-    status: 500,
-    body: {
-      error: `The Stripe webhook body was already parsed by another middleware, so its signature cannot be verified. ${fix}`,
-    },
-  };
-}
-
-/**
  * What makes a signed body unlike any event Stripe sends, or null. Checked before anything is
  * written: the envelope, and the scalar fields every Stripe object shares by name (ids and
  * currencies are strings, `livemode` is a boolean, amounts and times are integers, metadata values
@@ -122,55 +108,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** What an adapter knows of a webhook request before reading its body. */
-export interface WebhookRequestHead {
-  /** The `Content-Type` header. */
-  contentType: string | null | undefined;
-  /** The `Content-Length` header, when the client sent one. */
-  contentLength?: string | number | null | undefined;
-}
-
-/**
- * Checks a webhook request before its body is read: Stripe always posts `application/json`, so
- * any other type (or none) answers 415, and a declared length over `webhooks.maxBodyBytes` answers
- * 413 without reading a byte. Null when the body may be read (adapters then read at most
- * `maxBodyBytes`, and answer `webhookBodyTooLarge` when there is more).
- */
-export function checkWebhookRequest(options: ResolvedOptions, head: WebhookRequestHead): WebhookResponse | null {
-  const mediaType = (head.contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
-    return {
-      status: 415,
-      body: { error: `Stripe webhooks are application/json; this request is ${mediaType ? `"${mediaType.slice(0, 100)}"` : 'without a Content-Type'}` },
-    };
-  }
-  const length = head.contentLength === null || head.contentLength === undefined || head.contentLength === '' ? NaN : Number(head.contentLength);
-  if (length > options.webhooks.maxBodyBytes) return webhookBodyTooLarge(options);
-  return null;
-}
-
 /** The answer to a webhook body larger than `webhooks.maxBodyBytes`. */
 export function webhookBodyTooLarge(options: ResolvedOptions): WebhookResponse {
   return {
     status: 413,
     body: { error: `The webhook body exceeds ${options.webhooks.maxBodyBytes} bytes (webhooks.maxBodyBytes); a Stripe event is far smaller` },
   };
-}
-
-/**
- * Runs an adapter's raw-body read (which stops after `webhooks.maxBodyBytes`) and turns its
- * "too large" failure — raw-body's and Fastify's both carry status 413 — into the core's answer.
- * Other read failures (a client that hung up) are the adapter's to pass on.
- */
-export async function readLimitedBody(
-  options: ResolvedOptions,
-  read: () => Promise<Uint8Array>,
-): Promise<{ bytes: Uint8Array } | { response: WebhookResponse }> {
-  try {
-    return { bytes: await read() };
-  } catch (error) {
-    const status = (error as { status?: unknown; statusCode?: unknown } | null)?.status ?? (error as { statusCode?: unknown } | null)?.statusCode;
-    if (status === 413) return { response: webhookBodyTooLarge(options) };
-    throw error;
-  }
 }

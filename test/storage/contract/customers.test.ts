@@ -48,7 +48,7 @@ describe.each(backends())('customers storage contract on $name', (backend) => {
       expect((await storage.findCustomer({ id: customer.id }))?.partnerId).toBe(winner);
     });
 
-    it('reward terms lock once: concurrent first sales all get the first one’s terms back', async () => {
+    it('reward terms lock once: concurrent first sales all get the first one’s terms back; the anchor is the earliest sale by Stripe time', async () => {
       const storage = await freshStorage(backend);
       const second = createKyselyStorage({ db: backend.other(), schema: storage.layout.schema });
       const { record: customer } = await storage.insertCustomer({ livemode: true, externalId: 'user_terms' });
@@ -57,11 +57,13 @@ describe.each(backends())('customers storage contract on $name', (backend) => {
           (n % 2 ? second : storage).transaction((tx) => tx.lockRewardTerms(customer.id, { terms: { percent: n }, saleId: `sale_${n}`, at: new Date(at.getTime() + n) })),
         ),
       );
-      const winner = results[0]!;
-      expect(results).toEqual(results.map(() => winner));
-      const n = Number(winner.saleId.slice('sale_'.length));
-      expect(winner).toEqual({ terms: { percent: n }, saleId: `sale_${n}`, at: new Date(at.getTime() + n) });
-      expect(await storage.lockRewardTerms(customer.id, { terms: { percent: 99 }, saleId: 'sale_late', at })).toEqual(winner);
+      const terms = results[0]!.terms;
+      expect(results.map((result) => result.terms)).toEqual(results.map(() => terms));
+      // Whatever the order the four took turns in, the anchor ends at the earliest of them.
+      const earliest = { saleId: 'sale_1', at: new Date(at.getTime() + 1) };
+      expect(await storage.lockRewardTerms(customer.id, { terms: { percent: 99 }, saleId: 'sale_9', at: new Date(at.getTime() + 9) })).toEqual({ terms, ...earliest, replaced: null });
+      // An earlier sale delivered late moves the anchor and names the one it replaced; the terms stay.
+      expect(await storage.lockRewardTerms(customer.id, { terms: { percent: 99 }, saleId: 'sale_late', at })).toEqual({ terms, saleId: 'sale_late', at, replaced: earliest });
     });
 
     it('the Stripe metadata write-back is claimed once, even by concurrent callers; a block keeps its first reason', async () => {
