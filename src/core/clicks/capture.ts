@@ -37,44 +37,54 @@ export async function captureClick(
   if (!code || isPrefetch(request) || isBot(header(request, 'user-agent'))) return { clickId: cookieClickId };
   try {
     if (settings.consent && !(await settings.consent(request))) return { clickId: cookieClickId };
-    const found = await clicks.findActiveLink(code);
-    // A code of a program no longer configured brings no one: its visits are not clicks.
-    if (!found || !options.programs.has(found.link.programId)) return { clickId: cookieClickId };
     const now = options.clock();
     const lifetimeMs = settings.lifetimeDays * DAY_MS;
-    const previous = cookieClickId ? await clicks.findClick(cookieClickId) : undefined;
-    const previousLive = previous !== undefined && now.getTime() - previous.createdAt.getTime() < lifetimeMs;
-    // A reload or a return through the same link is the same click, not a new one.
-    if (previousLive && previous.linkCode === found.link.code) return { clickId: cookieClickId, programId: previous.programId };
-
     const id = newClickId();
-    await clicks.write({
+    const visit = {
       id,
-      partnerId: found.partner.id,
-      programId: found.link.programId,
-      linkCode: found.link.code,
       landingUrl: truncate(request.url),
       referrer: truncate(header(request, 'referer')),
       userAgent: truncate(header(request, 'user-agent')),
       ipHash: hashIp(clientIp(request, settings.trustProxy), settings.ipSalt),
       country: countryOf(request),
       createdAt: now,
-    });
+    };
+    const newClick = (programId: string): CaptureResult => ({ clickId: id, setCookie: clickCookie(request, options, id, lifetimeMs), programId });
+    // A code of a program no longer configured brings no one: its visits are not clicks.
+    const programIds = [...options.programs.keys()];
+    if (!cookieClickId) {
+      // No earlier click to compare with: the link is looked up and the click written at once.
+      const written = await clicks.writeThroughLink(code, programIds, visit);
+      return written ? newClick(written.programId) : { clickId: null };
+    }
+    const found = await clicks.findActiveLink(code);
+    if (!found || !options.programs.has(found.link.programId)) return { clickId: cookieClickId };
+    const previous = await clicks.findClick(cookieClickId);
+    const previousLive = previous !== undefined && now.getTime() - previous.createdAt.getTime() < lifetimeMs;
+    // A reload or a return through the same link is the same click, not a new one.
+    if (previousLive && previous.linkCode === found.link.code) return { clickId: cookieClickId, programId: previous.programId };
+
+    await clicks.write({ ...visit, partnerId: found.partner.id, programId: found.link.programId, linkCode: found.link.code });
     // First-click: the other partner's visit is counted, but the earlier click keeps the visitor.
     if (previousLive && options.attributionModel === 'first-click') return { clickId: cookieClickId, programId: previous.programId };
-    const setCookie = serializeCookie(settings.cookieName, id, {
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: isSecure(request, settings.trustProxy),
-      path: '/',
-      maxAge: Math.floor(lifetimeMs / 1000),
-      ...(settings.cookieDomain ? { domain: settings.cookieDomain } : {}),
-    });
-    return { clickId: id, setCookie, programId: found.link.programId };
+    return newClick(found.link.programId);
   } catch (error) {
     options.onError(error, 'click capture');
     return { clickId: cookieClickId };
   }
+}
+
+/** The cookie that carries a new click for the click lifetime. */
+function clickCookie(request: AttributionRequest, options: ResolvedOptions, id: string, lifetimeMs: number): string {
+  const settings = options.clicks;
+  return serializeCookie(settings.cookieName, id, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: isSecure(request, settings.trustProxy),
+    path: '/',
+    maxAge: Math.floor(lifetimeMs / 1000),
+    ...(settings.cookieDomain ? { domain: settings.cookieDomain } : {}),
+  });
 }
 
 /** The click id carried by the request's cookie, if it is well-formed. */

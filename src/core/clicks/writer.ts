@@ -1,5 +1,5 @@
 import type { ResolvedOptions } from '../options/options.js';
-import type { Link, NewClick, Partner, Storage } from '../storage/types.js';
+import type { Link, NewClick, Partner, Storage, VisitClick } from '../storage/types.js';
 
 /**
  * How click capture reaches the database. `sync` looks the link up and inserts the click before
@@ -14,6 +14,12 @@ export interface ClickWriter {
   findClick(id: string): Promise<{ linkCode: string; createdAt: Date; programId?: string } | undefined>;
   /** Records the click (buffered: accepted into the buffer; throws when the buffer is full). */
   write(click: NewClick & { createdAt: Date }): Promise<void>;
+  /**
+   * A visit with no earlier click: records it through the code's active link in one of
+   * `programIds`, and returns its partner, program and code; undefined (nothing written) when the
+   * code has no such link.
+   */
+  writeThroughLink(code: string, programIds: readonly string[], click: VisitClick): Promise<{ partnerId: string; programId: string } | undefined>;
   /** Writes every buffered click now. Resolves at once when none is waiting. */
   flush(): Promise<void>;
 }
@@ -24,6 +30,8 @@ export function createClickWriter(options: ResolvedOptions, storage: () => Promi
       findActiveLink: async (code) => (await storage()).findActiveLink(code),
       findClick: async (id) => (await storage()).getClick(id),
       write: async (click) => void (await (await storage()).insertClick(click)),
+      // The link look-up and the insert in one statement: a referral visit is one round trip.
+      writeThroughLink: async (code, programIds, click) => (await storage()).insertClickThroughLink(code, programIds, click),
       flush: async () => {},
     };
   }
@@ -59,6 +67,13 @@ class BatchedClickWriter implements ClickWriter {
     if (this.#links.size >= MAX_CACHED_LINKS) this.#links.clear();
     this.#links.set(code, { found, until: now + this.#options.clickBatch.linkCacheSeconds * 1000 });
     return found;
+  }
+
+  async writeThroughLink(code: string, programIds: readonly string[], click: VisitClick) {
+    const found = await this.findActiveLink(code);
+    if (!found || !programIds.includes(found.link.programId)) return undefined;
+    await this.write({ ...click, partnerId: found.partner.id, programId: found.link.programId, linkCode: found.link.code });
+    return { partnerId: found.partner.id, programId: found.link.programId };
   }
 
   async findClick(id: string) {

@@ -1,6 +1,6 @@
 import type { ResolvedOptions, ResolvedProgram } from '../options/options.js';
 import type Stripe from 'stripe';
-import type { Commission, CommissionStatus, Customer, Milestone, NewSaleLine, Sale, StorageOperations } from '../storage/types.js';
+import type { Commission, CommissionStatus, Customer, Milestone, NewSaleLine, Partner, PartnerTerms, Sale, StorageOperations } from '../storage/types.js';
 import { splitProRata } from '../kernel/money.js';
 import { checkoutLineItems } from '../stripe/checkout-line-items.js';
 import { idOf } from '../stripe/expandable.js';
@@ -12,20 +12,37 @@ import { commissionNumerator, commissionOnRemaining, convertedCommissionOnRemain
 const DAY_MS = 86_400_000;
 
 /**
+ * What the caller of `commissionSale` already read or wrote in this transaction (the attribution's
+ * evidence, the sale it just inserted), so none of it is read again. Each part is optional: what is
+ * absent is read.
+ */
+export interface KnownOfSale {
+  /** The sale's customer, as attributed. */
+  customer?: Customer;
+  /** The sale's partner and their terms in the sale's program (used only with `customer`). */
+  partner?: { partner: Partner; terms: PartnerTerms };
+  /** When the sale's subscription ended (null: it has not, or the sale has none). */
+  subscriptionEndedAt?: Date | null;
+  /** Set when the sale was inserted in this transaction, with these lines: nothing is recorded against it yet. */
+  inserted?: { lines: readonly NewSaleLine[] };
+}
+
+/**
  * The commission a newly recorded (or newly attributed) sale earns its partner, in the same
  * transaction, on the terms of the sale's program: pending until the hold period after the sale
  * ends. Nothing when the sale has no partner, its program no reward for the partner, falls outside
  * the customer's reward window, or belongs to a churned subscription; a voided row with its reason
  * for a self-referral or a blocked customer, so the partner sees why.
  */
-export async function commissionSale(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale): Promise<void> {
+export async function commissionSale(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale, known: KnownOfSale = {}): Promise<void> {
   const program = options.programs.get(sale.programId);
   if (!sale.partnerId || !sale.customerId || !program) return;
+  const given = known.partner?.partner.id === sale.partnerId && known.customer?.id === sale.customerId ? known.partner : undefined;
   // The partner's own reward, else their group's, else the program's.
-  const terms = await tx.getPartnerTerms(sale.partnerId, program.id);
+  const terms = given?.terms ?? (await tx.getPartnerTerms(sale.partnerId, program.id));
   const configured = ((terms.reward ?? terms.groupReward) as SaleReward | null) ?? program.reward;
   if (!configured) return;
-  const [customer, partner] = await Promise.all([tx.findCustomer({ id: sale.customerId }), tx.getPartner(sale.partnerId)]);
+  const [customer, partner] = given ? [known.customer, given.partner] : await Promise.all([tx.findCustomer({ id: sale.customerId }), tx.getPartner(sale.partnerId)]);
   if (!customer || !partner) return;
   const base = { livemode: sale.livemode, partnerId: partner.id, customerId: customer.id, saleId: sale.id, kind: 'sale' as const, currency: sale.currency };
 
@@ -41,9 +58,10 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   const locked = await tx.lockRewardTerms<RewardTerms>(customer.id, { terms: rewardTerms(configured), saleId: sale.id, at: sale.occurredAt });
   if (locked.replaced) await rederiveRewardWindow(tx, customer.id, locked);
   if (!inRewardWindow(locked.terms, locked, sale)) return;
-  if (await churnedBefore(tx, sale)) return;
+  const endedAt = known.subscriptionEndedAt !== undefined ? known.subscriptionEndedAt : await subscriptionEnd(tx, sale);
+  if (endedAt && sale.occurredAt.getTime() > endedAt.getTime()) return;
 
-  const stored = await tx.getSaleLines(sale.id);
+  const stored = known.inserted ? known.inserted.lines : await tx.getSaleLines(sale.id);
   const fetched = stored.length === 0 && Object.keys(locked.terms.products).length > 0 ? await checkoutLines(tx, options, lookup, sale) : [];
   const lines = stored.length ? stored : fetched.length ? fetched : [{ stripeProductId: null, amount: sale.amount }];
   const numerator = commissionNumerator(locked.terms, lines, { proration: sale.billingReason === 'subscription_update' });
@@ -62,8 +80,9 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   });
   if (!created) return;
   emit('commission.created', { commission: record });
-  // A refund or dispute recorded before the commission existed applies now.
-  await reconcileCommission(tx, sale.id, record);
+  // A refund or dispute recorded before the commission existed applies now (none can be, against
+  // a sale inserted in this transaction: events waiting for it are applied after its commission).
+  if (!known.inserted) await reconcileCommission(tx, sale.id, record);
 }
 
 /** Why a sale's commission went when an earlier first sale of the customer arrived late. */
@@ -118,10 +137,10 @@ async function convertCommission(options: ResolvedOptions, program: ResolvedProg
   return { amount: converted };
 }
 
-async function churnedBefore(tx: StorageOperations, sale: Sale): Promise<boolean> {
-  if (!sale.stripeSubscriptionId) return false;
-  const subscription = await tx.getSubscription(sale.stripeSubscriptionId);
-  return subscription?.endedAt != null && sale.occurredAt.getTime() > subscription.endedAt.getTime();
+/** When the sale's subscription ended, if it has: a sale paid after a churn earns nothing. */
+async function subscriptionEnd(tx: StorageOperations, sale: Sale): Promise<Date | null> {
+  if (!sale.stripeSubscriptionId) return null;
+  return (await tx.getSubscription(sale.stripeSubscriptionId))?.endedAt ?? null;
 }
 
 /**

@@ -4,7 +4,7 @@ import { commissionLead } from '../commissions/engine.js';
 import { afterCommit, emit } from '../transaction/hooks.js';
 import { FORGOTTEN_PREFIX } from '../storage/redaction.js';
 import { firstCustomer, programOf } from '../programs/programs.js';
-import type { AttributionEvidence, AttributionSource, Customer, SaleKeys, StorageOperations } from '../storage/types.js';
+import type { AttributionEvidence, AttributionSource, Customer, Partner, PartnerTerms, SaleKeys, StorageOperations } from '../storage/types.js';
 
 /** What a Stripe object tells about who bought. */
 export interface BuyerEvidence {
@@ -30,6 +30,8 @@ export interface BuyerEvidence {
   promotionCodes?: Array<() => Promise<string[]>>;
   /** The purchase being attributed, so its own earlier record does not count as a prior purchase. */
   purchase?: SaleKeys;
+  /** The purchase's subscription: its end is read with the evidence. */
+  stripeSubscriptionId?: string | null;
   /** Whether the Stripe customer's own metadata has `sa_customer_key`, when the event shows it (customer events). */
   stripeCustomerHasKey?: boolean;
 }
@@ -39,6 +41,14 @@ export interface Attributed {
   partnerId: string | null;
   clickId: string | null;
   attributedBy: AttributionSource | null;
+  /**
+   * The partner and their terms in the customer's program, when the attribution's evidence held them
+   * (a stored customer's partner, the partner of the click that credited it), so the commission is
+   * decided without reading them again; absent otherwise.
+   */
+  partner?: { partner: Partner; terms: PartnerTerms };
+  /** When the purchase's subscription ended (null: it has not, or there is none), read with the evidence. */
+  subscriptionEndedAt: Date | null;
 }
 
 const DAY_MS = 86_400_000;
@@ -76,17 +86,35 @@ async function backfillCustomerKey(tx: StorageOperations, options: ResolvedOptio
 
 async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, given: BuyerEvidence): Promise<Attributed> {
   const evidence = { ...given, promotionCodes: given.promotionCodes?.map(once) };
-  const { livemode } = evidence;
   const clickIds = [...evidence.clickIds.filter(isClickId), ...(evidence.legacyClickIds ?? [])];
   // Read once: the clicks and every customer the identifiers name, in any program; decided below.
   const stored = await tx.readAttributionEvidence({
-    livemode,
+    livemode: evidence.livemode,
     clickIds,
     stripeCustomerId: evidence.stripeCustomerId,
     customerKey: evidence.customerKey,
     email: evidence.email,
+    stripeSubscriptionId: evidence.stripeSubscriptionId ?? null,
     ...(evidence.purchase ? { purchase: evidence.purchase } : {}),
   });
+  const attributed = await decide(tx, options, evidence, stored, clickIds);
+  const partner = partnerInEvidence(stored, attributed);
+  return { ...attributed, ...(partner ? { partner } : {}), subscriptionEndedAt: stored.subscriptionEndedAt };
+}
+
+/** The attributed partner and their terms in the customer's program, if the evidence read them. */
+function partnerInEvidence(stored: AttributionEvidence, { customer, partnerId, clickId }: Decided): Attributed['partner'] {
+  if (!partnerId) return undefined;
+  const asStored = stored.customers.find((found) => found.customer.id === customer.id && found.partner?.id === partnerId && found.customer.programId === customer.programId);
+  if (asStored) return { partner: asStored.partner!, terms: asStored.terms };
+  const byClick = stored.clicks.find((found) => found.click.id === clickId && found.partner.id === partnerId && found.click.programId === customer.programId);
+  return byClick && { partner: byClick.partner, terms: byClick.terms };
+}
+
+type Decided = Omit<Attributed, 'partner' | 'subscriptionEndedAt'>;
+
+async function decide(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence, stored: AttributionEvidence, clickIds: readonly string[]): Promise<Decided> {
+  const { livemode } = evidence;
   const programId = await programOf(tx, options, evidence, stored);
   const byStripeId = firstCustomer(stored, 'stripeCustomerId', programId);
   const byKey = firstCustomer(stored, 'customerKey', programId);
@@ -139,9 +167,9 @@ async function creditStored(
   clickIds: readonly string[],
   customer: Customer,
   hasSales: boolean,
-): Promise<Attributed> {
+): Promise<Decided> {
   if (customer.partnerId) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
-  const unattributed: Attributed = { customer, partnerId: null, clickId: null, attributedBy: null };
+  const unattributed: Decided = { customer, partnerId: null, clickId: null, attributedBy: null };
   if (hasSales) return unattributed;
   const credit = (await liveClick(options, evidence, stored, clickIds, customer.programId)) ?? (await promotionCodePartner(tx, evidence, customer.programId));
   if (!credit) return unattributed;
@@ -155,7 +183,7 @@ async function creditStored(
 }
 
 /** A customer this transaction credited: its lead, and the lead reward. */
-async function credited(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<Attributed> {
+async function credited(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<Decided> {
   emit('lead.created', { customer });
   await commissionLead(tx, options, customer, at);
   return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };

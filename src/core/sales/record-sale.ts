@@ -1,4 +1,4 @@
-import { commissionSale } from '../commissions/engine.js';
+import { commissionSale, type KnownOfSale } from '../commissions/engine.js';
 import { attributeBuyer, type Attributed, type BuyerEvidence } from '../customers/attribute.js';
 import { emit } from '../transaction/hooks.js';
 import type { ResolvedOptions } from '../options/options.js';
@@ -12,8 +12,9 @@ export type SaleFacts = Omit<NewSale, 'customerId' | 'partnerId' | 'clickId'>;
  * Records a paid purchase once (its keys are unique): the buyer attributed by DESIGN §3, the sale
  * credited to the buyer's partner with its commission. The same payment seen again under another
  * of its keys (an invoice recorded before its checkout session's attribution) is credited now if
- * it had no partner yet, unless `claim` is false. Returns the keys the sale is now known under, or null when nothing new
- * became known (a repeat), so events waiting for this sale can be applied.
+ * it had no partner yet, unless `claim` is false. Returns the keys the sale is now known under, so
+ * events waiting for this sale can be applied; null when nothing new became known (a repeat) or
+ * when the insert found no event waiting for the new sale.
  */
 export async function recordSale(
   tx: StorageOperations,
@@ -23,12 +24,13 @@ export async function recordSale(
   facts: SaleFacts,
   { claim = true }: { claim?: boolean } = {},
 ): Promise<SaleKeys | null> {
-  const buyer = await attributeBuyer(tx, options, evidence);
-  const { record, created } = await tx.insertSale({ ...facts, customerId: buyer.customer.id, partnerId: buyer.partnerId, clickId: buyer.clickId });
+  const buyer = await attributeBuyer(tx, options, { ...evidence, stripeSubscriptionId: facts.stripeSubscriptionId ?? null });
+  const { record, created, eventsWaiting } = await tx.insertSale({ ...facts, customerId: buyer.customer.id, partnerId: buyer.partnerId, clickId: buyer.clickId });
   if (!created) return claim ? claimSale(tx, options, lookup, record, buyer) : null;
   emit('sale.created', { sale: record });
-  await commissionSale(tx, options, lookup, record);
-  return saleKeys(record);
+  await commissionSale(tx, options, lookup, record, { ...knownOf(buyer), subscriptionEndedAt: buyer.subscriptionEndedAt, inserted: { lines: facts.lines ?? [] } });
+  // The insert said whether any event waits for this sale: when none does, none is looked for.
+  return eventsWaiting ? saleKeys(record) : null;
 }
 
 /**
@@ -55,8 +57,13 @@ async function claimSale(tx: StorageOperations, options: ResolvedOptions, lookup
   if (!(await tx.attributeSale(sale.id, attribution))) return null;
   // What attributeSale wrote, without reading the row back: the sale moves to its customer's program.
   const claimed: Sale = { ...sale, ...attribution, programId: buyer.customer.programId };
-  await commissionSale(tx, options, lookup, claimed);
+  await commissionSale(tx, options, lookup, claimed, knownOf(buyer));
   return saleKeys(claimed);
+}
+
+/** What the attribution read that the commission needs too. (Its subscription end is the purchase's, which may not be this sale's.) */
+function knownOf(buyer: Attributed): KnownOfSale {
+  return { customer: buyer.customer, ...(buyer.partner ? { partner: buyer.partner } : {}) };
 }
 
 /** The keys under which other events (refunds, disputes, credit notes) name this sale. */

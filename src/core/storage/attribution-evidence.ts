@@ -18,19 +18,30 @@ export interface EvidenceRequest {
   email: string | null;
   /** The purchase being attributed: a customer's `hasOtherSales` does not count it. */
   purchase?: SaleKeys;
+  /** The purchase's subscription, whose end is read along (a sale after a churn earns nothing). */
+  stripeSubscriptionId?: string | null;
+}
+
+/** A partner's rewards in one program, most specific first (as `getPartnerTerms`). */
+export interface PartnerTerms {
+  reward: unknown;
+  groupReward: unknown;
 }
 
 /** A stored click the purchase names, with its partner. */
 export interface EvidenceClick {
   click: Click;
   partner: Partner;
+  /** The partner's terms in the click's program. */
+  terms: PartnerTerms;
 }
 
 /** A customer (in any program) the purchase's identifiers match. */
 export interface EvidenceCustomer {
   customer: Customer;
-  /** Its partner, when attributed. */
+  /** Its partner, when attributed, and the partner's terms in the customer's program. */
   partner: Partner | null;
+  terms: PartnerTerms;
   /** Which of the request's identifiers it matched. */
   matchedBy: { stripeCustomerId: boolean; customerKey: boolean; email: boolean };
   /** Whether a sale other than the request's `purchase` is recorded for it. */
@@ -45,6 +56,8 @@ export interface EvidenceCustomer {
 export interface AttributionEvidence {
   clicks: EvidenceClick[];
   customers: EvidenceCustomer[];
+  /** When the purchase's subscription ended; null when it has not, is not stored, or none was asked for. */
+  subscriptionEndedAt: Date | null;
 }
 
 /**
@@ -63,7 +76,8 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
       const { livemode, stripeCustomerId, customerKey } = request;
       const email = request.email?.toLowerCase() ?? null;
       const clickIds = [...new Set(request.clickIds)];
-      if (clickIds.length === 0 && !stripeCustomerId && !customerKey && !email) return { clicks: [], customers: [] };
+      const subscriptionId = request.stripeSubscriptionId ?? null;
+      if (clickIds.length === 0 && !stripeCustomerId && !customerKey && !email && !subscriptionId) return { clicks: [], customers: [], subscriptionEndedAt: null };
       const except = saleKeyConditions(request.purchase ?? {});
       const row = await db
         .selectNoFrom((eb) => [
@@ -71,14 +85,20 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
             eb
               .selectFrom('clicks as k')
               .innerJoin('partners as p', 'p.id', 'k.partner_id')
-              .select([sql<Row<'clicks'>>`to_jsonb(k)`.as('click'), sql<Row<'partners'>>`to_jsonb(p)`.as('partner')])
+              .leftJoin('partner_programs as pp', (join) => join.onRef('pp.partner_id', '=', 'k.partner_id').onRef('pp.program_id', '=', 'k.program_id'))
+              .leftJoin('partner_groups as g', 'g.id', 'pp.group_id')
+              .select([sql<Row<'clicks'>>`to_jsonb(k)`.as('click'), sql<Row<'partners'>>`to_jsonb(p)`.as('partner'), 'pp.reward', 'g.reward as group_reward'])
               .where((w) => (clickIds.length ? w('k.id', 'in', clickIds) : sql<boolean>`false`)),
           ).as('clicks'),
           jsonArrayFrom(
             eb
               .selectFrom('customers as cu')
               .leftJoin('partners as p', 'p.id', 'cu.partner_id')
+              .leftJoin('partner_programs as pp', (join) => join.onRef('pp.partner_id', '=', 'cu.partner_id').onRef('pp.program_id', '=', 'cu.program_id'))
+              .leftJoin('partner_groups as g', 'g.id', 'pp.group_id')
               .select((c) => [
+                'pp.reward',
+                'g.reward as group_reward',
                 sql<Row<'customers'>>`to_jsonb(cu)`.as('customer'),
                 sql<Row<'partners'> | null>`case when p.id is null then null else to_jsonb(p) end`.as('partner'),
                 c
@@ -102,15 +122,21 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
                 ]),
               ),
           ).as('customers'),
+          (subscriptionId ? eb.selectFrom('subscriptions').select('ended_at').where('id', '=', subscriptionId) : sql<Date | null>`null`).as('subscription_ended_at'),
         ])
         .executeTakeFirstOrThrow();
       return {
-        clicks: row.clicks.map((found) => ({ click: toClick(revive(found.click, 'created_at')), partner: toPartner(revive(found.partner, 'created_at')) })),
+        clicks: row.clicks.map((found) => ({
+          click: toClick(revive(found.click, 'created_at')),
+          partner: toPartner(revive(found.partner, 'created_at')),
+          terms: { reward: found.reward ?? null, groupReward: found.group_reward ?? null },
+        })),
         customers: row.customers.map((found) => {
           const customer = toCustomer(revive(found.customer, 'created_at', 'attributed_at', 'first_sale_at', 'stripe_metadata_written_at'));
           return {
             customer,
             partner: found.partner ? toPartner(revive(found.partner, 'created_at')) : null,
+            terms: { reward: found.reward ?? null, groupReward: found.group_reward ?? null },
             matchedBy: {
               stripeCustomerId: stripeCustomerId !== null && customer.stripeCustomerId === stripeCustomerId,
               customerKey: customerKey !== null && customer.livemode === livemode && customer.externalId === customerKey,
@@ -120,6 +146,7 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
             rank: Number(found.rank),
           };
         }),
+        subscriptionEndedAt: row.subscription_ended_at == null ? null : new Date(row.subscription_ended_at),
       };
     },
   };

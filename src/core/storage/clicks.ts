@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { DEFAULT_PROGRAM_ID } from './programs.js';
 import type { Db, Row } from './rows.js';
 
@@ -32,7 +33,16 @@ export interface ClickStore {
   /** Many clicks in one statement (batched click writes); a click already stored is left as it is. */
   insertClicks(clicks: readonly NewClick[]): Promise<void>;
   getClick(id: string): Promise<Click | undefined>;
+  /**
+   * A referral visit in one statement: the click is inserted through the code's link only if the
+   * link and its partner are active and the link is in one of `programIds`; undefined (nothing
+   * written) otherwise.
+   */
+  insertClickThroughLink(code: string, programIds: readonly string[], click: VisitClick): Promise<Click | undefined>;
 }
+
+/** A click before its link is known: the link gives its partner, program and code. */
+export type VisitClick = Omit<NewClick, 'partnerId' | 'programId' | 'linkCode'> & { createdAt: Date };
 
 /** The click store on the library's tables. */
 export function clickStore(db: Db): ClickStore {
@@ -49,6 +59,38 @@ export function clickStore(db: Db): ClickStore {
         // A batch retried after a failure that had in fact committed meets its own rows.
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
+    },
+
+    async insertClickThroughLink(code: string, programIds: readonly string[], click: VisitClick): Promise<Click | undefined> {
+      if (programIds.length === 0) return undefined;
+      const row = await db
+        .insertInto('clicks')
+        .columns(['id', 'partner_id', 'program_id', 'link_code', 'landing_url', 'referrer', 'user_agent', 'ip_hash', 'country', 'created_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('links')
+            .innerJoin('partners', 'partners.id', 'links.partner_id')
+            // Typed parameters: in a SELECT they would otherwise be text, which a timestamp column refuses.
+            .select([
+              sql<string>`${click.id}::text`.as('id'),
+              'links.partner_id',
+              'links.program_id',
+              'links.code',
+              sql<string | null>`${click.landingUrl}::text`.as('landing_url'),
+              sql<string | null>`${click.referrer}::text`.as('referrer'),
+              sql<string | null>`${click.userAgent}::text`.as('user_agent'),
+              sql<string | null>`${click.ipHash}::text`.as('ip_hash'),
+              sql<string | null>`${click.country}::text`.as('country'),
+              sql<Date>`${click.createdAt}::timestamptz`.as('created_at'),
+            ])
+            .where('links.code', '=', code.toLowerCase())
+            .where('links.disabled_at', 'is', null)
+            .where('partners.status', '=', 'active')
+            .where('links.program_id', 'in', [...programIds]),
+        )
+        .returningAll()
+        .executeTakeFirst();
+      return row && toClick(row);
     },
 
     async getClick(id: string): Promise<Click | undefined> {

@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
 import { newId } from '../kernel/ids.js';
 import { assertAmount, toAmount, type Amount } from '../kernel/money.js';
 import type { Inserted } from './inserted.js';
 import { programOfCustomer } from './programs.js';
 import type { Db, Row } from './rows.js';
 import { saleKeyConditions, type SaleKeys } from './sale-keys.js';
+import { parkingKeys } from './webhook-events.js';
 
 export interface Sale {
   id: string;
@@ -75,8 +77,7 @@ export type NewSaleLine = Omit<SaleLine, 'position'>;
  * `SaleDisputeStore`; the invoice a payment intent paid: `InvoicePaymentStore`.)
  *
  * - `insertSale`: idempotent on any of the sale's keys; a concurrent duplicate waits for the first
- *   to commit and gets its sale with `created: false`. The sale and its lines are two statements:
- *   call it inside `transaction` so they commit together.
+ *   to commit and gets its sale with `created: false`. The sale and its lines are one statement.
  * - `attributeSale`: one conditional statement; of concurrent callers exactly one gets `true`.
  * - `setSalePaymentIntent`, `addSaleLines`: one statement each, filling only what is missing, so
  *   the first value stays.
@@ -86,9 +87,10 @@ export type NewSaleLine = Omit<SaleLine, 'position'>;
 export interface SaleStore {
   /**
    * Idempotent on any of the sale's keys: one payment is one sale, whichever event came first. The
-   * sale belongs to its customer's program.
+   * sale belongs to its customer's program. `eventsWaiting`, for a new sale: whether events are
+   * parked waiting for it under its keys (`parkingKeys`), read in the same statement.
    */
-  insertSale(sale: NewSale): Promise<Inserted<Sale>>;
+  insertSale(sale: NewSale): Promise<Inserted<Sale> & { eventsWaiting?: boolean }>;
   findSale(keys: SaleKeys): Promise<Sale | undefined>;
   listSales(filter: { partnerId?: string; customerId?: string; programId?: string; livemode?: boolean }): Promise<Sale[]>;
   /**
@@ -108,54 +110,60 @@ export interface SaleStore {
 /** The sale store on the library's tables. */
 export function saleStore(db: Db): SaleStore {
   const store: SaleStore = {
-    async insertSale(sale: NewSale): Promise<Inserted<Sale>> {
+    async insertSale(sale: NewSale): Promise<Inserted<Sale> & { eventsWaiting?: boolean }> {
       const id = newId('sale');
+      const lines = sale.lines ?? [];
+      const waitingFor = parkingKeys(sale);
+      // One statement: the sale, its lines (only if the sale is new), and whether events are parked for it.
       const inserted = await db
-        .insertInto('sales')
-        .values({
-          id,
-          program_id: programOfCustomer(db, sale.customerId),
-          livemode: sale.livemode,
-          customer_id: sale.customerId ?? null,
-          partner_id: sale.partnerId ?? null,
-          click_id: sale.clickId ?? null,
-          stripe_payment_intent_id: sale.stripePaymentIntentId ?? null,
-          stripe_invoice_id: sale.stripeInvoiceId ?? null,
-          stripe_checkout_session_id: sale.stripeCheckoutSessionId ?? null,
-          stripe_subscription_id: sale.stripeSubscriptionId ?? null,
-          external_invoice_id: sale.externalInvoiceId ?? null,
-          amount: assertAmount(sale.amount),
-          currency: sale.currency.toLowerCase(),
-          charge_amount: sale.chargeAmount == null ? null : assertAmount(sale.chargeAmount),
-          billing_reason: sale.billingReason ?? null,
-          occurred_at: sale.occurredAt,
-        })
-        // No conflict target: a clash on any of the sale's keys means the sale is already known.
-        .onConflict((oc) => oc.doNothing())
-        .returningAll()
+        .with('inserted', (q) =>
+          q
+            .insertInto('sales')
+            .values({
+              id,
+              program_id: programOfCustomer(db, sale.customerId),
+              livemode: sale.livemode,
+              customer_id: sale.customerId ?? null,
+              partner_id: sale.partnerId ?? null,
+              click_id: sale.clickId ?? null,
+              stripe_payment_intent_id: sale.stripePaymentIntentId ?? null,
+              stripe_invoice_id: sale.stripeInvoiceId ?? null,
+              stripe_checkout_session_id: sale.stripeCheckoutSessionId ?? null,
+              stripe_subscription_id: sale.stripeSubscriptionId ?? null,
+              external_invoice_id: sale.externalInvoiceId ?? null,
+              amount: assertAmount(sale.amount),
+              currency: sale.currency.toLowerCase(),
+              charge_amount: sale.chargeAmount == null ? null : assertAmount(sale.chargeAmount),
+              billing_reason: sale.billingReason ?? null,
+              occurred_at: sale.occurredAt,
+            })
+            // No conflict target: a clash on any of the sale's keys means the sale is already known.
+            .onConflict((oc) => oc.doNothing())
+            .returningAll(),
+        )
+        .with('lines', (q) =>
+          q
+            .insertInto('sale_lines')
+            .columns(['sale_id', 'position', 'stripe_product_id', 'stripe_price_id', 'description', 'quantity', 'amount'])
+            .expression(
+              // The lines as rows of one JSON parameter, inserted only when the sale itself was.
+              sql`select inserted.id, line.position, line.product, line.price, line.description, line.quantity, line.amount
+                  from inserted, jsonb_to_recordset(${JSON.stringify(lines.map(lineRecord))}::jsonb)
+                  as line(position int, product text, price text, description text, quantity int, amount bigint)`,
+            ),
+        )
+        .selectFrom('inserted')
+        .selectAll()
+        .select((eb) => eb.or(waitingFor.length ? [eb.exists(eb.selectFrom('parked_events').select('event_id').where('waiting_for', 'in', waitingFor))] : []).as('events_waiting'))
         .executeTakeFirst();
       if (!inserted) {
         const existing = await store.findSale(sale);
         if (!existing) throw new Error('A sale conflicted on a key but could not be read back');
+        // Not asked for a sale already known: its caller applies what waits for it, if anything.
         return { record: existing, created: false };
       }
-      if (sale.lines?.length) {
-        await db
-          .insertInto('sale_lines')
-          .values(
-            sale.lines.map((line, position) => ({
-              sale_id: id,
-              position,
-              stripe_product_id: line.stripeProductId,
-              stripe_price_id: line.stripePriceId,
-              description: line.description,
-              quantity: line.quantity,
-              amount: assertAmount(line.amount, 'line amount'),
-            })),
-          )
-          .execute();
-      }
-      return { record: toSale(inserted), created: true };
+      const { events_waiting: eventsWaiting, ...row } = inserted;
+      return { record: toSale(row), created: true, eventsWaiting: Boolean(eventsWaiting) };
     },
 
     async findSale(keys: SaleKeys): Promise<Sale | undefined> {
@@ -241,6 +249,17 @@ export function saleStore(db: Db): SaleStore {
     },
   };
   return store;
+}
+
+function lineRecord(line: NewSaleLine, position: number) {
+  return {
+    position,
+    product: line.stripeProductId,
+    price: line.stripePriceId,
+    description: line.description,
+    quantity: line.quantity,
+    amount: assertAmount(line.amount, 'line amount'),
+  };
 }
 
 /** A sale row as the domain reads it; the refund and dispute stores return sales too. */
