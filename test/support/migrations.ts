@@ -1,6 +1,6 @@
-import type { Kysely, Migration } from 'kysely';
+import type { Kysely } from 'kysely';
 import { scopeDatabase } from '../../src/core/storage/layout.js';
-import { Migrator } from '../../src/core/storage/migrations/kysely-migrator.js';
+import { Migrator, type KyselyMigration } from '../../src/core/storage/migrations/kysely-migrator.js';
 import type { MigrationContext } from '../../src/core/storage/migrations/migration.js';
 
 type PackagedUp = { up(db: Kysely<any>, context: MigrationContext): Promise<void> };
@@ -8,7 +8,7 @@ type PackagedUp = { up(db: Kysely<any>, context: MigrationContext): Promise<void
 /** A database as an earlier release left it: migrated by exactly that release's migrations, default layout. */
 export async function migratedWith(db: Kysely<any>, schema: string, release: Record<string, PackagedUp>): Promise<void> {
   const context = { index: (name: string) => `sa_${name}` };
-  const migrations: Record<string, Migration> = Object.fromEntries(
+  const migrations: Record<string, KyselyMigration> = Object.fromEntries(
     Object.entries(release).map(([name, migration]) => [name, { up: (scoped: Kysely<any>) => migration.up(scoped, context) }]),
   );
   const migrator = new Migrator({

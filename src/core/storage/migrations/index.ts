@@ -5,10 +5,8 @@ import {
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
-  type Migration,
-  type MigrationProvider,
 } from 'kysely';
-import { Migrator } from './kysely-migrator.js';
+import { Migrator, type KyselyMigration, type KyselyMigrationProvider } from './kysely-migrator.js';
 import { MigrationError } from '../../kernel/errors.js';
 import { scopeDatabase, type TableLayout } from '../layout.js';
 import type { MigrationContext, MigrationReport, PackagedMigration } from './migration.js';
@@ -45,10 +43,10 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0012_trial_seat_leads': trialSeatLeads,
 };
 
-class PackagedMigrationProvider implements MigrationProvider {
+class PackagedMigrationProvider implements KyselyMigrationProvider {
   constructor(private readonly context: MigrationContext) {}
 
-  async getMigrations(): Promise<Record<string, Migration>> {
+  async getMigrations(): Promise<Record<string, KyselyMigration>> {
     return Object.fromEntries(
       Object.entries(MIGRATIONS).map(([name, migration]) => [
         name,
