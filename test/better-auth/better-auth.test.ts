@@ -6,7 +6,7 @@ import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
 import { toNodeHandler } from 'better-auth/node';
 import type Stripe from 'stripe';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { attributionPlugin, forwardStripeEvents } from '../../src/better-auth/index.js';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
 import { PGliteDialect } from '../../src/core/storage/pglite-dialect.js';
@@ -47,7 +47,7 @@ async function merchantApp(backend: Backend) {
   const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice' });
   const { clickId } = await attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': SAFARI } });
 
-  let handler: ReturnType<typeof toNodeHandler> = (_req, res) => void res.end();
+  let handler: ReturnType<typeof toNodeHandler> = async (_req, res) => void res.end();
   const server: Server = createServer((req, res) => handler(req, res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -121,8 +121,10 @@ function failingTransactions(storage: Storage, fail: () => boolean): Storage {
   });
 }
 
+type App = Awaited<ReturnType<typeof merchantApp>>;
+
 /** The first subscription of a user, as `@better-auth/stripe` does it: its row, then Checkout, then the first invoice. */
-async function subscribe(app: Awaited<ReturnType<typeof merchantApp>>, userId: string, email: string, suffix: string) {
+async function subscribe(app: App, userId: string, email: string, suffix: string) {
   const context = await app.auth.$context;
   const { stripeCustomerId } = (await app.user(userId))!;
   const row = await context.adapter.create<{ id: string }>({
@@ -177,10 +179,24 @@ async function subscribe(app: Awaited<ReturnType<typeof merchantApp>>, userId: s
   return { row: row.id, completed, paid };
 }
 
+/** The sales of the customer with this user id. */
+async function salesOf(app: App, userId: string) {
+  const customer = await app.attribution.customers.get({ externalId: userId });
+  return app.attribution.sales.list({ livemode: false, customerId: customer!.id });
+}
+
 for (const backend of backends()) {
   describe(`stripe-attribution/better-auth (attribution on ${backend.name})`, () => {
+    let app: App;
+    beforeAll(async () => {
+      app = await merchantApp(backend);
+    });
+    beforeEach(() => {
+      app.ownEvents.length = 0;
+      app.errors.length = 0;
+    });
+
     it('a sign-up through a partner link is their lead; the Stripe events on better-auth’s route make the sale and its commission', async () => {
-      const app = await merchantApp(backend);
       const userId = await app.signUp('zoe@example.com', `theme=dark; sa_click=${app.clickId}`);
 
       const lead = await app.attribution.customers.get({ externalId: userId });
@@ -201,7 +217,7 @@ for (const backend of backends()) {
       });
       expect(kept).toMatchObject({ status: 'active', stripeSubscriptionId: 'sub_zoe' });
       // Ours: the first invoice is the sale, the lead's partner gets it.
-      const sales = await app.attribution.sales.list({ livemode: false });
+      const sales = await salesOf(app, userId);
       expect(sales).toEqual([expect.objectContaining({ partnerId: app.alice, amount: 10000, currency: 'usd', stripeInvoiceId: 'in_zoe' })]);
       const commissions = await app.attribution.commissions.list({ saleId: sales[0]!.id });
       expect(commissions.map((c) => [c.partnerId, c.amount, c.status])).toEqual([[app.alice, 3000, 'pending']]);
@@ -210,60 +226,50 @@ for (const backend of backends()) {
 
       // Stripe delivers at least once: a repeat changes nothing.
       expect(await app.deliver(paid)).toMatchObject({ status: 200 });
-      expect(await app.attribution.sales.list({ livemode: false })).toHaveLength(1);
+      expect(await salesOf(app, userId)).toHaveLength(1);
       expect(app.errors).toEqual([]);
     });
 
     it('a sign-up without the cookie is a lead of no partner', async () => {
-      const app = await merchantApp(backend);
       const userId = await app.signUp('walkin@example.com');
       expect(await app.attribution.customers.get({ externalId: userId })).toMatchObject({ partnerId: null, email: 'walkin@example.com' });
     });
 
     it('a sign-up from server code reads the cookie from the headers it passes', async () => {
-      const app = await merchantApp(backend);
       const headers = new Headers({ cookie: `sa_click=${app.clickId}`, origin: app.baseURL });
       const { user } = await app.auth.api.signUpEmail({ body: { email: 'server@example.com', password: 'correct horse battery staple', name: 'Sam' }, headers });
       expect(await app.attribution.customers.get({ externalId: user.id })).toMatchObject({ partnerId: app.alice, name: 'Sam' });
     });
 
     it('a bad signature answers 400 and records nothing', async () => {
-      const app = await merchantApp(backend);
       const userId = await app.signUp('forged@example.com', `sa_click=${app.clickId}`);
       const { paid } = await subscribe(app, userId, 'forged@example.com', 'forged');
       const reply = await app.deliver(paid, 't=1,v1=0000');
-      expect(reply.status).toBe(400);
-      expect(await app.attribution.sales.list({ livemode: false })).toEqual([]);
+      expect(reply).toMatchObject({ status: 400, body: { code: 'FAILED_TO_CONSTRUCT_STRIPE_EVENT' } });
+      expect(await salesOf(app, userId)).toEqual([]);
       expect(app.ownEvents).toEqual([]);
     });
 
     it('a failure on our side answers 500 with nothing kept; Stripe’s retry records the sale once', async () => {
-      let failNext = false;
-      const app = await merchantApp(backend, {
-        // The next transaction fails after its writes, as a connection dropped before COMMIT would.
-        wrap: (storage) => failingTransactions(storage, () => (failNext ? !(failNext = false) : false)),
-      });
       const userId = await app.signUp('retry@example.com', `sa_click=${app.clickId}`);
       const { completed, paid } = await subscribe(app, userId, 'retry@example.com', 'retry');
       expect((await app.deliver(completed)).status).toBe(200);
 
-      failNext = true;
+      app.failures.next = true;
       const failed = await app.deliver(paid);
-      expect(failed.status).toBe(500);
-      expect(failed.body).toMatchObject({ code: 'STRIPE_WEBHOOK_ERROR' });
-      expect(await app.attribution.sales.list({ livemode: false })).toEqual([]);
+      expect(failed).toMatchObject({ status: 500, body: { code: 'STRIPE_WEBHOOK_ERROR' } });
+      expect(await salesOf(app, userId)).toEqual([]);
       expect(app.ownEvents).toEqual([completed.id]);
 
       expect((await app.deliver(paid)).status).toBe(200);
-      const sales = await app.attribution.sales.list({ livemode: false });
+      const sales = await salesOf(app, userId);
       expect(sales).toEqual([expect.objectContaining({ partnerId: app.alice, stripeInvoiceId: 'in_retry' })]);
       expect(await app.attribution.commissions.list({ saleId: sales[0]!.id })).toHaveLength(1);
     });
 
     it('a lead that cannot be recorded is reported, and the sign-up still succeeds', async () => {
-      const app = await merchantApp(backend, { wrap: (storage) => failingTransactions(storage, () => true) });
-      const userId = await app.signUp('lost@example.com', `sa_click=${app.clickId}`);
-      expect(userId).toBeTruthy();
+      app.failures.always = true;
+      const userId = await app.signUp('lost@example.com', `sa_click=${app.clickId}`).finally(() => (app.failures.always = false));
       expect(app.errors).toEqual([expect.objectContaining({ message: 'connection reset' })]);
       expect(await app.attribution.customers.get({ externalId: userId })).toBeUndefined();
     });
