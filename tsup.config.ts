@@ -9,6 +9,7 @@ export default defineConfig([
       fastify: 'src/fastify/index.ts',
       nextjs: 'src/nextjs/index.ts',
       testing: 'src/testing/index.ts',
+      'better-auth': 'src/better-auth/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

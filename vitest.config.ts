@@ -9,7 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^stripe-attribution$/, replacement: src('core/index.ts') },
       { find: /^stripe-attribution\/nextjs\/edge$/, replacement: src('nextjs/edge.ts') },
-      { find: /^stripe-attribution\/(express|koa|fastify|nextjs|testing)$/, replacement: src('$1/index.ts') },
+      { find: /^stripe-attribution\/(express|koa|fastify|nextjs|testing|better-auth)$/, replacement: src('$1/index.ts') },
       // The Next.js example's own `@/` import alias, as create-next-app sets it up.
       { find: /^@\/(.*)$/, replacement: fileURLToPath(new URL('./examples/nextjs/$1', import.meta.url)) },
     ],

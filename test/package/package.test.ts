@@ -45,6 +45,7 @@ describe('the built package', () => {
       expect(result['stripe-attribution/nextjs']).toEqual(['attributionDashboard', 'attributionMiddleware', 'clickCaptureRoute', 'webhookRoute', 'withAttribution']);
       expect(result['stripe-attribution/nextjs/edge']).toEqual(['attributionEdgeMiddleware']);
       expect(result['stripe-attribution/testing']).toEqual(expect.arrayContaining(['deliver', 'event', 'checkoutSession', 'invoice', 'legacyInvoice']));
+      expect(result['stripe-attribution/better-auth']).toEqual(['attributionPlugin', 'forwardStripeEvents']);
       // One copy of the error classes across subpaths, or `instanceof` would lie to callers.
       expect(result.sharedErrorClass).toBe(true);
       expect(result.createAttribution).toBe('function');
@@ -57,8 +58,8 @@ describe('the built package', () => {
   });
 
   it('declares the peers a merchant brings, optional where only one configuration needs them', () => {
-    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@electric-sql/pglite', 'express', 'fastify', 'koa', 'kysely', 'next', 'pg', 'stripe']);
-    for (const optional of ['@electric-sql/pglite', 'pg', 'express', 'koa', 'fastify', 'next']) {
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@better-auth/stripe', '@electric-sql/pglite', 'better-auth', 'express', 'fastify', 'koa', 'kysely', 'next', 'pg', 'stripe']);
+    for (const optional of ['@electric-sql/pglite', 'pg', 'express', 'koa', 'fastify', 'next', 'better-auth', '@better-auth/stripe']) {
       expect(pkg.peerDependenciesMeta[optional].optional, optional).toBe(true);
     }
     // The release lines CI runs (20 and 24) and the LTS between them; odd lines are never LTS.
@@ -86,6 +87,16 @@ describe('the Edge entry point', () => {
       const code = readFileSync(join(root, file), 'utf8');
       const specifiers = [...code.matchAll(/(?:from\s+|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => m[1]);
       expect(specifiers, file).toEqual(['next/server.js']);
+    }
+  });
+});
+
+describe('the better-auth entry point', () => {
+  it('loads nothing of better-auth at run time: its types only, so the peers stay optional', () => {
+    for (const file of ['dist/better-auth.js', 'dist/better-auth.cjs']) {
+      const code = readFileSync(join(root, file), 'utf8');
+      const specifiers = [...code.matchAll(/(?:from\s+|require\(|import\()\s*["']([^"']+)["']/g)].map((m) => m[1]);
+      expect(specifiers.filter((specifier) => /better-auth/.test(specifier!)), file).toEqual([]);
     }
   });
 });
