@@ -17,6 +17,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     pool: 'forks',
+    globalSetup: ['test/support/pglite-template.ts'],
     // Generous: CI machines are shared, and a PGlite start plus migrations can take seconds there.
     testTimeout: 60_000,
     hookTimeout: 60_000,

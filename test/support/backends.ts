@@ -2,7 +2,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { afterAll } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { afterAll, inject } from 'vitest';
 import { PGliteDialect } from '../../src/core/storage/pglite-dialect.js';
 import { createKyselyStorage, type KyselyStorage } from '../../src/core/storage/kysely-storage.js';
 import { resolveLayout } from '../../src/core/storage/layout.js';
@@ -29,7 +30,7 @@ export const DATABASE_URL = process.env.DATABASE_URL;
 
 export function backends(): Backend[] {
   const list: Backend[] = [];
-  const pglite = new PGlite();
+  const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
   const pgliteDb = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
   list.push({
     name: 'pglite',
