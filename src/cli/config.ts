@@ -38,7 +38,7 @@ export async function loadConfig(path: string): Promise<Attribution> {
   try {
     if (['.ts', '.mts', '.cts'].includes(extname(path))) {
       const { createJiti } = await import('jiti');
-      exported = await createJiti(pathToFileURL(path).href, { interopDefault: true }).import(path, { default: true });
+      exported = await createJiti(pathToFileURL(path).href, { interopDefault: true, tryNative: true }).import(path, { default: true });
     } else {
       exported = ((await import(pathToFileURL(path).href)) as { default?: unknown }).default;
     }

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { stripeAttribution } from '../support/cli.js';
 import { createAttribution } from '../../src/core/attribution.js';
 import { EmbeddedDatabaseLockedError } from '../../src/core/kernel/errors.js';
 import { DATABASE_URL } from '../support/backends.js';
@@ -15,21 +15,6 @@ import { startStripeServer } from '../support/stripe-server.js';
 
 const execFileAsync = promisify(execFile);
 const cli = resolve(import.meta.dirname, '../../dist/cli.js');
-
-/**
- * Runs `stripe-attribution …` in this process, through the same `main` the bin calls: a spawned
- * process would pay a Node start and a PGlite load per command (minutes over this file).
- */
-async function stripeAttribution(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    env: { ...process.env, DATABASE_URL: '', ...env },
-  });
-  return { code, stdout, stderr };
-}
 
 /**
  * Runs the built bin as `npx stripe-attribution …` would, in a process of its own: for what only a
