@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -214,9 +215,15 @@ describe('npx stripe-attribution doctor', { timeout: 180_000 }, () => {
   });
 });
 
-describe('npx stripe-attribution --version', () => {
+describe('npx stripe-attribution --version', { timeout: 120_000 }, () => {
   it('prints the package version', async () => {
     expect(await stripeAttribution(['--version'])).toEqual({ code: 0, stdout: `${packageJson.version}\n`, stderr: '' });
+  });
+
+  it('runs inside this repository, where npx finds no installed bin, as the demo prints it: npm run cli -- …', () => {
+    const run = spawnSync('npm', ['run', '--silent', 'cli', '--', '--version'], { cwd: join(import.meta.dirname, '../../examples/express-store'), encoding: 'utf8' });
+    expect({ status: run.status, stdout: run.stdout }).toEqual({ status: 0, stdout: `${packageJson.version}\n` });
+    expect(readFileSync(join(import.meta.dirname, '../../examples/express-store/demo.ts'), 'utf8')).toContain('npm run cli -- report --data-dir');
   });
 });
 
