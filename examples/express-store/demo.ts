@@ -111,7 +111,9 @@ const rows = await attribution.report({
 say('Partner report (test mode):');
 say(reportTable(rows, (id) => (id === alice.id ? alice.name : id)));
 say();
-say(`The same report from the CLI, once this process has ended: npx stripe-attribution report --data-dir ${dataDir} --test`);
+// Inside this repository the package is not installed, so `npx stripe-attribution` finds no bin: its script runs the CLI from source.
+say(`The same report from the CLI, once this process has ended: npm run cli -- report --data-dir ${dataDir} --test`);
+say('(in your own app, where the package is installed: npx stripe-attribution report …)');
 
 await attribution.close();
 server.closeAllConnections();

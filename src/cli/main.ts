@@ -1,5 +1,8 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type Stripe from 'stripe';
+import packageJson from '../../package.json' with { type: 'json' };
 import { createAttribution, type Attribution } from '../core/attribution.js';
 import { AttributionError } from '../core/kernel/errors.js';
 import type { AttributionOptions } from '../core/options/options.js';
@@ -9,8 +12,11 @@ import { resolveLayout } from '../core/storage/layout.js';
 import { migrationSql } from '../core/storage/migrations/index.js';
 import type { Payout, ReportInterval } from '../core/storage/types.js';
 import { payoutsCsv } from '../core/payouts/payouts.js';
+import { HOW_TO_ADD_CONFIG, findConfig, loadConfig } from './config.js';
+import { runDoctor } from './doctor.js';
 import { EXIT, UsageError, explain } from './errors.js';
 import { csv, json, money, table } from './output.js';
+import { whyNoPayouts } from './payouts.js';
 
 /**
  * Where a run of the CLI reads and writes: the process's own streams and environment in the bin,
@@ -21,6 +27,8 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /** The directory config files and relative paths are found from. Default: the process's. */
+  cwd?: string;
 }
 
 /** Runs `stripe-attribution <argv…>` and resolves to its exit code; never rejects. */
@@ -29,6 +37,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   const program = new Command('stripe-attribution')
     .description('Partner attribution of Stripe payments, in your own database.')
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .version(packageJson.version, '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('after', '\nExit codes: 0 done; 1 the work failed (see the message); 2 the command cannot run as given.')
     .exitOverride();
@@ -56,6 +65,7 @@ interface RunState {
 }
 
 interface DatabaseFlags {
+  config?: string;
   databaseUrl?: string;
   dataDir?: string;
   tablePrefix: string;
@@ -73,27 +83,54 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
       .command(name)
       .exitOverride()
       .description(description)
+      .option('--config <path>', 'your app’s stripe-attribution.config.ts (default: found in ., src/ or lib/)')
       .option('--database-url <url>', 'Postgres URL (default: $DATABASE_URL, else embedded PGlite)')
       .option('--data-dir <dir>', `directory of the embedded PGlite database (default: ${DEFAULT_DATA_DIR})`)
       .option('--table-prefix <prefix>', 'prefix of the table names', 'sa_')
       .option('--schema <schema>', 'Postgres schema for the tables');
   }
 
-  /** Runs `fn` with the instance the flags describe, closing it afterwards. */
-  async function withAttribution(flags: DatabaseFlags, fn: (attribution: Attribution) => Promise<void>, extra: AttributionOptions = {}): Promise<void> {
+  const cwd = io.cwd ?? process.cwd();
+
+  /**
+   * How a command may get its instance. `money`: it records or computes money, so only the app's own
+   * configuration will do (exit 2 without one, before anything is opened). `creates`: it may create
+   * the embedded database (only `migrate`); every other command refuses a directory holding none,
+   * so a mistyped --data-dir is an error rather than a new empty database.
+   */
+  interface InstanceNeeds {
+    money?: string;
+    creates?: boolean;
+    /** Options of the instance built from the flags when there is no config. */
+    fromFlags?: () => Promise<AttributionOptions>;
+  }
+
+  /** Runs `fn` with the app's instance from its config file, else the one the flags describe; closes it afterwards. */
+  async function withAttribution(flags: DatabaseFlags, fn: (attribution: Attribution, configPath: string | undefined) => Promise<void>, needs: InstanceNeeds = {}): Promise<void> {
     const layout = resolveLayout(flags);
-    const url = flags.databaseUrl ?? (flags.dataDir ? undefined : io.env.DATABASE_URL || undefined);
-    if (url !== undefined) checkPostgresUrl(url, flags.databaseUrl ? '--database-url' : 'DATABASE_URL');
-    const database = url ?? flags.dataDir;
-    state.databaseFlagsGiven = [
-      flags.databaseUrl ? ` --database-url '${flags.databaseUrl}'` : '',
-      flags.dataDir ? ` --data-dir ${flags.dataDir}` : '',
-      flags.tablePrefix !== 'sa_' ? ` --table-prefix ${flags.tablePrefix}` : '',
-      flags.schema ? ` --schema ${flags.schema}` : '',
-    ].join('');
-    const attribution = createAttribution({ database, tablePrefix: layout.tablePrefix, schema: layout.schema, ...extra });
+    const configPath = flags.config ? resolve(cwd, flags.config) : findConfig(cwd);
+    let attribution: Attribution;
+    if (configPath) {
+      const given = [flags.databaseUrl && '--database-url', flags.dataDir && '--data-dir', flags.tablePrefix !== 'sa_' && '--table-prefix', flags.schema && '--schema'].filter(Boolean);
+      if (given.length > 0) throw new UsageError(`${given.join(', ')} cannot be combined with a config (${configPath}): the database is the one your config sets.`);
+      state.databaseFlagsGiven = flags.config ? ` --config ${flags.config}` : '';
+      attribution = await loadConfig(configPath);
+    } else {
+      if (needs.money) throw new UsageError(`${needs.money} needs your app’s configuration, so it computes commissions with your program’s rewards. ${HOW_TO_ADD_CONFIG}`);
+      const url = flags.databaseUrl ?? (flags.dataDir ? undefined : io.env.DATABASE_URL || undefined);
+      if (url !== undefined) checkPostgresUrl(url, flags.databaseUrl ? '--database-url' : 'DATABASE_URL');
+      const database = url ?? resolve(cwd, flags.dataDir ?? DEFAULT_DATA_DIR);
+      state.databaseFlagsGiven = [
+        flags.databaseUrl ? ` --database-url '${flags.databaseUrl}'` : '',
+        flags.dataDir ? ` --data-dir ${flags.dataDir}` : '',
+        flags.tablePrefix !== 'sa_' ? ` --table-prefix ${flags.tablePrefix}` : '',
+        flags.schema ? ` --schema ${flags.schema}` : '',
+      ].join('');
+      if (url === undefined && !needs.creates) checkEmbeddedDatabase(database, flags.dataDir, state.databaseFlagsGiven);
+      attribution = createAttribution({ database, tablePrefix: layout.tablePrefix, schema: layout.schema, ...(await needs.fromFlags?.()) });
+    }
     try {
-      await fn(attribution);
+      await fn(attribution, configPath);
     } finally {
       await attribution.close();
     }
@@ -106,11 +143,15 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
         io.stdout(await migrationSql(resolveLayout(flags)));
         return;
       }
-      await withAttribution(flags, async (attribution) => {
-        const { applied } = await attribution.migrate();
-        if (applied.length === 0) out('No pending migrations: the database is up to date.');
-        for (const name of applied) out(`Applied migration ${name}`);
-      });
+      await withAttribution(
+        flags,
+        async (attribution) => {
+          const { applied } = await attribution.migrate();
+          if (applied.length === 0) out('No pending migrations: the database is up to date.');
+          for (const name of applied) out(`Applied migration ${name}`);
+        },
+        { creates: true },
+      );
     });
 
   const payouts = program.command('payouts').description('Pay partners: group approved commissions into payouts, export them, mark them paid').exitOverride();
@@ -133,18 +174,24 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
     .option('--csv', 'print the new payouts as CSV')
     .option('--json', 'print the new payouts as JSON')
     .action(async (flags: DatabaseFlags & OutputFlags & { minimum: number; currency?: string; program?: string; test?: boolean }) => {
-      await withAttribution(flags, async (attribution) => {
-        const { approved } = await attribution.commissions.approveDue();
-        err(`Approved ${approved} commission${approved === 1 ? '' : 's'} whose hold period ended.`);
-        const created = await attribution.payouts.create({
-          minimumAmount: flags.minimum,
-          livemode: !flags.test,
-          ...(flags.currency ? { currency: flags.currency.toLowerCase() } : {}),
-          ...(flags.program ? { programId: flags.program } : {}),
-        });
-        err(`Created ${created.length} payout${created.length === 1 ? '' : 's'}.`);
-        await printPayouts(created, flags, async () => payoutsCsv(created));
-      });
+      await withAttribution(
+        flags,
+        async (attribution) => {
+          const { approved } = await attribution.commissions.approveDue();
+          err(`Approved ${approved} commission${approved === 1 ? '' : 's'} whose hold period ended.`);
+          const request = {
+            minimumAmount: flags.minimum,
+            livemode: !flags.test,
+            ...(flags.currency ? { currency: flags.currency.toLowerCase() } : {}),
+            ...(flags.program ? { programId: flags.program } : {}),
+          };
+          const created = await attribution.payouts.create(request);
+          err(`Created ${created.length} payout${created.length === 1 ? '' : 's'}.`);
+          if (created.length === 0) err(await whyNoPayouts(attribution, request));
+          await printPayouts(created, flags, async () => payoutsCsv(created));
+        },
+        { money: 'payouts create' },
+      );
     });
 
   databaseCommand('list', 'List payouts (pending by default)', payouts)
@@ -236,7 +283,9 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
         const STATUSES = ['pending', 'approved', 'held', 'paid', 'voided'] as const;
         const lines = rows.flatMap((row): ReportLine[] => {
           const currencies = Object.entries(row.currencies);
-          const base = { partnerId: row.partnerId, partnerName: name(row.partnerId), period: row.period.toISOString().slice(0, 10), clicks: row.clicks, leads: row.leads };
+          // One row for the whole range: without --from its start is no date worth printing.
+          const period = flags.interval === 'all' && !flags.from ? 'all' : row.period.toISOString().slice(0, 10);
+          const base = { partnerId: row.partnerId, partnerName: name(row.partnerId), period, clicks: row.clicks, leads: row.leads };
           if (currencies.length === 0) return [{ ...base, currency: null, sales: 0, revenue: 0, refunded: 0, commissions: null }];
           return currencies.map(([currency, totals]) => ({ ...base, currency, sales: totals.sales, revenue: totals.revenue, refunded: totals.refunded, commissions: totals.commissions }));
         });
@@ -256,13 +305,12 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
 
   databaseCommand('reconcile', 'Re-read Stripe’s event list and apply the events your webhook missed (30 days back at most)', program)
     .requiredOption('--since <when>', 'how far back: 30m, 12h, 3d, or an ISO date; beyond 30 days it is clamped')
-    .option('--stripe-api-base <url>', 'Stripe API base URL, for a proxy or a local stand-in in tests (default: $STRIPE_API_BASE, else api.stripe.com)')
-    .action(async (flags: DatabaseFlags & { since: string; stripeApiBase?: string }) => {
+    .action(async (flags: DatabaseFlags & { since: string }) => {
       const since = parseSince(flags.since, new Date());
-      const stripe = await stripeFromEnv(io.env.STRIPE_SECRET_KEY, flags.stripeApiBase ?? io.env.STRIPE_API_BASE);
       await withAttribution(
         flags,
-        async (attribution) => {
+        async (attribution, configPath) => {
+          if (!attribution.options.stripe) throw new UsageError(`reconcile reads Stripe’s events through your Stripe client: ${configPath} must create the instance with createAttribution({ stripe, … })`);
           const result = await attribution.reconcile({
             since,
             onProgress: (progress) => {
@@ -280,14 +328,49 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
             `Reconciled Stripe events since ${result.since.toISOString()}: ${result.seen} seen, ${result.applied} applied, ` +
               `${result.alreadyProcessed} already processed, ${result.failed} failed; ${result.parked.stillParked} still parked.`,
           );
-          if (result.failed > 0) state.exitCode = EXIT.failed;
+          if (result.failed > 0) {
+            err('The failures went to your instance’s onError (its logger); nothing of a failed event was kept, so the next run retries it.');
+            state.exitCode = EXIT.failed;
+          }
         },
-        {
-          stripe,
-          onError: (error, during) => err(`${during} failed: ${error instanceof Error ? error.message : String(error)}`),
-        },
+        { money: 'reconcile' },
       );
     });
+
+  databaseCommand('apply-parked', 'Apply events parked until their counterpart arrived (an invoice before its checkout, a refund before its sale)', program).action(
+    async (flags: DatabaseFlags) => {
+      await withAttribution(
+        flags,
+        async (attribution) => {
+          const { retried, stillParked } = await attribution.applyParked();
+          out(`Retried ${retried} parked event${retried === 1 ? '' : 's'}; ${stillParked} still parked.`);
+        },
+        { money: 'apply-parked' },
+      );
+    },
+  );
+
+  databaseCommand('doctor', 'Check the setup: database, webhook secret, IP salt, Stripe endpoint and key mode, parked events, pending payouts', program).action(
+    async (flags: DatabaseFlags) => {
+      await withAttribution(
+        flags,
+        async (attribution, configPath) => {
+          const checks = await runDoctor(attribution, { configPath, nodeEnv: io.env.NODE_ENV, databaseFlags: state.databaseFlagsGiven });
+          const width = Math.max(...checks.map((check) => check.name.length));
+          for (const check of checks) out(`${check.status.padEnd(4)}  ${check.name.padEnd(width)}  ${check.detail}`);
+          if (checks.some((check) => check.status === 'fail')) state.exitCode = EXIT.failed;
+        },
+        {
+          // Without a config, the settings the one-line install reads from the environment.
+          fromFlags: async () => ({
+            ...(io.env.STRIPE_WEBHOOK_SECRET ? { webhookSecret: io.env.STRIPE_WEBHOOK_SECRET.split(',').map((secret) => secret.trim()) } : {}),
+            ...(io.env.STRIPE_ATTRIBUTION_IP_SALT ? { clicks: { ipSalt: io.env.STRIPE_ATTRIBUTION_IP_SALT } } : {}),
+            ...(io.env.STRIPE_SECRET_KEY ? { stripe: await stripeFromEnv(io.env.STRIPE_SECRET_KEY, io.env.STRIPE_API_BASE) } : {}),
+          }),
+        },
+      );
+    },
+  );
 }
 
 /** One line of `report`: a partner, a period, a currency (none when the period had no sales). */
@@ -355,9 +438,18 @@ function parseSince(value: string, now: Date): Date {
   return date;
 }
 
-/** The merchant's Stripe client, from STRIPE_SECRET_KEY (`key`); `apiBase` points it elsewhere (a proxy, a test stand-in). */
-async function stripeFromEnv(key: string | undefined, apiBase: string | undefined): Promise<Stripe> {
-  if (!key) throw new UsageError('Set STRIPE_SECRET_KEY to your Stripe secret key (sk_… or a restricted rk_… key with read access to events)');
+/**
+ * The embedded database a command other than `migrate` opens must be there: PGlite would create an
+ * empty one in any directory, and a mistyped --data-dir would then report "nothing" instead of failing.
+ */
+function checkEmbeddedDatabase(directory: string, given: string | undefined, databaseFlags: string): void {
+  if (existsSync(join(directory, 'PG_VERSION'))) return;
+  if (given && !existsSync(directory)) throw new UsageError(`--data-dir ${given}: no such directory (${directory}). Check the path, or create the database there with: npx stripe-attribution migrate${databaseFlags}`);
+  throw new AttributionError(`No stripe-attribution database in ${directory}. Run: npx stripe-attribution migrate${databaseFlags}`);
+}
+
+/** The merchant's Stripe client for `doctor` without a config, from STRIPE_SECRET_KEY; `apiBase` points it elsewhere (a proxy, a test stand-in). */
+async function stripeFromEnv(key: string, apiBase: string | undefined): Promise<Stripe> {
   const { default: StripeClass } = await importOptional('stripe', 'Reading Stripe events', () => import('stripe'));
   if (!apiBase) return new StripeClass(key);
   const url = new URL(apiBase);

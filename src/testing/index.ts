@@ -8,7 +8,7 @@
  * expect(await deliver(app, completed, { secret: process.env.STRIPE_WEBHOOK_SECRET! })).toMatchObject({ status: 200 });
  * ```
  */
-export { T0, charge, checkoutSession, creditNote, customer, discount, dispute, invoice, invoiceLine, invoicePayment, lineItem, paymentIntent, subscription } from './objects.js';
+export { T0, charge, checkoutSession, creditNote, customer, discount, dispute, invoice, invoiceLine, invoicePayment, lineItem, paymentIntent, subscription, webhookEndpoint } from './objects.js';
 export { CURRENT_API_VERSION, LEGACY_API_VERSION, event, type EventObject, type EventOptions } from './events.js';
 export { legacyCharge, legacyCreditNote, legacyInvoice, legacyPaymentIntent } from './legacy.js';
 export { deliver, type DeliverOptions, type Delivery, type DeliveryTarget } from './deliver.js';

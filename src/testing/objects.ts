@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { HANDLED_EVENT_TYPES } from '../core/webhooks/event-handlers.js';
 
 /**
  * Stripe objects as webhooks carry them, typed by the SDK so the compiler checks their shape
@@ -303,6 +304,27 @@ export function customer(overrides: Partial<Stripe.Customer> = {}): Stripe.Custo
     shipping: null,
     tax_exempt: 'none',
     test_clock: null,
+    ...overrides,
+  };
+}
+
+/**
+ * A webhook endpoint as `webhookEndpoints.list` returns it: enabled, receiving every event type
+ * the library handles unless `enabled_events` says otherwise.
+ */
+export function webhookEndpoint(overrides: Partial<Stripe.WebhookEndpoint> = {}): Stripe.WebhookEndpoint {
+  return {
+    id: 'we_shop',
+    object: 'webhook_endpoint',
+    api_version: null,
+    application: null,
+    created: T0,
+    description: null,
+    enabled_events: [...HANDLED_EVENT_TYPES],
+    livemode: false,
+    metadata: {},
+    status: 'enabled',
+    url: 'https://shop.example/webhooks/stripe',
     ...overrides,
   };
 }

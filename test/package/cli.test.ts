@@ -6,30 +6,16 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { stripeAttribution } from '../support/cli.js';
 import { createAttribution } from '../../src/core/attribution.js';
 import { EmbeddedDatabaseLockedError } from '../../src/core/kernel/errors.js';
 import { DATABASE_URL } from '../support/backends.js';
+import { merchantProject } from '../support/project.js';
 import { checkoutSession, event, invoice, invoiceLine } from '../support/stripe-fixtures.js';
 import { startStripeServer } from '../support/stripe-server.js';
 
 const execFileAsync = promisify(execFile);
 const cli = resolve(import.meta.dirname, '../../dist/cli.js');
-
-/**
- * Runs `stripe-attribution …` in this process, through the same `main` the bin calls: a spawned
- * process would pay a Node start and a PGlite load per command (minutes over this file).
- */
-async function stripeAttribution(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    env: { ...process.env, DATABASE_URL: '', ...env },
-  });
-  return { code, stdout, stderr };
-}
 
 /**
  * Runs the built bin as `npx stripe-attribution …` would, in a process of its own: for what only a
@@ -62,6 +48,22 @@ async function copyMigrated(dataDir: string): Promise<void> {
     return dir;
   })();
   cpSync(await template, dataDir, { recursive: true });
+}
+
+/**
+ * A config file beside `dataDir` for the commands that compute money: plain JavaScript (the
+ * TypeScript path is cli-config.test.ts's), the built package, and the stand-in Stripe at `port`.
+ */
+function writeConfig(dataDir: string, options: { stripePort?: number; program?: object } = {}): string {
+  const project = merchantProject();
+  const path = join(project, 'stripe-attribution.config.mjs');
+  const stripe = options.stripePort ? `new Stripe('sk_test_cli', { host: '127.0.0.1', port: ${options.stripePort}, protocol: 'http', maxNetworkRetries: 0 })` : 'undefined';
+  writeFileSync(
+    path,
+    `import Stripe from 'stripe';\nimport { createAttribution } from 'stripe-attribution';\n` +
+      `export default createAttribution({ database: ${JSON.stringify(dataDir)}, stripe: ${stripe}, program: ${JSON.stringify(options.program ?? {})}, onError: () => {} });\n`,
+  );
+  return path;
 }
 
 describe('npx stripe-attribution migrate (embedded PGlite)', () => {
@@ -205,10 +207,8 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
       recent(event('checkout.session.completed', checkoutSession({ id: 'cs_old', payment_intent: 'pi_old', customer: 'cus_old', created: now - 4 * 86400 })), 4 * 86400),
     );
 
-    const result = await stripeAttribution(['reconcile', '--since', '3d', '--data-dir', dataDir], {
-      STRIPE_SECRET_KEY: 'sk_test_cli',
-      STRIPE_API_BASE: stripe.url,
-    });
+    const config = writeConfig(dataDir, { stripePort: Number(new URL(stripe.url).port) });
+    const result = await stripeAttribution(['reconcile', '--since', '3d', '--config', config]);
 
     expect(result.stderr).toContain('Reading Stripe events since');
     expect(result.stderr).toContain('Applied 1 of 1, 0 failed');
@@ -222,7 +222,7 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
     expect(await after.sales.list({ livemode: false })).toMatchObject([{ stripeCheckoutSessionId: 'cs_test_1', clickId }]);
     await after.close();
 
-    const again = await stripeAttribution(['reconcile', '--since', '2026-01-01', '--data-dir', dataDir, '--stripe-api-base', stripe.url], { STRIPE_SECRET_KEY: 'sk_test_cli' });
+    const again = await stripeAttribution(['reconcile', '--since', '2026-01-01', '--config', config]);
     expect(again.stderr).toContain('(clamped: Stripe keeps events for 30 days)');
     expect(again).toMatchObject({ code: 0 });
     expect(again.stdout).toContain('2 seen, 1 applied, 1 already processed, 0 failed');
@@ -238,19 +238,22 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
     );
     stripe.answers.set('GET /v1/invoices/in_long/lines', new Error('Stripe is having a bad day'));
     try {
-      const result = await stripeAttribution(['reconcile', '--since', '12h', '--data-dir', dataDir, '--stripe-api-base', stripe.url], { STRIPE_SECRET_KEY: 'sk_test_cli' });
+      const result = await stripeAttribution(['reconcile', '--since', '12h', '--config', writeConfig(dataDir, { stripePort: Number(new URL(stripe.url).port) })]);
       expect(result.code).toBe(1);
-      expect(result.stderr).toMatch(/reconciling Stripe event evt_\S+ \(invoice\.paid\) failed: Stripe is having a bad day/);
+      expect(result.stderr).toContain('The failures went to your instance’s onError');
       expect(result.stdout).toContain('2 seen, 1 applied, 0 already processed, 1 failed');
     } finally {
       stripe.answers.clear();
     }
   });
 
-  it('says what is missing: the secret key, or a --since it can read', async () => {
-    const noKey = await stripeAttribution(['reconcile', '--since', '3d', '--data-dir', mkdtempSync(join(tmpdir(), 'sa-nokey-'))], { STRIPE_SECRET_KEY: '' });
-    expect(noKey.code).toBe(2);
-    expect(noKey.stderr).toContain('error: Set STRIPE_SECRET_KEY');
+  it('says what is missing: a Stripe client in the config, or a --since it can read', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sa-nokey-'));
+    await copyMigrated(dataDir);
+    const config = writeConfig(dataDir);
+    const noClient = await stripeAttribution(['reconcile', '--since', '3d', '--config', config]);
+    expect(noClient.code).toBe(2);
+    expect(noClient.stderr).toContain(`error: reconcile reads Stripe’s events through your Stripe client: ${config} must create the instance with createAttribution({ stripe, … })`);
     const badSince = await stripeAttribution(['reconcile', '--since', 'last week'], { STRIPE_SECRET_KEY: 'sk_test_cli' });
     expect(badSince.code).toBe(2);
     expect(badSince.stderr).toContain('--since "last week" is neither a duration (30m, 12h, 3d) nor an ISO date');
@@ -261,10 +264,13 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
 describe('npx stripe-attribution partners, report and payouts (embedded PGlite)', { timeout: 180_000 }, () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-report-'));
   const db = ['--data-dir', dataDir];
+  // The app's configuration, which payouts create needs: its program's rewards.
+  let config = '';
   let alice = '';
 
   beforeAll(async () => {
     await copyMigrated(dataDir);
+    config = writeConfig(dataDir, { program: { reward: { type: 'percent', percent: 30 } } });
     const added = await stripeAttribution(['partners', 'add', 'Alice Martin', '--email', 'alice@partners.example', '--code', 'alice', '--promotion-code', 'promo_alice', '--json', ...db]);
     expect(added.code).toBe(0);
     alice = JSON.parse(added.stdout).id;
@@ -297,7 +303,9 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
     expect(rows).toEqual([expect.objectContaining({ partnerId: alice, clicks: 1, leads: 1, currency: 'usd', sales: 1, revenue: 4900, refunded: 0, commissions: expect.objectContaining({ pending: 1470 }) })]);
     const csv = (await stripeAttribution(['report', '--csv', '--interval', 'all', ...db])).stdout.split('\n');
     expect(csv[0]).toBe('partner_id,partner_name,period,currency,clicks,leads,sales,revenue,refunded,commissions_pending,commissions_approved,commissions_held,commissions_paid,commissions_voided');
-    expect(csv[1]).toBe(`${alice},Alice Martin,1970-01-01,usd,1,1,1,4900,0,1470,0,0,0,0`);
+    expect(csv[1]).toBe(`${alice},Alice Martin,all,usd,1,1,1,4900,0,1470,0,0,0,0`);
+    const from = (await stripeAttribution(['report', '--csv', '--interval', 'all', '--from', '2020-01-01', ...db])).stdout.split('\n');
+    expect(from[1]).toBe(`${alice},Alice Martin,2020-01-01,usd,1,1,1,4900,0,1470,0,0,0,0`);
     // Test mode: the click (a visit has no mode) but no live sale.
     expect((await stripeAttribution(['report', '--test', ...db])).stdout).not.toContain('49.00 USD');
     // Per program: everything recorded so far is the default program's.
@@ -309,10 +317,14 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
 
   it('payouts create approves what is due and groups it; list --csv exports it; mark-paid pays it', async () => {
     // Another program's run approves what is due but pays out only that program's commissions.
-    const elsewhere = await stripeAttribution(['payouts', 'create', '--program', 'resellers', ...db]);
+    const elsewhere = await stripeAttribution(['payouts', 'create', '--program', 'resellers', '--config', config]);
     expect(elsewhere).toMatchObject({ code: 0, stdout: 'No payouts.\n' });
     expect(elsewhere.stderr).toContain('Approved 1 commission whose hold period ended.');
-    const created = await stripeAttribution(['payouts', 'create', '--minimum', '1000', ...db]);
+    expect(elsewhere.stderr).toContain('No payouts: no approved commissions are waiting to be paid.');
+    const belowMinimum = await stripeAttribution(['payouts', 'create', '--minimum', '5000', '--config', config]);
+    expect(belowMinimum).toMatchObject({ code: 0, stdout: 'No payouts.\n' });
+    expect(belowMinimum.stderr).toContain('No payouts: 1 partner total is below the minimum of 50.00 USD (the largest: Alice Martin, 14.70 USD); they are paid once they reach it, or lower --minimum.');
+    const created = await stripeAttribution(['payouts', 'create', '--minimum', '1000', '--config', config]);
     expect(created.code).toBe(0);
     expect(created.stderr).toContain('Created 1 payout.');
     expect(created.stdout).toMatch(/po_\S+\s+Alice Martin\s+alice@partners.example\s+14\.70 USD\s+pending/);
@@ -333,8 +345,7 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
     const empty = mkdtempSync(join(tmpdir(), 'sa-cli-empty-'));
     const missing = await stripeAttribution(['report', '--data-dir', empty]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain(`tables are missing or out of date`);
-    expect(missing.stderr).toContain(`Run: npx stripe-attribution migrate --data-dir ${empty}`);
+    expect(missing.stderr).toContain(`No stripe-attribution database in ${empty}. Run: npx stripe-attribution migrate --data-dir ${empty}`);
 
     const notPostgres = await stripeAttribution(['partners', 'list', '--database-url', 'mysql://localhost/shop']);
     expect(notPostgres.code).toBe(2);
@@ -357,7 +368,7 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
   });
 
   it('every command has --help, exiting 0', async () => {
-    for (const command of [['migrate'], ['partners', 'add'], ['partners', 'list'], ['report'], ['payouts', 'create'], ['payouts', 'list'], ['payouts', 'mark-paid'], ['reconcile']]) {
+    for (const command of [['migrate'], ['partners', 'add'], ['partners', 'list'], ['report'], ['payouts', 'create'], ['payouts', 'list'], ['payouts', 'mark-paid'], ['reconcile'], ['apply-parked'], ['doctor']]) {
       const help = await stripeAttribution([...command, '--help']);
       expect(help.code, command.join(' ')).toBe(0);
       expect(help.stdout).toContain(`Usage: stripe-attribution ${command.join(' ')}`);

@@ -148,7 +148,11 @@ export interface AttributionOptions {
   clickWrites?: 'sync' | 'batched';
   /** Buffer and cache settings of `clickWrites: 'batched'`. */
   clickBatch?: ClickBatchOptions;
-  /** Whether leads tracked from your own code are live-mode data. Default `true`. */
+  /**
+   * Whether leads, sales and milestones tracked from your own code are live-mode data (Stripe's own
+   * events carry their mode). Default: `false` when `stripe` uses a test key (`sk_test_…`,
+   * `rk_test_…`), so a person's lead lands in the mode of their test-mode purchases; else `true`.
+   */
   livemode?: boolean;
   /**
    * Converts a commission into `program.currency` (integer minor units in `to`), for programs that

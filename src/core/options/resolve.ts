@@ -8,6 +8,7 @@ import { Hooks } from '../transaction/hooks.js';
 import { resolvePortalOptions } from '../partners/portal-links.js';
 import { consoleLogger, redactingLogger } from '../kernel/logger.js';
 import { resolveLegacyKeys } from './legacy-keys.js';
+import { stripeKeyMode } from '../stripe/key-mode.js';
 import type { AttributionOptions, ProgramDefinition, ResolvedOptions, ResolvedProgram } from './options.js';
 
 /**
@@ -104,7 +105,8 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     convert: options.convert,
     backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,
     legacyKeys: resolveLegacyKeys(options.legacyKeys),
-    livemode: options.livemode ?? true,
+    // A test key's leads must be test data like its sales, or one person becomes two customers.
+    livemode: options.livemode ?? stripeKeyMode(options.stripe) !== 'test',
     clock: options.clock ?? (() => new Date()),
     onError,
     logger,

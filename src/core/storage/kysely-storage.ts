@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { forgetCustomer } from './forget-customer.js';
 import { resolveLayout, scopeDatabase, type TableLayout } from './layout.js';
-import { migrateToLatest } from './migrations/index.js';
+import { migrateToLatest, pendingMigrations } from './migrations/index.js';
 import type { MigrationReport } from './migrations/migration.js';
 import { kyselyOperations } from './operations.js';
 import type { Db } from './rows.js';
@@ -42,6 +42,10 @@ export class KyselyStorage implements Storage {
 
   migrate(): Promise<MigrationReport> {
     return migrateToLatest(this.#options.db, this.layout);
+  }
+
+  pendingMigrations(): Promise<string[]> {
+    return pendingMigrations(this.#options.db, this.layout);
   }
 
   transaction<T>(fn: (tx: StorageOperations) => Promise<T>): Promise<T> {

@@ -67,6 +67,11 @@ export interface Storage extends StorageOperations {
   /** Applies pending schema migrations. Idempotent; concurrent callers serialise on a database lock. */
   migrate(): Promise<MigrationReport>;
   /**
+   * The migrations `migrate()` would apply, without applying them (`doctor` reports them). Optional
+   * for a custom Storage, whose schema the library does not manage.
+   */
+  pendingMigrations?(): Promise<string[]>;
+  /**
    * Runs `fn` in one database transaction: everything it wrote commits when it resolves and
    * nothing is kept when it throws (the error is rethrown).
    */

@@ -103,13 +103,22 @@ async function currentSchema(db: Kysely<any>): Promise<string> {
 }
 
 async function allApplied(db: Kysely<any>, layout: TableLayout): Promise<boolean> {
+  return (await unapplied(db, layout)).length === 0;
+}
+
+/** The packaged migrations the database has not recorded as applied, in order; all of them on an empty database. */
+export async function pendingMigrations(db: Kysely<any>, given: TableLayout): Promise<string[]> {
+  return unapplied(db, given.schema ? given : { ...given, schema: await currentSchema(db) });
+}
+
+async function unapplied(db: Kysely<any>, layout: TableLayout): Promise<string[]> {
   const { migrationTableName } = migrationTables(layout);
   const table = layout.schema ? `${layout.schema}.${migrationTableName}` : migrationTableName;
   const { rows } = await sql<{ present: boolean }>`select to_regclass(${table}) is not null as present`.execute(db);
-  if (!rows[0]?.present) return false;
+  if (!rows[0]?.present) return Object.keys(MIGRATIONS);
   const applied = await sql<{ name: string }>`select name from ${sql.table(table)}`.execute(db);
   const names = new Set(applied.rows.map((row) => row.name));
-  return Object.keys(MIGRATIONS).every((name) => names.has(name));
+  return Object.keys(MIGRATIONS).filter((name) => !names.has(name));
 }
 
 /**
