@@ -22,8 +22,8 @@ beforeAll(() => {
   });
 });
 
-const quickstarts = ['express.ts', 'dashboard-express.ts', 'koa.ts', 'fastify.ts', 'nextjs/lib/attribution.ts', 'nextjs/proxy.ts', 'nextjs/middleware.ts',
-  'nextjs/app/api/webhooks/stripe/route.ts', 'nextjs/app/api/signup/route.ts', 'nextjs/app/api/attribution/click/route.ts'];
+const quickstarts = ['express.ts', 'dashboard-express.ts', 'koa.ts', 'fastify.ts', 'nextjs/lib/attribution.ts', 'nextjs/proxy.ts', 'nextjs/app/page.tsx', 'nextjs-14-15/middleware.ts',
+  'nextjs/app/api/webhooks/stripe/route.ts', 'nextjs/app/api/signup/route.ts', 'nextjs-14-15/app/api/attribution/click/route.ts'];
 
 describe('README quickstarts', () => {
   it.each(quickstarts)('README shows examples/%s verbatim', (file) => {

@@ -1,6 +1,7 @@
 import { NextResponse, type NextRequest } from 'next/server.js';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
+import { clickCaptureProblem, webhookProblem } from '../core/options/resolve.js';
+import type { ConfigurationError } from '../core/kernel/errors.js';
 import type { AttributionRequest } from '../core/clicks/request.js';
 import { createDashboard, type DashboardOptions } from '../dashboard/index.js';
 
@@ -23,6 +24,24 @@ function fromWebRequest(request: Request, url = request.url): AttributionRequest
   return { method: request.method, url, headers: request.headers, remoteAddress: peer };
 }
 
+/**
+ * Next.js loads the proxy before every route, so a setting missing in production must not throw
+ * there (every page would answer 500): it is logged once per instance and the feature it serves
+ * is switched off, the rest of the site unaffected. Not while `next build` loads the routes: the
+ * build machine rarely holds the secrets, and only the running server needs them.
+ */
+const reported = new WeakMap<Attribution, Set<string>>();
+
+function reportOnce(attribution: Attribution, problem: ConfigurationError, consequence: string): void {
+  if (process.env.NEXT_PHASE === 'phase-production-build') return;
+  const seen = reported.get(attribution) ?? new Set<string>();
+  reported.set(attribution, seen);
+  if (seen.has(problem.message)) return;
+  seen.add(problem.message);
+  // The message is the whole story: a stack of minified bundle frames would only bury it.
+  attribution.options.logger.error({}, `${consequence}. ${problem.message}`);
+}
+
 function withCookie(response: Response, setCookie: string | undefined): Response {
   if (setCookie) response.headers.append('set-cookie', setCookie);
   return response;
@@ -32,14 +51,20 @@ function withCookie(response: Response, setCookie: string | undefined): Response
  * Next 16 `proxy.ts` (Node runtime): records the click of a referral visit and sets the cookie.
  * The request continues with the new click in its `Cookie` header, so the page or route handler
  * it reaches already sees it. Pass your own proxy as `next` to compose (it receives that request).
+ * In production without an IP salt it logs the fix once and only calls `next`: clicks are not
+ * recorded, pages keep working.
  */
 export function attributionMiddleware(
   attribution: Attribution = attributionFromEnv(),
   next: (request: NextRequest, init: { request: { headers: Headers } }) => Response | Promise<Response> = (_request, init) =>
     NextResponse.next(init),
 ): ((request: NextRequest) => Promise<Response>) & { attribution: Attribution } {
-  assertClickCaptureConfigured(attribution.options);
   const { cookieName } = attribution.options.clicks;
+  const problem = clickCaptureProblem(attribution.options);
+  if (problem) {
+    reportOnce(attribution, problem, 'Click capture is off');
+    return Object.assign((request: NextRequest) => Promise.resolve(next(request, { request: { headers: request.headers } })), { attribution });
+  }
   const proxy = async (request: NextRequest): Promise<Response> => {
     const { clickId, setCookie } = await attribution.captureClick(fromWebRequest(request));
     const headers = new Headers(request.headers);
@@ -73,11 +98,13 @@ export function withAttribution<C>(handler: RouteHandler<C>, attribution: Attrib
 
 /**
  * `app/api/webhooks/stripe/route.ts`: `export const POST = webhookRoute(attribution)`: the
- * instance's own `attribution.fetch`, after a startup check that throws in production when no
- * webhook secret is configured.
+ * instance's own `attribution.fetch`. Without a webhook secret every delivery answers 500 naming
+ * the setting (Stripe retries, so nothing is lost once it is set); in production that is also
+ * logged once when the route loads.
  */
 export function webhookRoute(attribution: Attribution = attributionFromEnv()): (request: Request) => Promise<Response> {
-  assertWebhookConfigured(attribution.options);
+  const problem = webhookProblem(attribution.options);
+  if (problem) reportOnce(attribution, problem, 'Stripe webhooks are refused with 500');
   return attribution.fetch;
 }
 
@@ -86,10 +113,16 @@ export function webhookRoute(attribution: Attribution = attributionFromEnv()): (
  * and cannot reach the database: `app/api/attribution/click/route.ts` exports
  * `export const GET = clickCaptureRoute(attribution)`, and `stripe-attribution/nextjs/edge`'s
  * middleware forwards referral visits to it. Only the visit's own headers are used; the
- * landing URL comes from the `url` query parameter.
+ * landing URL comes from the `url` query parameter. In production without an IP salt it answers
+ * 500 naming the setting (and logs it once), so the middleware sets no cookie.
  */
 export function clickCaptureRoute(attribution: Attribution = attributionFromEnv()): (request: Request) => Promise<Response> {
-  assertClickCaptureConfigured(attribution.options);
+  const problem = clickCaptureProblem(attribution.options);
+  if (problem) {
+    reportOnce(attribution, problem, 'Click capture is off');
+    // The Edge middleware sets no cookie on a failed capture: the page it forwards for still renders.
+    return () => Promise.resolve(Response.json({ error: problem.message }, { status: 500 }));
+  }
   return async (request) => {
     const landing = new URL(request.url).searchParams.get('url');
     if (!landing || !/^https?:\/\//i.test(landing)) return Response.json({ error: 'Expected ?url=<landing URL>' }, { status: 400 });

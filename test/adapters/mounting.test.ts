@@ -10,7 +10,8 @@ import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import { attributionMiddleware as expressAttribution } from '../../src/express/index.js';
 import { attributionMiddleware as fastifyAttribution } from '../../src/fastify/index.js';
 import { attributionMiddleware as koaAttribution } from '../../src/koa/index.js';
-import { attributionMiddleware as nextAttribution, webhookRoute } from '../../src/nextjs/index.js';
+import { clickCaptureRoute, attributionMiddleware as nextAttribution, webhookRoute } from '../../src/nextjs/index.js';
+import type { Logger } from '../../src/core/kernel/logger.js';
 
 const secret = 'whsec_mounting';
 // A type the ledger ignores: verified, then answered 200.
@@ -134,7 +135,7 @@ describe('attributionMiddleware() without an instance', () => {
     process.env.NODE_ENV = 'production';
     delete process.env.STRIPE_ATTRIBUTION_IP_SALT;
     const unsalted = createAttribution({ database: 'memory://' });
-    for (const install of [() => expressAttribution(unsalted), () => koaAttribution(unsalted), () => fastifyAttribution(unsalted), () => nextAttribution(unsalted)]) {
+    for (const install of [() => expressAttribution(unsalted), () => koaAttribution(unsalted), () => fastifyAttribution(unsalted)]) {
       expect(install).toThrow(ConfigurationError);
       expect(install).toThrow('STRIPE_ATTRIBUTION_IP_SALT');
     }
@@ -146,7 +147,7 @@ describe('attributionMiddleware() without an instance', () => {
     process.env.NODE_ENV = 'production';
     process.env.STRIPE_ATTRIBUTION_IP_SALT = 'a-long-random-secret';
     const unsigned = createAttribution({ database: 'memory://' });
-    for (const install of [() => expressAttribution(unsigned), () => koaAttribution(unsigned), () => fastifyAttribution(unsigned), () => webhookRoute(unsigned)]) {
+    for (const install of [() => expressAttribution(unsigned), () => koaAttribution(unsigned), () => fastifyAttribution(unsigned)]) {
       expect(install).toThrow(ConfigurationError);
       expect(install).toThrow('STRIPE_WEBHOOK_SECRET');
     }
@@ -159,6 +160,52 @@ describe('attributionMiddleware() without an instance', () => {
     ]) {
       expect(install).not.toThrow();
     }
+  });
+
+  it('Next.js, in production without a salt or a secret: pages pass through, capture is off, webhooks answer 500, each logged once', async () => {
+    process.env.NODE_ENV = 'production';
+    delete process.env.STRIPE_ATTRIBUTION_IP_SALT;
+    const logged: string[] = [];
+    const logger: Logger = { error: (_obj, msg) => logged.push(msg ?? ''), warn: () => {}, info: () => {}, debug: () => {} };
+    const bare = createAttribution({ database: 'memory://', logger });
+    await bare.migrate();
+    await bare.partners.create({ name: 'Alice', code: 'alice' });
+    // The proxy, a Next 14/15 capture route and the webhook route, each loaded twice as Next's bundles may.
+    const proxies = [nextAttribution(bare), nextAttribution(bare)];
+    const captures = [clickCaptureRoute(bare), clickCaptureRoute(bare)];
+    const webhooks = [webhookRoute(bare), webhookRoute(bare)];
+    expect(logged).toEqual([
+      expect.stringMatching(/^Click capture is off\. Set clicks\.ipSalt or STRIPE_ATTRIBUTION_IP_SALT/),
+      expect.stringMatching(/^Stripe webhooks are refused with 500\. Set webhookSecret or STRIPE_WEBHOOK_SECRET/),
+    ]);
+
+    const visit = new NextRequest('https://shop.example/pricing?via=alice', { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } });
+    const passed = await proxies[0]!(visit);
+    expect(passed.status).toBe(200);
+    expect(passed.headers.get('x-middleware-next')).toBe('1');
+    expect(passed.headers.get('set-cookie')).toBeNull();
+    const captured = await captures[0]!(new Request('https://shop.example/api/attribution/click?url=https%3A%2F%2Fshop.example%2F%3Fvia%3Dalice'));
+    expect(captured.status).toBe(500);
+    expect(((await captured.json()) as { error: string }).error).toContain('STRIPE_ATTRIBUTION_IP_SALT');
+    const [row] = await bare.report({ from: new Date(Date.now() - 86_400_000), to: new Date(Date.now() + 86_400_000), interval: 'all' });
+    expect(row?.clicks ?? 0).toBe(0);
+
+    const refused = await webhooks[0]!(new Request('https://shop.example/api/webhooks/stripe', { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': signature() }, body: payload }));
+    expect(refused.status).toBe(500);
+    expect(((await refused.json()) as { error: string }).error).toContain('STRIPE_WEBHOOK_SECRET');
+    expect(logged).toHaveLength(2);
+    await bare.close();
+  });
+
+  it('Next.js does not log a missing secret while `next build` loads the routes', () => {
+    process.env.NODE_ENV = 'production';
+    process.env.NEXT_PHASE = 'phase-production-build';
+    delete process.env.STRIPE_ATTRIBUTION_IP_SALT;
+    const logged: string[] = [];
+    const bare = createAttribution({ database: 'memory://', logger: { error: (_obj, msg) => logged.push(msg ?? ''), warn: () => {}, info: () => {}, debug: () => {} } });
+    nextAttribution(bare);
+    webhookRoute(bare);
+    expect(logged).toEqual([]);
   });
 
   it('outside production, a route without a secret still mounts and names the setting when Stripe calls', async () => {

@@ -12,31 +12,46 @@ import { stripeKeyMode } from '../stripe/key-mode.js';
 import type { AttributionOptions, ProgramDefinition, ResolvedOptions, ResolvedProgram } from './options.js';
 
 /**
- * Throws when click capture would run in production without a stable IP salt. Called when a
- * middleware is installed, so the app fails at boot with the fix rather than on a visitor's request.
+ * What is wrong with click capture in production, if anything: without a stable IP salt the
+ * hashes of visitors' IP addresses cannot be compared across restarts or instances.
  */
-export function assertClickCaptureConfigured(options: ResolvedOptions): void {
-  if (options.missingInProduction.includes('ipSalt')) {
-    throw new ConfigurationError(
-      'Set clicks.ipSalt or STRIPE_ATTRIBUTION_IP_SALT to a long random secret: it salts the hashes of ' +
-        "visitors' IP addresses, and without a stable one they cannot be compared across restarts or instances.",
-    );
-  }
+export function clickCaptureProblem(options: ResolvedOptions): ConfigurationError | undefined {
+  if (!options.missingInProduction.includes('ipSalt')) return undefined;
+  return new ConfigurationError(
+    'Set clicks.ipSalt or STRIPE_ATTRIBUTION_IP_SALT to a long random secret: it salts the hashes of ' +
+      "visitors' IP addresses, and without a stable one they cannot be compared across restarts or instances.",
+  );
 }
 
 /**
- * Throws when a webhook route is mounted in production without a signing secret: every delivery
- * would be refused (Stripe retrying for days while sales go unrecorded), so the app fails at boot
- * instead. Outside production the route answers 500 naming the setting, so an app that only
- * captures clicks in development still starts.
+ * What is wrong with a webhook route in production, if anything: without a signing secret every
+ * delivery would be refused (Stripe retrying for days while sales go unrecorded).
+ */
+export function webhookProblem(options: ResolvedOptions): ConfigurationError | undefined {
+  if (!options.missingInProduction.includes('webhookSecret')) return undefined;
+  return new ConfigurationError(
+    'Set webhookSecret or STRIPE_WEBHOOK_SECRET to your Stripe endpoint’s signing secret (whsec_…): without it ' +
+      'no webhook can be verified. If this app only captures clicks, turn the webhook route off (webhookPath: false).',
+  );
+}
+
+/**
+ * Throws `clickCaptureProblem`. Called when a middleware is installed, so a server fails at boot
+ * with the fix rather than on a visitor's request.
+ */
+export function assertClickCaptureConfigured(options: ResolvedOptions): void {
+  const problem = clickCaptureProblem(options);
+  if (problem) throw problem;
+}
+
+/**
+ * Throws `webhookProblem` when a webhook route is mounted, so the server fails at boot. Outside
+ * production the route answers 500 naming the setting, so an app that only captures clicks in
+ * development still starts.
  */
 export function assertWebhookConfigured(options: ResolvedOptions): void {
-  if (options.missingInProduction.includes('webhookSecret')) {
-    throw new ConfigurationError(
-      'Set webhookSecret or STRIPE_WEBHOOK_SECRET to your Stripe endpoint’s signing secret (whsec_…): without it ' +
-        'no webhook can be verified. If this app only captures clicks, turn the webhook route off (webhookPath: false).',
-    );
-  }
+  const problem = webhookProblem(options);
+  if (problem) throw problem;
 }
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

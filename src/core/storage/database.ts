@@ -37,7 +37,8 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     throw new ConfigurationError('database must be a Postgres URL, a Kysely instance, a Storage, or a directory for embedded PGlite');
   }
   if (/^postgres(ql)?:\/\//i.test(database)) {
-    const pg = await importOptional('pg', 'A Postgres database URL', () => import('pg'));
+    // webpackIgnore: see importOptional; a bundler must leave the driver to Node at run time.
+    const pg = await importOptional('pg', 'A Postgres database URL', () => import(/* webpackIgnore: true */ 'pg'));
     const Pool = pg.Pool ?? (pg as unknown as { default: typeof pg }).default.Pool;
     const pool = new Pool({ connectionString: database });
     // An idle connection dropped by a restart or failover is an 'error' event on the pool; without

@@ -37,7 +37,9 @@ const registry: Map<string, OpenDirectory> = ((globalThis as Record<symbol, unkn
  * A lock left on this host by a process that no longer runs is taken over.
  */
 export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
-  const { PGlite } = await importOptional('@electric-sql/pglite', 'The embedded database', () => import('@electric-sql/pglite'));
+  // webpackIgnore: see importOptional; a bundler must leave the driver to Node at run time.
+  const { PGlite } = await importOptional('@electric-sql/pglite', 'The embedded database', () =>
+    import(/* webpackIgnore: true */ '@electric-sql/pglite'));
   if (dataDir === IN_MEMORY) {
     const db = new Kysely<any>({ dialect: new PGliteDialect(new PGlite()) });
     return { db, close: () => db.destroy() };
