@@ -15,7 +15,8 @@ import { serveWebhook } from './http/webhook.js';
 import { reconcile, type ReconcileRequest, type ReconcileResult } from './webhooks/reconcile.js';
 import { trackSale, type TrackSaleInput } from './sales/track-sale.js';
 import type { Customer, CustomerLookup, ReportInterval, ReportRow, Sale } from './storage/types.js';
-import type { AttributionEventName, AttributionEvents } from './transaction/hooks.js';
+import { Hooks, type AttributionEventName, type AttributionEvents } from './transaction/hooks.js';
+import { transactionRunner } from './transaction/run.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
 import { createPayouts, type Payouts } from './payouts/payouts.js';
 import { AttributionError, ConfigurationError } from './kernel/errors.js';
@@ -146,6 +147,9 @@ export interface Attribution {
  */
 export function createAttribution(options: AttributionOptions = {}): Attribution {
   const resolved = resolveOptions(options);
+  // The options are plain data; the runtime objects are the instance's, handed down from here.
+  const hooks = new Hooks(resolved.onError);
+  const transactions = transactionRunner(hooks, resolved.stripeTimeoutMs);
   let opened: Promise<Storage> | undefined;
   const storage = (): Promise<Storage> => {
     opened ??= openStorage(resolved).catch((error: unknown) => {
@@ -174,13 +178,13 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
       opened = undefined;
       await (await pending).close();
     },
-    partners: createPartners(ledger, resolved),
+    partners: createPartners(ledger, resolved, transactions),
     captureClick: (request) => captureClick(resolved, clicks, request),
     readClickCookie: (request) => readClickCookie(request, resolved.clicks.cookieName),
     runInContext,
     context: currentContext,
-    trackLead: async (input) => trackLead(resolved, await ledger(), input),
-    trackEvent: async (name, input) => trackEvent(resolved, await ledger(), name, input),
+    trackLead: async (input) => trackLead(resolved, transactions, await ledger(), input),
+    trackEvent: async (name, input) => trackEvent(resolved, transactions, await ledger(), name, input),
     wrapStripe: (stripe, explicit = {}) => {
       if (explicit.programId) configuredProgram(resolved, explicit.programId);
       // With one program, the program says nothing a click does not: the metadata stays as it was.
@@ -212,7 +216,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
       const malformed = malformedEvent(verified.event);
       if (malformed) return { status: 400, body: { error: `Malformed Stripe event: ${malformed}` } };
       try {
-        return await processEvent(await ledger(), resolved, verified.event);
+        return await processEvent(await ledger(), resolved, transactions, verified.event);
       } catch (error) {
         // Nothing was kept (one transaction). A payload no Stripe object could be is refused; any
         // other failure is ours and answers 5xx, so Stripe delivers it again.
@@ -224,19 +228,19 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
       }
     },
     fetch: (request) => serveWebhook(instance, request),
-    handleEvent: async (event) => processEvent(await ledger(), resolved, event),
-    applyParked: async () => applyParked(await ledger(), resolved),
-    reconcile: async (request) => reconcile(await ledger(), resolved, request),
+    handleEvent: async (event) => processEvent(await ledger(), resolved, transactions, event),
+    applyParked: async () => applyParked(await ledger(), resolved, transactions),
+    reconcile: async (request) => reconcile(await ledger(), resolved, transactions, request),
     trackSale: async (input) => {
       if (input.programId !== undefined) configuredProgram(resolved, input.programId);
-      return trackSale(resolved, await ledger(), input);
+      return trackSale(resolved, transactions, await ledger(), input);
     },
     // Like report(): test-mode data never mixes into live figures unless asked for.
     sales: { list: async ({ livemode = true, ...filter } = {}) => (await ledger()).listSales({ livemode, ...filter }) },
-    commissions: createCommissions(ledger, resolved),
-    on: (name, handler) => resolved.hooks.on(name, handler),
+    commissions: createCommissions(ledger, resolved, transactions),
+    on: (name, handler) => hooks.on(name, handler),
     report: async ({ interval = 'month', livemode = true, ...rest }) => (await ledger()).report({ interval, livemode, ...rest }),
-    payouts: createPayouts(ledger, resolved),
+    payouts: createPayouts(ledger, resolved, transactions),
     customers: {
       get: async (by) => (await ledger()).findCustomer(by),
       forget: async (externalId, { livemode } = {}) =>

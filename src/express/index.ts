@@ -1,9 +1,9 @@
 import type { NextFunction, Request, Response } from 'express';
-import getRawBody from 'raw-body';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
 import { fromNodeRequest } from '../core/clicks/request.js';
-import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
+import { createDashboard, type DashboardOptions } from '../dashboard/index.js';
+import { serveDashboard } from '../dashboard/node.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
 import { fromWebResponse, toWebRequest } from '../core/http/node.js';
 
@@ -70,19 +70,9 @@ export function attributionDashboard(
 ): (req: Request, res: Response, next: NextFunction) => void {
   const dashboard = createDashboard(attribution, options);
   return (req, res, next) => {
-    if (!dashboard.owns(new URL(req.originalUrl, 'http://x').pathname)) return next();
-    (async () => {
-      const request = fromNodeRequest(req, req.originalUrl);
-      const parsed = req.body !== undefined && req.body !== null && typeof req.body === 'object' && !Buffer.isBuffer(req.body);
-      const body =
-        req.method !== 'POST' ? undefined
-        : parsed ? (req.body as Record<string, unknown>)
-        : Buffer.isBuffer(req.body) || typeof req.body === 'string' ? String(req.body)
-        : req.readableEnded ? undefined
-        : await getRawBody(req, { limit: MAX_FORM_BYTES, encoding: 'utf8' });
-      const response = await dashboard({ ...request, body }, req);
+    serveDashboard(dashboard, req, req.originalUrl, req.body, req).then((response) => {
       if (!response) return next();
       res.status(response.status).set(response.headers).send(response.body);
-    })().catch(next);
+    }, next);
   };
 }

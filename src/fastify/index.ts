@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
+import { serveDashboard } from '../dashboard/node.js';
 import fastifyPlugin from 'fastify-plugin';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import type { AttributionContext } from '../core/clicks/context.js';
@@ -87,8 +88,7 @@ export function attributionDashboard(attribution: Attribution, options: Dashboar
   return (fastify, _opts, done) => {
     fastify.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: MAX_FORM_BYTES }, (_request, body, parsed) => parsed(null, body));
     const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-      const body = typeof request.body === 'string' ? request.body : undefined;
-      const response = await dashboard({ ...fromNodeRequest(request.raw), body }, request);
+      const response = await serveDashboard(dashboard, request.raw, request.raw.url ?? '/', request.body, request);
       if (!response) return reply.callNotFound();
       return reply.code(response.status).headers(response.headers).send(response.body);
     };

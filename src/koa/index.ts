@@ -1,9 +1,9 @@
 import type { Context, Next } from 'koa';
-import getRawBody from 'raw-body';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
 import { fromNodeRequest } from '../core/clicks/request.js';
-import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashboard/index.js';
+import { createDashboard, type DashboardOptions } from '../dashboard/index.js';
+import { serveDashboard } from '../dashboard/node.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
 import { fromWebResponse, toWebRequest } from '../core/http/node.js';
 
@@ -63,14 +63,7 @@ function webhook(attribution: Attribution, ctx: Context): Promise<Response> {
 export function attributionDashboard(attribution: Attribution, options: DashboardOptions<Context>): (ctx: Context, next: Next) => Promise<void> {
   const dashboard = createDashboard(attribution, options);
   return async (ctx, next) => {
-    if (!dashboard.owns(ctx.path)) return next();
-    const parsed = (ctx.request as { body?: unknown }).body;
-    const body =
-      ctx.method !== 'POST' ? undefined
-      : parsed !== undefined && parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>)
-      : ctx.req.readableEnded ? undefined
-      : await getRawBody(ctx.req, { limit: MAX_FORM_BYTES, encoding: 'utf8' });
-    const response = await dashboard({ ...fromNodeRequest(ctx.req, ctx.originalUrl), body }, ctx);
+    const response = await serveDashboard(dashboard, ctx.req, ctx.originalUrl, (ctx.request as { body?: unknown }).body, ctx);
     if (!response) return next();
     ctx.status = response.status;
     ctx.set(response.headers);

@@ -99,7 +99,9 @@ async function rederiveRewardWindow(tx: StorageOperations, customerId: string, a
   for (const { commission, saleOccurredAt } of await tx.listCustomerSaleCommissions(customerId)) {
     const saleId = commission.saleId!;
     if (commission.exactNumerator === 0n || inRewardWindow(anchor.terms, anchor, { id: saleId, occurredAt: saleOccurredAt })) continue;
-    await reconcileCommission(tx, saleId, await tx.endCommissionReward(commission.id), EARLIER_FIRST_SALE);
+    // The sale's row before its commission's, the order a refund of that sale takes them in.
+    const sale = await tx.lockSale(saleId);
+    if (sale) await reconcileLockedSale(tx, sale, await tx.endCommissionReward(commission.id), EARLIER_FIRST_SALE);
   }
 }
 
@@ -149,12 +151,19 @@ async function subscriptionEnd(tx: StorageOperations, sale: Sale): Promise<Date 
  * change is that target minus what is already recorded — so any number of partial refunds adds up
  * to the cent. Before payout the commission itself is adjusted (voided when nothing remains);
  * after payout the difference is a clawback, approved at once and netted in the next payout. An
- * open dispute holds the commission; winning it releases it to where it was. `because` names the
- * cause when it is not the sale's own refunds or disputes (a moved reward window).
+ * open dispute holds the commission; winning it releases it to where it was.
  */
-export async function reconcileCommission(tx: StorageOperations, saleId: string, known?: Commission, because?: string): Promise<void> {
+export async function reconcileCommission(tx: StorageOperations, saleId: string, known?: Commission): Promise<void> {
   const sale = await tx.lockSale(saleId);
-  if (!sale?.partnerId) return;
+  if (sale) await reconcileLockedSale(tx, sale, known);
+}
+
+/**
+ * `reconcileCommission` once the caller holds the sale's row lock. `because` names the cause when
+ * it is not the sale's own refunds or disputes (a moved reward window).
+ */
+async function reconcileLockedSale(tx: StorageOperations, sale: Sale, known?: Commission, because?: string): Promise<void> {
+  if (!sale.partnerId) return;
   const commission = known ?? (await tx.findSaleCommission(sale.id, sale.partnerId));
   if (!commission || (commission.status === 'voided' && commission.exactNumerator === 0n)) return;
 

@@ -3,7 +3,7 @@ import { assertAmount } from '../kernel/money.js';
 import type { ResolvedOptions } from '../options/options.js';
 import type { Commission, Storage } from '../storage/types.js';
 import { emit } from '../transaction/hooks.js';
-import { runTransaction } from '../transaction/run.js';
+import type { TransactionRunner } from '../transaction/run.js';
 
 export interface Commissions {
   list(filter?: { partnerId?: string; saleId?: string; customerId?: string; programId?: string }): Promise<Commission[]>;
@@ -25,7 +25,7 @@ export interface Commissions {
   adjust(id: string, delta: number, reason: string): Promise<Commission>;
 }
 
-export function createCommissions(storage: () => Promise<Storage>, options: ResolvedOptions): Commissions {
+export function createCommissions(storage: () => Promise<Storage>, options: ResolvedOptions, transactions: TransactionRunner): Commissions {
   const existing = async (id: string) => {
     const commission = await (await storage()).getCommission(id);
     if (!commission) throw new AttributionError(`No commission ${id}`);
@@ -42,7 +42,7 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
       if (!reason) throw new AttributionError('Voiding a commission needs a reason, kept in the ledger');
       const commission = await existing(id);
       if (commission.status === 'paid') throw new AttributionError(`Commission ${id} is paid already: adjust it instead, which records a clawback`);
-      return runTransaction(await storage(), options, async (tx) => {
+      return transactions.run(await storage(), async (tx) => {
         if (how.fraud && commission.customerId) await tx.blockCustomer(commission.customerId, 'fraud');
         const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided' });
         emit('commission.voided', { commission: voided });

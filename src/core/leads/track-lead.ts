@@ -5,7 +5,7 @@ import type { Customer, Storage } from '../storage/types.js';
 import { AttributionError } from '../kernel/errors.js';
 import { commissionLead } from '../commissions/engine.js';
 import { emit } from '../transaction/hooks.js';
-import { runTransaction } from '../transaction/run.js';
+import type { TransactionRunner } from '../transaction/run.js';
 import { configuredProgram, programOf } from '../programs/programs.js';
 
 export interface TrackLeadInput {
@@ -39,7 +39,7 @@ const DAY_MS = 86_400_000;
  * bought unattributed there. An unknown or expired click records the lead without a partner rather
  * than failing.
  */
-export async function trackLead(options: ResolvedOptions, storage: Storage, input: TrackLeadInput): Promise<LeadResult> {
+export async function trackLead(options: ResolvedOptions, transactions: TransactionRunner, storage: Storage, input: TrackLeadInput): Promise<LeadResult> {
   if (!input.customerExternalId) throw new AttributionError('trackLead needs customerExternalId (your id for the user)');
   if (input.programId !== undefined) configuredProgram(options, input.programId);
   const context = currentContext();
@@ -48,7 +48,7 @@ export async function trackLead(options: ResolvedOptions, storage: Storage, inpu
   if (context) context.customerKey = input.customerExternalId;
   const now = options.clock();
 
-  const result = await runTransaction(storage, options, async (tx) => {
+  const result = await transactions.run(storage, async (tx) => {
     const programId = await programOf(tx, options, {
       livemode: options.livemode,
       programIds: [input.programId],

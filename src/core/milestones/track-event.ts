@@ -5,7 +5,7 @@ import type { ResolvedOptions } from '../options/options.js';
 import { attributeBuyer } from '../customers/attribute.js';
 import { commissionEvent } from '../commissions/engine.js';
 import { configuredProgram } from '../programs/programs.js';
-import { runTransaction } from '../transaction/run.js';
+import type { TransactionRunner } from '../transaction/run.js';
 import type { Commission, Milestone, Storage } from '../storage/types.js';
 
 export interface TrackEventInput {
@@ -44,7 +44,7 @@ export interface TrackEventResult {
  * program's `eventRewards` in the same transaction. Idempotent on the key: the milestone row is unique on it, so of two
  * concurrent calls one records and rewards it and the other gets it back.
  */
-export async function trackEvent(options: ResolvedOptions, storage: Storage, name: string, input: TrackEventInput): Promise<TrackEventResult> {
+export async function trackEvent(options: ResolvedOptions, transactions: TransactionRunner, storage: Storage, name: string, input: TrackEventInput): Promise<TrackEventResult> {
   if (!name) throw new AttributionError('trackEvent needs the event name, e.g. "demo_booked"');
   if (!input.customerExternalId) throw new AttributionError('trackEvent needs customerExternalId (your id for the user)');
   if (!input.idempotencyKey) throw new AttributionError('trackEvent needs idempotencyKey: it makes a repeated call harmless');
@@ -58,7 +58,7 @@ export async function trackEvent(options: ResolvedOptions, storage: Storage, nam
   const at = input.at ?? options.clock();
   const clickId = input.clickId === undefined ? (currentContext()?.clickId ?? null) : input.clickId;
 
-  return runTransaction(storage, options, async (tx) => {
+  return transactions.run(storage, async (tx) => {
     // A repeat returns before attributing anything; a concurrent duplicate meets the first on the unique key.
     const known = await tx.findMilestone({ livemode, idempotencyKey: input.idempotencyKey });
     if (known) return { event: known, created: false, commission: null };

@@ -4,7 +4,6 @@ import type { AttributionRequest } from '../clicks/request.js';
 import type { DatabaseOption } from '../storage/database.js';
 import type { Customer, Partner } from '../storage/types.js';
 import type { EventReward, SaleReward, StoredRate } from '../commissions/rewards.js';
-import type { Hooks } from '../transaction/hooks.js';
 import type { PortalLinkOptions, ResolvedPortalOptions } from '../partners/portal-links.js';
 import type { Logger } from '../kernel/logger.js';
 import type { LegacyKeysOption, LegacySource } from './legacy-keys.js';
@@ -245,8 +244,6 @@ export interface ResolvedOptions {
   backfillCustomerMetadata: boolean;
   /** The tools whose metadata keys are read besides ours; empty when `legacyKeys` is off. */
   legacyKeys: readonly LegacySource[];
-  /** Hook registry: events delivered after their transaction commits. */
-  hooks: Hooks;
   /** Settings production needs that are missing: reported when click capture is installed. */
   missingInProduction: Array<'ipSalt' | 'webhookSecret'>;
 }

@@ -4,7 +4,6 @@ import { ConfigurationError } from '../kernel/errors.js';
 import { resolveLayout } from '../storage/layout.js';
 import { DEFAULT_PROGRAM_ID } from '../storage/types.js';
 import { rewardTerms, storedRate } from '../commissions/rewards.js';
-import { Hooks } from '../transaction/hooks.js';
 import { resolvePortalOptions } from '../partners/portal-links.js';
 import { consoleLogger, redactingLogger } from '../kernel/logger.js';
 import { resolveLegacyKeys } from './legacy-keys.js';
@@ -127,7 +126,6 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     logger,
     webhooks: { maxBodyBytes },
     portal: resolvePortalOptions(options.portal, env),
-    hooks: new Hooks(onError),
   };
 }
 

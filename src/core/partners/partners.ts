@@ -5,7 +5,7 @@ import type { ResolvedOptions } from '../options/options.js';
 import { portalUrl } from './portal-links.js';
 import { rewardTerms, type SaleReward } from '../commissions/rewards.js';
 import { configuredProgram } from '../programs/programs.js';
-import { runTransaction } from '../transaction/run.js';
+import type { TransactionRunner } from '../transaction/run.js';
 
 export interface CreatePartnerInput {
   name: string;
@@ -124,7 +124,7 @@ function randomCode(): string {
   return Array.from(randomBytes(8), (byte) => ALPHABET[byte % ALPHABET.length]).join('');
 }
 
-export function createPartners(storage: () => Promise<Storage>, options: ResolvedOptions): Partners {
+export function createPartners(storage: () => Promise<Storage>, options: ResolvedOptions, transactions: TransactionRunner): Partners {
   const withCodes = async (db: Storage, partner: Partner): Promise<PartnerWithCodes> => {
     const [{ programs: codes, ...all }, settings] = await Promise.all([db.listPartnerCodes(partner.id), db.listPartnerPrograms(partner.id)]);
     const programs: Record<string, PartnerInProgram> = {};
@@ -155,7 +155,7 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       const programId = configuredProgram(options, input.programId).id;
       const db = await storage();
       if (input.groupId) await groupIn(db, input.groupId, programId);
-      const id = await runTransaction(db, options, async (tx) => {
+      const id = await transactions.run(db, async (tx) => {
         const partner = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
         for (const code of codes) await tx.insertLink({ partnerId: partner.id, code, programId });
         for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id, programId });

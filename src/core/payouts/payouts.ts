@@ -1,7 +1,7 @@
 import { assertAmount } from '../kernel/money.js';
 import type { ResolvedOptions } from '../options/options.js';
 import type { Payout, Storage } from '../storage/types.js';
-import { runTransaction } from '../transaction/run.js';
+import type { TransactionRunner } from '../transaction/run.js';
 
 export interface Payouts {
   /**
@@ -17,18 +17,18 @@ export interface Payouts {
   csv(filter?: { status?: 'pending' | 'paid'; livemode?: boolean; programId?: string }): Promise<string>;
 }
 
-export function createPayouts(storage: () => Promise<Storage>, options: ResolvedOptions): Payouts {
+export function createPayouts(storage: () => Promise<Storage>, options: ResolvedOptions, transactions: TransactionRunner): Payouts {
   const list: Payouts['list'] = async (filter = {}) => (await storage()).listPayouts(filter);
   return {
     create: async (request = {}) => {
       const minimumAmount = assertAmount(request.minimumAmount ?? 0, 'minimumAmount');
       const livemode = request.livemode ?? true;
-      return runTransaction(await storage(), options, (tx) =>
+      return transactions.run(await storage(), (tx) =>
         tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}), ...(request.programId ? { programId: request.programId } : {}) }),
       );
     },
     list,
-    markPaid: async (id, paidAt = options.clock()) => runTransaction(await storage(), options, (tx) => tx.markPayoutPaid(id, paidAt)),
+    markPaid: async (id, paidAt = options.clock()) => transactions.run(await storage(), (tx) => tx.markPayoutPaid(id, paidAt)),
     csv: async (filter = {}) => payoutsCsv(await list({ status: 'pending', livemode: true, ...filter })),
   };
 }

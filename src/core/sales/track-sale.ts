@@ -6,6 +6,7 @@ import { attributeBuyer } from '../customers/attribute.js';
 import { commissionSale } from '../commissions/engine.js';
 import { emit } from '../transaction/hooks.js';
 import { transactionWithLookups } from '../transaction/lookups.js';
+import type { TransactionRunner } from '../transaction/run.js';
 
 export interface TrackSaleInput {
   /** Your id for the buyer (as given to `trackLead`). */
@@ -27,13 +28,13 @@ export interface TrackSaleInput {
  * A sale billed outside Stripe, through the same ledger: attributed by the customer (tracked as a
  * lead before), idempotent on `invoiceId`.
  */
-export async function trackSale(options: ResolvedOptions, storage: Storage, input: TrackSaleInput): Promise<{ sale: Sale; duplicate: boolean }> {
+export async function trackSale(options: ResolvedOptions, transactions: TransactionRunner, storage: Storage, input: TrackSaleInput): Promise<{ sale: Sale; duplicate: boolean }> {
   if (!input.invoiceId) throw new AttributionError('trackSale needs invoiceId: it makes a repeated call harmless');
   assertAmount(input.amount);
   if (input.amount < 0) throw new AttributionError('trackSale amount must not be negative');
   const livemode = input.livemode ?? options.livemode;
   const at = input.paidAt ?? options.clock();
-  return transactionWithLookups(storage, options, async (tx, lookup) => {
+  return transactionWithLookups(storage, transactions, async (tx, lookup) => {
     const existing = await tx.findSale({ externalInvoiceId: input.invoiceId });
     if (existing) return { sale: existing, duplicate: true };
     const buyer = await attributeBuyer(tx, options, {

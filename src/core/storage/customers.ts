@@ -239,10 +239,13 @@ export function customerStore(db: Db): CustomerStore {
       // One statement: the CTE takes the row lock and reads the anchor as of this turn (the latest
       // committed one under READ COMMITTED), the update moves it only to an earlier (at, id), and the
       // loser's coalesce keeps the winner's terms. Both SET expressions read the row before the update.
+      // `for no key update`, not `for update`: the caller's own sale and commission inserts hold a key-share
+      // lock on this row (their foreign keys), which `for update` waits for — two first sales of one
+      // customer, each holding one and asking for the other's, deadlocked (40P01).
       const earlier = sql<boolean>`(first_sale_at is null or (${first.at}::timestamptz, ${first.saleId}::text) < (first_sale_at, first_sale_id))`;
       const row = await db
         .with('previous', (db) =>
-          db.selectFrom('customers').select(['first_sale_id as previous_sale_id', 'first_sale_at as previous_sale_at']).where('id', '=', customerId).forUpdate(),
+          db.selectFrom('customers').select(['first_sale_id as previous_sale_id', 'first_sale_at as previous_sale_at']).where('id', '=', customerId).forNoKeyUpdate(),
         )
         .updateTable('customers')
         .from('previous')

@@ -290,9 +290,11 @@ export function toSale(row: Row<'sales'>): Sale {
 
 /**
  * Locks the sale's row until the transaction ends and returns it: changes to one sale (refunds,
- * credits, disputes, its commission) take turns on it.
+ * credits, disputes, its commission) take turns on it. `for no key update` still makes them take
+ * turns, but lets rows that reference the sale (its refunds, disputes, commissions) be inserted
+ * meanwhile: their foreign-key checks' key-share locks would wait on `for update`.
  */
 export async function lockSaleRow(db: Db, saleId: string): Promise<Sale | undefined> {
-  const row = await db.selectFrom('sales').selectAll().where('id', '=', saleId).forUpdate().executeTakeFirst();
+  const row = await db.selectFrom('sales').selectAll().where('id', '=', saleId).forNoKeyUpdate().executeTakeFirst();
   return row && toSale(row);
 }

@@ -1,6 +1,6 @@
 import type { Storage, StorageOperations } from '../storage/types.js';
 import { AttributionError } from '../kernel/errors.js';
-import { runTransaction, type TransactionSettings } from './run.js';
+import type { TransactionRunner } from './run.js';
 
 /**
  * Asks Stripe's API for something an event needs (a charge's amount, an invoice's expanded
@@ -41,7 +41,7 @@ const MAX_LOOKUPS = 16;
  */
 export async function transactionWithLookups<T>(
   storage: Storage,
-  options: TransactionSettings,
+  transactions: TransactionRunner,
   fn: (tx: StorageOperations, lookup: Lookup) => Promise<T>,
 ): Promise<T> {
   const answers = new Map<string, unknown>();
@@ -51,10 +51,10 @@ export async function transactionWithLookups<T>(
   };
   for (;;) {
     try {
-      return await runTransaction(storage, options, (tx) => fn(tx, lookup));
+      return await transactions.run(storage, (tx) => fn(tx, lookup));
     } catch (error) {
       if (!(error instanceof LookupNeeded) || answers.size >= MAX_LOOKUPS) throw error;
-      answers.set(error.key, await withTimeout(error.key, error.fetch(), options.stripeTimeoutMs));
+      answers.set(error.key, await withTimeout(error.key, error.fetch(), transactions.stripeTimeoutMs));
     }
   }
 }

@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { ResolvedOptions } from '../options/options.js';
 import type { Storage, StorageOperations } from '../storage/types.js';
 import { transactionWithLookups, type Lookup } from '../transaction/lookups.js';
+import type { TransactionRunner } from '../transaction/run.js';
 import { handlerFor } from './event-handlers.js';
 import { parkingKeys } from './parking.js';
 import type { WebhookResponse } from './response.js';
@@ -11,15 +12,15 @@ import type { WebhookResponse } from './response.js';
  * effects, so a repeat (or a concurrent copy, which waits on the first's row) changes nothing,
  * and a failure rolls everything back for Stripe to retry.
  */
-export async function processEvent(storage: Storage, options: ResolvedOptions, event: Stripe.Event): Promise<WebhookResponse> {
-  await applyEvent(storage, options, event);
+export async function processEvent(storage: Storage, options: ResolvedOptions, transactions: TransactionRunner, event: Stripe.Event): Promise<WebhookResponse> {
+  await applyEvent(storage, options, transactions, event);
   return { status: 200, body: { received: true, type: event.type } };
 }
 
 /** `processEvent`'s work: true when this call applied the event, false for a repeat or an unhandled type. */
-export async function applyEvent(storage: Storage, options: ResolvedOptions, event: Stripe.Event): Promise<boolean> {
+export async function applyEvent(storage: Storage, options: ResolvedOptions, transactions: TransactionRunner, event: Stripe.Event): Promise<boolean> {
   if (!handlerFor(event.type)) return false;
-  return transactionWithLookups(storage, options, async (tx, lookup) => {
+  return transactionWithLookups(storage, transactions, async (tx, lookup) => {
     const first = await tx.recordWebhookEvent({
       id: event.id,
       type: event.type,
@@ -55,11 +56,11 @@ const MAX_PARKED_ATTEMPTS = 25;
  * parked again; one whose retry fails keeps its error and counts an attempt, and after
  * MAX_PARKED_ATTEMPTS it is no longer retried.
  */
-export async function applyParked(storage: Storage, options: ResolvedOptions): Promise<{ retried: number; stillParked: number }> {
+export async function applyParked(storage: Storage, options: ResolvedOptions, transactions: TransactionRunner): Promise<{ retried: number; stillParked: number }> {
   let retried = 0;
   for (const eventId of await storage.listParkedEventIds(MAX_PARKED_ATTEMPTS)) {
     try {
-      const taken = await transactionWithLookups(storage, options, async (tx, lookup) => {
+      const taken = await transactionWithLookups(storage, transactions, async (tx, lookup) => {
         const parked = await tx.takeParkedEvent(eventId);
         if (!parked) return false;
         await dispatch(tx, options, lookup, parked.event as Stripe.Event);

@@ -3,6 +3,7 @@ import { ConfigurationError } from '../kernel/errors.js';
 import type { ResolvedOptions } from '../options/options.js';
 import type { Storage } from '../storage/types.js';
 import { applyEvent, applyParked } from './dispatch.js';
+import type { TransactionRunner } from '../transaction/run.js';
 import { HANDLED_EVENT_TYPES } from './event-handlers.js';
 
 /** Stripe keeps events retrievable through `events.list` for 30 days. */
@@ -45,7 +46,7 @@ export interface ReconcileResult {
  * webhooks arrive and in several processes: an event is applied once whoever gets it first. One
  * event failing does not stop the others; it is counted and reported.
  */
-export async function reconcile(storage: Storage, options: ResolvedOptions, request: ReconcileRequest): Promise<ReconcileResult> {
+export async function reconcile(storage: Storage, options: ResolvedOptions, transactions: TransactionRunner, request: ReconcileRequest): Promise<ReconcileResult> {
   const stripe = options.stripe;
   if (!stripe) {
     throw new ConfigurationError('reconcile() reads Stripe’s event list through your client: pass `stripe` to createAttribution({ stripe: new Stripe(key) })');
@@ -81,7 +82,7 @@ export async function reconcile(storage: Storage, options: ResolvedOptions, requ
   for (const [index, event] of missed.entries()) {
     try {
       // A webhook delivering it meanwhile wins the event's row; this copy then changes nothing.
-      if (await applyEvent(storage, options, event)) applied++;
+      if (await applyEvent(storage, options, transactions, event)) applied++;
       else alreadyProcessed++;
     } catch (error) {
       failed++;
@@ -91,7 +92,7 @@ export async function reconcile(storage: Storage, options: ResolvedOptions, requ
   }
   applying(true);
 
-  const parked = await applyParked(storage, options);
+  const parked = await applyParked(storage, options, transactions);
   return { since, clamped, seen, applied, alreadyProcessed, failed, parked };
 }
 

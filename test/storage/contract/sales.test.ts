@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createKyselyStorage } from '../../../src/core/storage/kysely-storage.js';
 import { backends, freshStorage } from '../../support/backends.js';
 import { at, sale } from './fixtures.js';
+import { waitingForInvoice, waitingForPayment } from '../../../src/core/storage/webhook-events.js';
 
 describe.each(backends())('sales storage contract on $name', (backend) => {
   describe('money', () => {
@@ -35,6 +36,22 @@ describe.each(backends())('sales storage contract on $name', (backend) => {
       const again = await storage.insertSale(sale({ stripeInvoiceId: 'in_1', stripePaymentIntentId: 'pi_1', amount: 1 }));
       expect(again).toEqual({ record: first.record, created: false });
       expect((await storage.findSale({ stripePaymentIntentId: 'pi_other', stripeInvoiceId: 'in_1' }))?.id).toBe(first.record.id);
+    });
+
+    it('a new sale says in its insert whether events are parked waiting for any of its keys', async () => {
+      const storage = await freshStorage(backend);
+      expect((await storage.insertSale(sale({ stripePaymentIntentId: 'pi_alone' }))).eventsWaiting).toBe(false);
+      await storage.parkEvent({ eventId: 'evt_refund', waitingFor: waitingForPayment('pi_awaited'), event: { id: 'evt_refund' } });
+      await storage.parkEvent({ eventId: 'evt_credit', waitingFor: waitingForInvoice('in_awaited'), event: { id: 'evt_credit' } });
+      // Waited for under its payment intent, or under its invoice: either key counts.
+      expect((await storage.insertSale(sale({ stripePaymentIntentId: 'pi_awaited' }))).eventsWaiting).toBe(true);
+      expect((await storage.insertSale(sale({ stripeInvoiceId: 'in_awaited', stripePaymentIntentId: 'pi_other' }))).eventsWaiting).toBe(true);
+      // Only a new sale is asked: a repeat leaves it to whoever inserted it.
+      const repeat = await storage.insertSale(sale({ stripePaymentIntentId: 'pi_awaited' }));
+      expect([repeat.created, repeat.eventsWaiting]).toEqual([false, undefined]);
+      // A sale billed outside Stripe has no key an event could wait under; asking leaves the parked events parked.
+      expect((await storage.insertSale(sale({ externalInvoiceId: 'ext_1' }))).eventsWaiting).toBe(false);
+      expect(await storage.countParkedEvents()).toBe(2);
     });
 
     it('concurrent inserts of one sale leave one sale', async () => {
