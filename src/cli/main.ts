@@ -10,7 +10,7 @@ import { migrationSql } from '../core/storage/migrations/index.js';
 import type { Payout, ReportInterval } from '../core/storage/types.js';
 import { payoutsCsv } from '../core/payouts/payouts.js';
 import { EXIT, UsageError, explain } from './errors.js';
-import { csv, json, money, table } from './output.js';
+import { csv, json, maskPasswords, maskUrl, money, table } from './output.js';
 
 /**
  * Where a run of the CLI reads and writes: the process's own streams and environment in the bin,
@@ -24,7 +24,9 @@ export interface CliIo {
 }
 
 /** Runs `stripe-attribution <argv…>` and resolves to its exit code; never rejects. */
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export async function main(argv: readonly string[], given: CliIo): Promise<number> {
+  // Errors and hints repeat the database URL as typed (and a stack may hold it): never its password.
+  const io: CliIo = { ...given, stderr: (text) => given.stderr(maskPasswords(text)) };
   // Built afresh per run: Commander keeps parsed option values on the command objects.
   const program = new Command('stripe-attribution')
     .description('Partner attribution of Stripe payments, in your own database.')
@@ -86,7 +88,7 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
     if (url !== undefined) checkPostgresUrl(url, flags.databaseUrl ? '--database-url' : 'DATABASE_URL');
     const database = url ?? flags.dataDir;
     state.databaseFlagsGiven = [
-      flags.databaseUrl ? ` --database-url '${flags.databaseUrl}'` : '',
+      flags.databaseUrl ? ` --database-url '${maskUrl(flags.databaseUrl)}'` : '',
       flags.dataDir ? ` --data-dir ${flags.dataDir}` : '',
       flags.tablePrefix !== 'sa_' ? ` --table-prefix ${flags.tablePrefix}` : '',
       flags.schema ? ` --schema ${flags.schema}` : '',
@@ -339,7 +341,7 @@ function checkPostgresUrl(value: string, from: string): void {
     // reported below
   }
   if (!url || !/^postgres(ql)?:$/.test(url.protocol) || !url.hostname) {
-    throw new UsageError(`${from} "${value}" is not a Postgres URL (postgres://user:password@host:5432/database). For the embedded database use --data-dir <dir>.`);
+    throw new UsageError(`${from} "${maskUrl(value)}" is not a Postgres URL (postgres://user:password@host:5432/database). For the embedded database use --data-dir <dir>.`);
   }
 }
 
