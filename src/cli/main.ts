@@ -15,7 +15,7 @@ import { payoutsCsv } from '../core/payouts/payouts.js';
 import { HOW_TO_ADD_CONFIG, findConfig, loadConfig } from './config.js';
 import { runDoctor } from './doctor.js';
 import { EXIT, UsageError, explain } from './errors.js';
-import { csv, json, money, table } from './output.js';
+import { csv, json, maskPasswords, maskUrl, money, table } from './output.js';
 import { whyNoPayouts } from './payouts.js';
 
 /**
@@ -32,7 +32,9 @@ export interface CliIo {
 }
 
 /** Runs `stripe-attribution <argv…>` and resolves to its exit code; never rejects. */
-export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+export async function main(argv: readonly string[], given: CliIo): Promise<number> {
+  // Errors and hints repeat the database URL as typed (and a stack may hold it): never its password.
+  const io: CliIo = { ...given, stderr: (text) => given.stderr(maskPasswords(text)) };
   // Built afresh per run: Commander keeps parsed option values on the command objects.
   const program = new Command('stripe-attribution')
     .description('Partner attribution of Stripe payments, in your own database.')
@@ -121,7 +123,7 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
       if (url !== undefined) checkPostgresUrl(url, flags.databaseUrl ? '--database-url' : 'DATABASE_URL');
       const database = url ?? resolve(cwd, flags.dataDir ?? DEFAULT_DATA_DIR);
       state.databaseFlagsGiven = [
-        flags.databaseUrl ? ` --database-url '${flags.databaseUrl}'` : '',
+        flags.databaseUrl ? ` --database-url '${maskUrl(flags.databaseUrl)}'` : '',
         flags.dataDir ? ` --data-dir ${flags.dataDir}` : '',
         flags.tablePrefix !== 'sa_' ? ` --table-prefix ${flags.tablePrefix}` : '',
         flags.schema ? ` --schema ${flags.schema}` : '',
@@ -422,7 +424,7 @@ function checkPostgresUrl(value: string, from: string): void {
     // reported below
   }
   if (!url || !/^postgres(ql)?:$/.test(url.protocol) || !url.hostname) {
-    throw new UsageError(`${from} "${value}" is not a Postgres URL (postgres://user:password@host:5432/database). For the embedded database use --data-dir <dir>.`);
+    throw new UsageError(`${from} "${maskUrl(value)}" is not a Postgres URL (postgres://user:password@host:5432/database). For the embedded database use --data-dir <dir>.`);
   }
 }
 

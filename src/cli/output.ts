@@ -22,3 +22,18 @@ export function money(amount: number, currency: string): string {
   const digits = new Intl.NumberFormat('en', { style: 'currency', currency: currency.toUpperCase() }).resolvedOptions().maximumFractionDigits ?? 2;
   return `${(amount / 10 ** digits).toFixed(digits)} ${currency.toUpperCase()}`;
 }
+
+/**
+ * `text` with the password of every URL in it replaced by `***` (`postgres://app:***@db/app`):
+ * what the CLI prints ends up in terminals, CI logs and support tickets. The placeholder of a
+ * usage hint (`user:password@host`) stays as it is.
+ */
+export function maskPasswords(text: string): string {
+  // Up to the last `@` of a token, so a password holding a raw `@` or `/` is masked whole.
+  return text.replace(/(\/\/[^\s/:@'"]*:)(?!password@)[^\s'"]*@/g, '$1***@');
+}
+
+/** A URL given as a whole value, parsable or not (a password may hold spaces): its password masked. */
+export function maskUrl(value: string): string {
+  return value.replace(/^([^:/?#\s]+:\/\/[^/:@]*:).*@/s, '$1***@');
+}

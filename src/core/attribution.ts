@@ -133,11 +133,12 @@ export interface Attribution {
   readonly customers: {
     get(by: CustomerLookup): Promise<Customer | undefined>;
     /**
-     * Erases the personal data of the customer with your user id (both modes unless `livemode` is
-     * given) and keeps the money ledger as it was: see `Storage.forgetCustomer` for what goes and
-     * what stays. False when no such customer is known.
+     * Erases the personal data of a customer (both modes unless `livemode` is given) and keeps the
+     * money ledger as it was: see `Storage.forgetCustomer` for what goes and what stays. `who` is
+     * your user id, or `{ email }` / `{ stripeCustomerId }` for buyers you never gave an id (guests,
+     * Payment Link buyers). False when no such customer is known.
      */
-    forget(customerExternalId: string, options?: { livemode?: boolean }): Promise<boolean>;
+    forget(who: string | { externalId: string } | { email: string } | { stripeCustomerId: string }, options?: { livemode?: boolean }): Promise<boolean>;
   };
 }
 
@@ -243,8 +244,8 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     payouts: createPayouts(ledger, resolved, transactions),
     customers: {
       get: async (by) => (await ledger()).findCustomer(by),
-      forget: async (externalId, { livemode } = {}) =>
-        (await (await ledger()).forgetCustomer({ externalId, ...(livemode === undefined ? {} : { livemode }) })).length > 0,
+      forget: async (who, { livemode } = {}) =>
+        (await (await ledger()).forgetCustomer({ ...(typeof who === 'string' ? { externalId: who } : who), ...(livemode === undefined ? {} : { livemode }) })).length > 0,
     },
   };
   return instance;

@@ -5,7 +5,7 @@ import { ConfigurationError } from '../core/kernel/errors.js';
 import { verifyPortalToken } from '../core/partners/portal-links.js';
 import { BodyTooLargeError, readAtMost } from '../core/http/body.js';
 import { header } from '../core/clicks/request.js';
-import { CSRF_COOKIE, csrfToken, newNonce, validCsrf } from './csrf.js';
+import { CSRF_COOKIE, csrfKey, csrfToken, newNonce, validCsrf } from './csrf.js';
 import { loadDashboardData, type DashboardData } from './data.js';
 import { html, page, type Html } from './html.js';
 import { charts, commissionsTable, eventStream, partnersTable, payoutsTable, type ViewContext } from './views.js';
@@ -30,13 +30,25 @@ export interface DashboardOptions<R = DashboardRequest> {
   /**
    * Required: whether this request may see and act on the merchant's dashboard (your session or
    * role check). `false` answers 403; throwing an error with `status: 401` answers 401. The partner
-   * portal (`/portal`) is not behind it: its signed link is its authorization.
+   * portal (`/portal`) is not behind it: its signed link is its authorization. Return
+   * `{ user: id }` instead of `true` to bind the forms' CSRF tokens to that user, so a token
+   * served to one signed-in user is refused for another on the same browser.
    */
-  authorize: (request: R) => boolean | Promise<boolean>;
+  authorize: (request: R) => boolean | { user: string } | Promise<boolean | { user: string }>;
   /** Where the dashboard is mounted. Default `/attribution`. */
   basePath?: string;
-  /** Signs the forms' CSRF tokens. Default: `portal.secret`, else a random secret per process. */
+  /**
+   * The secret the forms' CSRF key is derived from; give every instance behind a load balancer
+   * the same one. Default: `portal.secret`. Required with `NODE_ENV=production`; elsewhere a
+   * random one per process is made (forms then break on restart, and across instances).
+   */
   secret?: string;
+  /**
+   * Whether a proxy in front of the app is yours and sets `X-Forwarded-Proto` (a TLS-terminating
+   * load balancer): then a request it forwarded over https gets `Secure` cookies. Default false:
+   * anyone can send that header, so only the request's own URL counts.
+   */
+  trustProxy?: boolean;
   /** Days in the time-series chart. Default 30. */
   days?: number;
   /** Live or test data. Default: the instance's `livemode`. */
@@ -74,7 +86,15 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
   }
   const basePath = (options.basePath ?? '/attribution').replace(/\/+$/, '');
   if (!basePath.startsWith('/')) throw new ConfigurationError(`basePath must start with "/", got "${options.basePath}"`);
-  const secret = options.secret ?? attribution.options.portal.secret ?? randomBytes(32).toString('base64url');
+  const configured = options.secret ?? attribution.options.portal.secret;
+  if (!configured && process.env.NODE_ENV === 'production') {
+    throw new ConfigurationError(
+      'attributionDashboard() needs a stable secret in production: pass secret (or portal.secret) from your environment, the same for every instance. ' +
+        'Without one each process signs its forms with its own random key, so forms fail across instances and after every restart.',
+    );
+  }
+  const key = csrfKey(configured ?? randomBytes(32).toString('base64url'));
+  const trustProxy = options.trustProxy ?? false;
   const days = options.days ?? 30;
   const latest = options.latest ?? 20;
   const livemode = options.livemode ?? attribution.options.livemode;
@@ -83,7 +103,9 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
 
   const owns = (pathname: string) => pathname === basePath || pathname.startsWith(`${basePath}/`);
   const handler = async (request: DashboardRequest, native: R): Promise<DashboardResponse | undefined> => {
-    const url = new URL(request.url);
+    const url = URL.canParse(request.url) ? new URL(request.url) : undefined;
+    // A Host header no URL can hold: nothing of ours to answer, and nothing the merchant's app can read either.
+    if (!url) return text(400, 'Malformed request URL.');
     if (!owns(url.pathname)) return undefined;
     const path = url.pathname.slice(basePath.length) || '/';
     const method = request.method.toUpperCase();
@@ -91,23 +113,29 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     if (path === '/portal' && method === 'GET') return portal(url);
 
     const allowed = await authorized(native);
-    if (allowed !== true) return text(allowed, allowed === 401 ? 'Sign in to see the attribution dashboard.' : 'You may not see the attribution dashboard.');
+    if (typeof allowed === 'number') return text(allowed, allowed === 401 ? 'Sign in to see the attribution dashboard.' : 'You may not see the attribution dashboard.');
+    const user = allowed.user;
 
-    if (method === 'GET' && path === '/') return overview(request, url);
+    if (method === 'GET' && path === '/') return overview(request, url, user);
     const partnerPage = /^\/partners\/([^/]+)$/.exec(path);
-    if (method === 'GET' && partnerPage) return partnerDetail(request, url, decodeURIComponent(partnerPage[1]!));
-    if (method === 'GET' && path === '/export.csv') return csvExport();
     const action = /^\/commissions\/([^/]+)\/(approve|mark-paid)$/.exec(path);
+    const id = decoded((partnerPage ?? action)?.[1]);
+    if (id === null) return text(400, 'Malformed path: an id that is not valid percent-encoding.');
+    if (method === 'GET' && partnerPage) return partnerDetail(request, url, id!, user);
+    if (method === 'GET' && path === '/export.csv') return csvExport();
     if (action) {
       if (method !== 'POST') return text(405, 'Use the form’s button (POST).', { allow: 'POST' });
-      return act(request, decodeURIComponent(action[1]!), action[2] as 'approve' | 'mark-paid');
+      return act(request, id!, action[2] as 'approve' | 'mark-paid', user);
     }
     return text(404, 'No such dashboard page.');
   };
 
-  async function authorized(request: R): Promise<true | 401 | 403> {
+  /** The signed-in user as `authorize` named them ('' when it said only `true`), or the refusal. */
+  async function authorized(request: R): Promise<{ user: string } | 401 | 403> {
     try {
-      return (await options.authorize(request)) === true ? true : 403;
+      const verdict = await options.authorize(request);
+      if (verdict === true) return { user: '' };
+      return typeof verdict === 'object' && verdict !== null && typeof verdict.user === 'string' ? { user: verdict.user } : 403;
     } catch (error) {
       if ((error as { status?: unknown }).status === 401) return 401;
       throw error;
@@ -115,13 +143,14 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
   }
 
   /** The CSRF nonce of this browser, made (and set as a cookie) on its first page. */
-  function csrfFor(request: DashboardRequest): { token: string; setCookie?: string } {
+  function csrfFor(request: DashboardRequest, url: URL, user: string): { token: string; setCookie?: string } {
     const existing = parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE];
-    if (existing) return { token: csrfToken(secret, existing) };
+    if (existing) return { token: csrfToken(key, existing, user) };
     const nonce = newNonce();
-    const secure = new URL(request.url).protocol === 'https:';
+    const forwarded = trustProxy ? header(request, 'x-forwarded-proto')?.split(',', 1)[0]!.trim().toLowerCase() : undefined;
+    const secure = url.protocol === 'https:' || forwarded === 'https';
     return {
-      token: csrfToken(secret, nonce),
+      token: csrfToken(key, nonce, user),
       setCookie: serializeCookie(CSRF_COOKIE, nonce, { httpOnly: true, sameSite: 'strict', path: basePath, secure }),
     };
   }
@@ -144,9 +173,9 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
       : html``;
   }
 
-  async function overview(request: DashboardRequest, url: URL): Promise<DashboardResponse> {
+  async function overview(request: DashboardRequest, url: URL, user: string): Promise<DashboardResponse> {
     const data = await load();
-    const csrf = csrfFor(request);
+    const csrf = csrfFor(request, url, user);
     const names = new Map(data.partners.map((p) => [p.partner.id, p.partner.name]));
     const context: ViewContext = { basePath, csrf: csrf.token, here: `${basePath}/` };
     return htmlPage(200, 'Partner attribution', nav, html`${notice(url)}
@@ -156,11 +185,11 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
 <h2>Commissions</h2>${commissionsTable(data.commissions, names, context)}`, csrf.setCookie);
   }
 
-  async function partnerDetail(request: DashboardRequest, url: URL, partnerId: string): Promise<DashboardResponse> {
+  async function partnerDetail(request: DashboardRequest, url: URL, partnerId: string, user: string): Promise<DashboardResponse> {
     const data = await load(partnerId);
     const partner = data.partners[0];
     if (!partner) return text(404, 'No such partner.');
-    const csrf = csrfFor(request);
+    const csrf = csrfFor(request, url, user);
     const names = new Map([[partner.partner.id, partner.partner.name]]);
     const here = `${basePath}/partners/${encodeURIComponent(partnerId)}`;
     return htmlPage(200, `Partner: ${partner.partner.name}`, nav, html`${notice(url)}
@@ -180,6 +209,7 @@ ${charts(data, days, partner.partner.name)}
     }
     const partner = await attribution.partners.get(verdict.partnerId);
     if (!partner) return text(403, 'This portal link is not valid.');
+    if (partner.status === 'disabled') return text(403, 'This partner account is disabled.');
     const data = await load(partner.id);
     const names = new Map([[partner.id, partner.name]]);
     return htmlPage(200, `Partner portal: ${partner.name}`, html``, html`
@@ -190,10 +220,10 @@ ${charts(data, days, 'You')}
 <h2>Payouts</h2>${payoutsTable(data)}`);
   }
 
-  async function act(request: DashboardRequest, commissionId: string, action: 'approve' | 'mark-paid'): Promise<DashboardResponse> {
+  async function act(request: DashboardRequest, commissionId: string, action: 'approve' | 'mark-paid', user: string): Promise<DashboardResponse> {
     const fields = formFields(request.body);
     const nonce = parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE];
-    if (!validCsrf(secret, nonce, fields.get('csrf') ?? undefined)) return text(403, 'The form expired or came from another site: reload the page and try again.');
+    if (!validCsrf(key, nonce, fields.get('csrf') ?? undefined, user)) return text(403, 'The form expired or came from another site: reload the page and try again.');
     const { approved, paid } =
       action === 'approve' ? { ...(await attribution.commissions.approve([commissionId])), paid: 0 } : { approved: 0, ...(await attribution.commissions.markPaid([commissionId])) };
     const back = fields.get('return') ?? '';
@@ -240,6 +270,16 @@ ${charts(data, days, 'You')}
   };
 
   return Object.assign(handler, { basePath, owns, fetch });
+}
+
+/** A path segment decoded; null when it is not valid percent-encoding (`%E0%A4%A`). */
+function decoded(segment: string | undefined): string | null | undefined {
+  if (segment === undefined) return undefined;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
 }
 
 function text(status: number, message: string, extra: Record<string, string> = {}): DashboardResponse {

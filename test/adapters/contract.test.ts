@@ -276,6 +276,14 @@ describe.each(backends())('adapter contract on $name', (backend) => {
       expect((await app.send('POST', '/webhooks/stripe', { headers: { ...json, 'stripe-signature': wrongSecret }, body })).status).toBe(400);
     });
 
+    it('a signed body of literally null answers 400 in JSON, never a framework error page', async () => {
+      const { app } = await setup(backend, adapter);
+      const payload = 'null';
+      const signature = stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+      const reply = await app.send('POST', '/webhooks/stripe', { headers: { 'content-type': 'application/json', 'stripe-signature': signature }, body: Buffer.from(payload) });
+      expect(reply).toMatchObject({ status: 400, body: { error: 'Malformed Stripe event: the event must be a JSON object' } });
+    });
+
     it('oversize bodies answer 413 and other content types 415, with nothing written', async () => {
       const { app, attribution } = await setup(backend, adapter, { webhooks: { maxBodyBytes: 2048 } });
       const payload = JSON.stringify({

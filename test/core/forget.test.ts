@@ -51,6 +51,32 @@ describe.each(backends())('customers.forget() on $name', (backend) => {
     expect(await w.attribution.customers.get({ email: EMAIL })).toBeUndefined();
   });
 
+  it('erases a guest (a Payment Link buyer with no user id) by email, or by Stripe customer id; the ledger unchanged', async () => {
+    const w = await world(backend, undefined, { livemode: false, program: { reward: { type: 'percent', percent: 30, duration: 'lifetime' } } });
+    const guest = (n: number, email: string, name: string) =>
+      checkoutSession({ id: `cs_guest_${n}`, payment_intent: `pi_guest_${n}`, customer: `cus_guest_${n}`, client_reference_id: w.aliceClick, metadata: {}, customer_details: { ...checkoutSession().customer_details!, email, name } });
+    expect(await w.deliver(event('checkout.session.completed', guest(1, 'guest@example.com', 'Gus Guest')))).toMatchObject({ status: 200 });
+    expect(await w.deliver(event('checkout.session.completed', guest(2, 'other@example.com', 'Olga Other')))).toMatchObject({ status: 200 });
+    const ledger = async () => ({ commissions: await w.attribution.commissions.list({}), sales: await w.attribution.sales.list({ livemode: false }) });
+    const before = await ledger();
+    expect(before.sales).toHaveLength(2);
+    expect(before.sales.every((sale) => sale.partnerId === w.alice)).toBe(true);
+
+    // Emails are matched as the ledger keeps them, lower-cased.
+    expect(await w.attribution.customers.forget({ email: ' Guest@Example.com ' })).toBe(true);
+    let dump = await everything(w, backend);
+    for (const secret of ['guest@example.com', 'Gus Guest']) expect(dump).not.toContain(secret);
+    expect(dump).toContain('other@example.com');
+    expect(await w.attribution.customers.get({ stripeCustomerId: 'cus_guest_1' })).toMatchObject({ email: null, name: null, partnerId: w.alice });
+
+    expect(await w.attribution.customers.forget({ stripeCustomerId: 'cus_guest_2' }, { livemode: true })).toBe(false);
+    expect(await w.attribution.customers.forget({ stripeCustomerId: 'cus_guest_2' })).toBe(true);
+    dump = await everything(w, backend);
+    for (const secret of ['other@example.com', 'Olga Other']) expect(dump).not.toContain(secret);
+    expect(await ledger()).toEqual(before);
+    expect(await w.attribution.customers.forget({ email: 'guest@example.com' })).toBe(false);
+  });
+
   it('forgetting an unknown (or already forgotten) customer changes nothing', async () => {
     const w = await world(backend, undefined, { livemode: false });
     await w.attribution.trackLead({ customerExternalId: USER, email: EMAIL, name: NAME, clickId: w.aliceClick });

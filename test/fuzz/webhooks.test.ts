@@ -107,6 +107,42 @@ describe.each(backends())('webhook fuzzing ($name)', (backend: Backend) => {
     );
   });
 
+  it('amounts no Stripe object can hold, currencies that are not ISO codes and non-object bodies: 400, nothing written', async () => {
+    const impossible = fc.oneof(
+      // Tax over the total, on a session in the merchant's currency or a legacy Adaptive Pricing one.
+      fc.record({ total: fc.integer({ min: 0, max: 1e9 }), over: fc.integer({ min: 1, max: 1e9 }), legacy: fc.boolean() }).map(({ total, over, legacy }) =>
+        event('checkout.session.completed', checkoutSession({
+          amount_total: total,
+          total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: total + over },
+          ...(legacy ? { currency_conversion: { amount_subtotal: total, amount_total: total, fx_rate: '1' as never, source_currency: 'usd' } } : {}),
+        }))),
+      fc.integer({ min: -1e12, max: -1 }).map((negative) =>
+        event('checkout.session.completed', checkoutSession({ currency_conversion: { amount_subtotal: 1, amount_total: negative, fx_rate: '1' as never, source_currency: 'usd' } }))),
+      fc.integer({ min: -1e12, max: -1 }).map((negative) => event('charge.dispute.created', dispute({ amount: negative }))),
+      fc.record({ total: fc.integer({ min: -1e9, max: 1e9 }), over: fc.integer({ min: 1, max: 1e12 }) }).map(({ total, over }) =>
+        event('invoice.paid', invoice({ total, amount_paid: Math.max(total, 1), total_excluding_tax: total + over }))),
+      fc.string({ maxLength: 300 }).filter((code) => !/^[a-z]{3}$/i.test(code)).chain((code) =>
+        fc.constantFrom(
+          event('checkout.session.completed', checkoutSession({ currency: code })),
+          event('invoice.paid', invoice({ currency: code })),
+          event('charge.refunded', charge({ currency: code, amount_refunded: 2500 })),
+        )),
+    );
+    await fc.assert(
+      fc.asyncProperty(impossible, async (stripeEvent) => {
+        const before = await snapshot(w);
+        const { status, body } = await w.deliver(stripeEvent);
+        expect({ status, error: body.error }).toEqual({ status: 400, error: expect.stringMatching(/^Malformed Stripe event/) });
+        expect(await snapshot(w)).toEqual(before);
+      }),
+      { numRuns: DB_ROUNDS },
+    );
+    for (const payload of ['null', '1', '"evt"', '[]', 'true']) {
+      const { status } = await w.attribution.handleWebhook(payload, signer.webhooks.generateTestHeaderString({ payload, secret: SECRET }));
+      expect(status).toBe(400);
+    }
+  });
+
   it('event types named like Object.prototype members are unknown types: 200, nothing written', async () => {
     const before = await snapshot(w);
     for (const type of ['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf']) {
@@ -130,6 +166,8 @@ describe.each(backends())('webhook fuzzing ($name)', (backend: Backend) => {
       fc.string().map((s) => `t=${Math.floor(Date.now() / 1000)},v1=${s}`),
       fc.string({ minLength: 8 }).map((secret) => signer.webhooks.generateTestHeaderString({ payload, secret: `whsec_${secret}` })),
       fc.integer({ min: 301, max: 10_000_000 }).map((age) => signer.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) - age })),
+      // Ahead of now by more than the tolerance: a header replayed into the future.
+      fc.integer({ min: 302, max: 100_000_000 }).map((ahead) => signer.webhooks.generateTestHeaderString({ payload, secret: SECRET, timestamp: Math.floor(Date.now() / 1000) + ahead })),
     );
     await fc.assert(
       fc.asyncProperty(signatures, async (signature) => {

@@ -105,13 +105,12 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   it('takes over a lock left by a process that crashed, or by this pid in a previous life of the container', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-stale-'));
     await copyMigrated(dataDir);
-    const lockFile = join(dataDir, 'stripe-attribution.lock');
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']);
-    writeFileSync(lockFile, JSON.stringify({ pid: dead.pid, hostname: hostname() }));
+    writeFileSync(join(dataDir, 'stripe-attribution.1.lock'), JSON.stringify({ pid: dead.pid, hostname: hostname(), token: 'crashed' }));
     const result = await stripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(result).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
 
-    writeFileSync(lockFile, JSON.stringify({ pid: process.pid, hostname: hostname() }));
+    writeFileSync(join(dataDir, 'stripe-attribution.1.lock'), JSON.stringify({ pid: process.pid, hostname: hostname(), token: 'previous-life' }));
     const restarted = createAttribution({ database: dataDir });
     expect(await restarted.migrate()).toEqual({ applied: [] });
     await restarted.close();
@@ -120,7 +119,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   it('never takes the lock of a process on another host sharing the volume', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-host-'));
     mkdirSync(dataDir, { recursive: true });
-    writeFileSync(join(dataDir, 'stripe-attribution.lock'), JSON.stringify({ pid: 1, hostname: 'other-container' }));
+    writeFileSync(join(dataDir, 'stripe-attribution.1.lock'), JSON.stringify({ pid: 1, hostname: 'other-container', token: 'theirs' }));
     const refused = await stripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('in use by process 1 on other-container');

@@ -2,17 +2,26 @@ import { sql } from 'kysely';
 import { FORGOTTEN_PREFIX, redactPayload } from './redaction.js';
 import type { Db } from './rows.js';
 
+/** Whom to forget: by the merchant's user id, email (a guest, a Payment Link buyer) or Stripe customer id. */
+export type ForgetRequest = ({ externalId: string } | { email: string } | { stripeCustomerId: string }) & { livemode?: boolean };
+
 /**
  * `Storage.forgetCustomer`: erases a customer's personal data across customers, clicks and parked
  * events in one transaction of its own, with the rows it changes locked (see `Storage` for what is
  * erased and what is kept).
  */
-export function forgetCustomer(db: Db, request: { externalId: string; livemode?: boolean }): Promise<string[]> {
+export function forgetCustomer(db: Db, request: ForgetRequest): Promise<string[]> {
   return db.transaction().execute(async (trx) => {
     const byId = await trx
       .selectFrom('customers')
-      .select(['id', 'livemode', 'email', 'name'])
-      .where('external_id', '=', request.externalId)
+      .select(['id', 'livemode', 'email', 'name', 'external_id'])
+      .$call((q) =>
+        'externalId' in request
+          ? q.where('external_id', '=', request.externalId)
+          : 'email' in request
+            ? q.where('email', '=', request.email.trim().toLowerCase())
+            : q.where('stripe_customer_id', '=', request.stripeCustomerId),
+      )
       .$if(request.livemode !== undefined, (q) => q.where('livemode', '=', request.livemode!))
       .forUpdate()
       .execute();
@@ -24,13 +33,13 @@ export function forgetCustomer(db: Db, request: { externalId: string; livemode?:
         ? []
         : await trx
             .selectFrom('customers')
-            .select(['id', 'livemode', 'email', 'name'])
+            .select(['id', 'livemode', 'email', 'name', 'external_id'])
             .where('email', 'in', emails)
             .where('external_id', 'is', null)
             .where('livemode', 'in', [...new Set(byId.map((row) => row.livemode))])
             .forUpdate()
             .execute();
-    const forgotten = [...byId, ...byEmail];
+    const forgotten = [...byId, ...byEmail.filter((row) => !byId.some((found) => found.id === row.id))];
     const ids = forgotten.map((row) => row.id);
 
     await trx
@@ -54,7 +63,7 @@ export function forgetCustomer(db: Db, request: { externalId: string; livemode?:
     const erasedEmails = forgotten.flatMap((row) => (row.email ? [row.email] : []));
     for (const parked of await trx.selectFrom('parked_events').select(['event_id', 'event']).forUpdate().execute()) {
       const livemode = (parked.event as { livemode?: boolean } | null)?.livemode === true;
-      const externalIds = new Map([[request.externalId, tombstones.get(livemode) ?? null]]);
+      const externalIds = new Map(forgotten.flatMap((row) => (row.external_id && !row.external_id.startsWith(FORGOTTEN_PREFIX) ? [[row.external_id, tombstones.get(livemode) ?? null] as const] : [])));
       const redacted = redactPayload(parked.event, { emails: erasedEmails, names, externalIds });
       if (redacted !== undefined) await trx.updateTable('parked_events').set({ event: JSON.stringify(redacted) }).where('event_id', '=', parked.event_id).execute();
     }

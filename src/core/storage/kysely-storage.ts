@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { forgetCustomer } from './forget-customer.js';
+import { forgetCustomer, type ForgetRequest } from './forget-customer.js';
 import { resolveLayout, scopeDatabase, type TableLayout } from './layout.js';
 import { migrateToLatest, pendingMigrations } from './migrations/index.js';
 import type { MigrationReport } from './migrations/migration.js';
@@ -52,7 +52,7 @@ export class KyselyStorage implements Storage {
     return this.db.transaction().execute((trx) => fn(kyselyOperations(trx)));
   }
 
-  forgetCustomer(request: { externalId: string; livemode?: boolean }): Promise<string[]> {
+  forgetCustomer(request: ForgetRequest): Promise<string[]> {
     return forgetCustomer(this.db, request);
   }
 

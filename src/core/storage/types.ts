@@ -8,6 +8,7 @@ import type { AttributionEvidenceStore } from './attribution-evidence.js';
 import type { ClickStore } from './clicks.js';
 import type { CommissionStore } from './commissions.js';
 import type { CustomerStore } from './customers.js';
+import type { ForgetRequest } from './forget-customer.js';
 import type { InvoicePaymentStore } from './invoice-payments.js';
 import type { MilestoneStore } from './milestones.js';
 import type { PartnerProgramStore } from './partner-programs.js';
@@ -28,6 +29,7 @@ export type { AttributionEvidence, EvidenceClick, EvidenceCustomer, EvidenceRequ
 export type { Click, NewClick, VisitClick } from './clicks.js';
 export type { Commission, CommissionKind, CommissionStatus, NewCommission } from './commissions.js';
 export type { AttributionSource, Customer, CustomerAttribution, CustomerLookup, NewCustomer } from './customers.js';
+export type { ForgetRequest } from './forget-customer.js';
 export type { Milestone, NewMilestone } from './milestones.js';
 export type { PartnerGroupRecord, PartnerProgram } from './partner-programs.js';
 export type { Link, NewPartner, Partner, PartnerCodes, PartnerStatus, PromotionCode } from './partners.js';
@@ -77,8 +79,9 @@ export interface Storage extends StorageOperations {
    */
   transaction<T>(fn: (tx: StorageOperations) => Promise<T>): Promise<T>;
   /**
-   * Erases the personal data of the customer known by your user id `externalId` (in one mode, or
-   * in both without `livemode`), atomically: in one transaction, all or nothing, with the rows it
+   * Erases the personal data of the customer known by your user id `externalId`, by `email` (a
+   * guest, a Payment Link buyer) or by `stripeCustomerId` (in one mode, or in both without
+   * `livemode`), atomically: in one transaction, all or nothing, with the rows it
    * changes locked, so a concurrent webhook either runs before (and is erased) or after (and
    * finds the tombstone). Erased: the customer's email and name, their user id (replaced by the
    * tombstone `forgotten:<customer id>`), the same for customers of the same email and mode that
@@ -87,9 +90,9 @@ export interface Storage extends StorageOperations {
    * Kept: ids (the Stripe customer id included, so refunds and renewals still find the ledger),
    * sales, commissions, payouts and amounts, so reports do not change. A forgotten customer's email
    * is never filled in again by a later event. Returns the ids of the customers forgotten; none
-   * when the user id is unknown (or already forgotten).
+   * when no customer is known by that identifier (or it was already forgotten).
    */
-  forgetCustomer(request: { externalId: string; livemode?: boolean }): Promise<string[]>;
+  forgetCustomer(request: ForgetRequest): Promise<string[]>;
   /** Releases connections (and the embedded database's lock). Only closes what it opened. */
   close(): Promise<void>;
 }

@@ -44,6 +44,12 @@ export async function verifyWebhook(
     return { response: { status: 400, body: { error: 'Missing webhook body' } } };
   }
   const payload = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+  // constructEvent refuses only timestamps too old: one too far ahead is a forged or replayed header
+  // carried forward (or a clock far off), and would stay "fresh" until long after it was captured.
+  const future = signedAt(signature) - Date.now() / 1000;
+  if (future > TOLERANCE_SECONDS) {
+    return { response: { status: 400, body: { error: `Webhook signature verification failed: its timestamp is ${Math.round(future)} s in the future (tolerance ${TOLERANCE_SECONDS} s); check this server's clock` } } };
+  }
   const webhooks = await webhooksOf(options);
   let failure: unknown;
   for (const secret of options.webhookSecrets) {
@@ -57,6 +63,12 @@ export async function verifyWebhook(
   // constructEvent parses the body only once the signature matched.
   const what = failure instanceof SyntaxError ? 'Malformed webhook body' : 'Webhook signature verification failed';
   return { response: { status: 400, body: { error: `${what}: ${message}` } } };
+}
+
+/** The `t=` of a Stripe-Signature header, or -Infinity without one (left for constructEvent to refuse). */
+function signedAt(signature: string): number {
+  const t = /(?:^|,)\s*t=(\d+)/.exec(signature)?.[1];
+  return t === undefined ? Number.NEGATIVE_INFINITY : Number(t);
 }
 
 /**
@@ -80,6 +92,8 @@ export function isMalformedPayload(error: unknown): boolean {
  * the ledger that Stripe would retry for days.
  */
 export function malformedEvent(event: Stripe.Event): string | null {
+  // A body of literally `null` (or any JSON that is not an object) verifies like any other.
+  if (!isRecord(event)) return 'the event must be a JSON object';
   const envelope = event as unknown as Record<string, unknown>;
   if (typeof envelope.id !== 'string' || typeof envelope.type !== 'string') return 'the event needs a string id and type';
   // Unknown types are answered 200 and ignored, whatever they hold.
@@ -96,7 +110,56 @@ export function malformedEvent(event: Stripe.Event): string | null {
     if (key === 'metadata' && !(isRecord(value) && Object.values(value).every((v) => typeof v === 'string'))) return 'data.object.metadata must map keys to strings';
     if (ID_FIELD.test(key) && typeof value !== 'string' && !(isRecord(value) && typeof value.id === 'string')) return `data.object.${key} must be an id or an expanded object`;
   }
-  return null;
+  return impossibleAmounts(object);
+}
+
+/** An ISO 4217 code, as Stripe writes it. */
+const CURRENCY = /^[a-z]{3}$/i;
+
+/**
+ * Amounts no Stripe object can hold together, refused before anything is written (a sale of 1e15
+ * from an untaxed total over the total, a negative sale from tax over the total): Stripe computes
+ * these fields itself, so such a payload is hand-made or corrupted, and a 400 says so once instead
+ * of a 5xx retried for days or a 200 that records nonsense.
+ */
+function impossibleAmounts(object: Record<string, unknown>): string | null {
+  const conversion = isRecord(object.currency_conversion) ? object.currency_conversion : undefined;
+  for (const [where, currency] of [['currency', object.currency], ['currency_conversion.source_currency', conversion?.source_currency]] as const) {
+    if (currency !== undefined && currency !== null && (typeof currency !== 'string' || !CURRENCY.test(currency))) {
+      return `data.object.${where} must be a three-letter ISO currency code`;
+    }
+  }
+  const amount = (value: unknown) => (typeof value === 'number' ? value : undefined);
+  switch (object.object) {
+    case 'checkout.session': {
+      const total = amount(object.amount_total);
+      const tax = amount(isRecord(object.total_details) ? object.total_details.amount_tax : undefined);
+      if (total !== undefined && total < 0) return 'data.object.amount_total cannot be negative';
+      if (tax !== undefined && (tax < 0 || (total !== undefined && tax > total))) return 'data.object.total_details.amount_tax must be between 0 and amount_total';
+      if (conversion && !(Number.isSafeInteger(conversion.amount_total) && (conversion.amount_total as number) >= 0)) {
+        return 'data.object.currency_conversion.amount_total must be a non-negative integer';
+      }
+      return null;
+    }
+    case 'invoice': {
+      const total = amount(object.total);
+      const untaxed = amount(object.total_excluding_tax);
+      if (total !== undefined && untaxed !== undefined && untaxed > total) return 'data.object.total_excluding_tax cannot exceed total';
+      return null;
+    }
+    case 'charge': {
+      const charged = amount(object.amount);
+      const refunded = amount(object.amount_refunded);
+      if ((charged !== undefined && charged < 0) || (refunded !== undefined && (refunded < 0 || (charged !== undefined && refunded > charged)))) {
+        return 'data.object.amount_refunded must be between 0 and amount, which cannot be negative';
+      }
+      return null;
+    }
+    case 'dispute':
+      return (amount(object.amount) ?? 0) < 0 ? 'data.object.amount cannot be negative' : null;
+    default:
+      return null;
+  }
 }
 
 /** Amounts, counts and times: integers wherever Stripe sends them (`total_details` is an object, `total_taxes` and the like lists). */
