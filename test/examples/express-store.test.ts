@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -33,4 +35,39 @@ describe('npm run demo (examples/express-store)', () => {
     ]);
     expect(stdout).toMatch(/npx stripe-attribution report --data-dir \S+ --test\n$/);
   }, 60_000);
+});
+
+describe('npm run demo -- --serve', () => {
+  it('seeds the program, serves the dashboard and a partner portal with the seeded partners, and stops on Ctrl-C', async () => {
+    // A week of history instead of 90 days: the same seeding, quicker.
+    const demo = spawn('npm', ['run', '--silent', 'demo', '--', '--serve', '--days', '7'], {
+      cwd: root,
+      env: { ...process.env, STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', DATABASE_URL: '', PORT: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(demo, 'exit');
+    const printed: string[] = [];
+    for await (const line of createInterface({ input: demo.stdout! })) {
+      printed.push(line);
+      if (line === 'Ctrl-C stops it.') break;
+    }
+    expect(printed.join('\n')).toMatch(/^Seeded 5 partners, \d+ payments/m);
+    const dashboard = printed.find((line) => line.startsWith('Dashboard:'))!.split(/\s+/)[1]!;
+    const portal = printed.find((line) => line.startsWith("Maya Chen's portal:"))!.split(/\s+/).at(-1)!;
+
+    const page = await fetch(dashboard);
+    expect(page.status).toBe(200);
+    const body = await page.text();
+    for (const name of ['Maya Chen', 'DevTools Weekly', 'Jonas Weber', 'Priya Patel', 'Lucas Martins']) expect(body).toContain(name);
+    expect(body).toContain('last 7 days');
+    const own = await fetch(portal);
+    expect(own.status).toBe(200);
+    const ownBody = await own.text();
+    expect(ownBody).toContain('Maya Chen');
+    expect(ownBody).not.toContain('Jonas Weber');
+
+    demo.kill('SIGINT');
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+  }, 120_000);
 });
