@@ -171,6 +171,7 @@ async function seedAndServe(): Promise<never> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await standIn!.close();
   await attribution.close();
+  say('Stopped: the server, the Stripe stand-in and the database are closed.');
   process.exit(0);
 }
 

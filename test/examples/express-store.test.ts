@@ -44,12 +44,15 @@ describe('npm run demo -- --serve', () => {
       cwd: root,
       env: { ...process.env, STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', DATABASE_URL: '', PORT: '' },
       stdio: ['ignore', 'pipe', 'inherit'],
+      // Its own process group, which Ctrl-C signals as a whole, as a terminal does.
+      detached: true,
     });
     const exited = once(demo, 'exit');
     const printed: string[] = [];
-    for await (const line of createInterface({ input: demo.stdout! })) {
-      printed.push(line);
-      if (line === 'Ctrl-C stops it.') break;
+    const lines = createInterface({ input: demo.stdout! })[Symbol.asyncIterator]();
+    for (let line = await lines.next(); !line.done; line = await lines.next()) {
+      printed.push(line.value);
+      if (line.value === 'Ctrl-C stops it.') break;
     }
     expect(printed.join('\n')).toMatch(/^Seeded 5 partners, \d+ payments/m);
     const dashboard = printed.find((line) => line.startsWith('Dashboard:'))!.split(/\s+/)[1]!;
@@ -66,8 +69,10 @@ describe('npm run demo -- --serve', () => {
     expect(ownBody).toContain('Maya Chen');
     expect(ownBody).not.toContain('Jonas Weber');
 
-    demo.kill('SIGINT');
-    const [code, signal] = await exited;
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    process.kill(-demo.pid!, 'SIGINT');
+    for (let line = await lines.next(); !line.done; line = await lines.next()) printed.push(line.value);
+    await exited;
+    expect(printed.at(-1)).toBe('Stopped: the server, the Stripe stand-in and the database are closed.');
+    await expect(fetch(dashboard)).rejects.toThrow();
   }, 180_000);
 });
