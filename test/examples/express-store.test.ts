@@ -33,7 +33,7 @@ describe('npm run demo (examples/express-store)', () => {
       ['2', '1', '1', '$49.00', '$0.00', '$16.70', '$0.00', '$0.00', '$0.00'],
       ['0', '0', '1', '$49.00', '$19.60', '$8.82', '$0.00', '$0.00', '$0.00'],
     ]);
-    expect(stdout).toMatch(/npx stripe-attribution report --data-dir \S+ --test\n$/);
+    expect(stdout).toMatch(/npm run cli -- report --data-dir \S+ --test\n\(in your own app, where the package is installed: npx stripe-attribution report …\)\n$/);
   }, 60_000);
 });
 
