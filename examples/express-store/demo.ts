@@ -164,8 +164,10 @@ async function seedAndServe(): Promise<never> {
   say(`The store:        ${store}/?via=${partners[0]!.codes[0]}`);
   say('Ctrl-C stops it.');
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    // \`on\`, not \`once\`: Ctrl-C reaches this process twice (from the terminal and relayed by tsx),
+    // and a second SIGINT with no listener would kill it before the database is closed.
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
   });
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
