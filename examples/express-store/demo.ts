@@ -4,15 +4,21 @@
  * With no Stripe keys it runs on its own: the store on embedded PGlite, and a local stand-in for
  * Stripe's API that sends the store signed webhooks. With STRIPE_SECRET_KEY (sk_test_…) and
  * STRIPE_WEBHOOK_SECRET set, the store talks to your Stripe test account instead (see README.md).
+ *
+ * `npm run demo -- --serve` seeds a realistic program instead (`seed.ts`: several partners, 90 days
+ * of visits, signups, sales, renewals and refunds, through the stand-in) and keeps the store running
+ * with the dashboard and the partner portal mounted, until Ctrl-C.
  */
 import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { createAttribution } from 'stripe-attribution';
+import { attributionDashboard } from 'stripe-attribution/express';
 import { createStore } from './store.js';
+import { seedProgram } from './seed.js';
 import { money, reportTable } from './report-table.js';
 import { startStripeStandIn } from './stripe-stand-in.js';
 
@@ -22,11 +28,35 @@ if (realStripe && !process.env.STRIPE_SECRET_KEY!.startsWith('sk_test_')) {
   process.exit(1);
 }
 const say = (line = '') => console.log(line);
+const serve = process.argv.includes('--serve');
+// `--days N`: a shorter history, for a quick look (and the test).
+const daysFlag = process.argv.indexOf('--days');
+const days = daysFlag === -1 ? 90 : Number(process.argv[daysFlag + 1]);
+if (!Number.isInteger(days) || days < 1) {
+  console.error('--days takes a whole number of days, e.g. --days 30');
+  process.exit(1);
+}
+if (serve && realStripe) {
+  console.error('--serve seeds its history through the local stand-in: run it without Stripe keys.');
+  process.exit(1);
+}
+// The seeded history sets it back in time; otherwise it is the real time.
+let seededNow: Date | undefined;
+const clock = () => seededNow ?? new Date();
 
-const standIn = realStripe ? undefined : await startStripeStandIn();
+const standIn = realStripe ? undefined : await startStripeStandIn({ clock });
 const stripe = new Stripe(realStripe ? process.env.STRIPE_SECRET_KEY! : 'sk_test_demo', standIn?.clientOptions ?? {});
 const webhookSecret = realStripe ? process.env.STRIPE_WEBHOOK_SECRET! : 'whsec_demo_local';
 const dataDir = mkdtempSync(join(tmpdir(), 'stripe-attribution-demo-'));
+
+// Listening before the attribution instance exists, because partner portal links name the port.
+let app: ReturnType<typeof createStore> | undefined;
+const server: Server = createServer((req, res) => app!(req, res));
+// With real Stripe, on port 3000 of every interface for `stripe listen`; else a free local port.
+if (realStripe) server.listen(Number(process.env.PORT ?? 3000));
+else server.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
+await new Promise((resolve) => server.once('listening', resolve));
+const store = `http://${realStripe ? 'localhost' : '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
 
 const attribution = createAttribution({
   database: dataDir, // embedded PGlite; a Postgres URL in production
@@ -34,6 +64,8 @@ const attribution = createAttribution({
   stripe,
   livemode: false, // Stripe test mode: kept apart from live data
   clicks: { ipSalt: 'demo-salt' },
+  clock,
+  portal: { secret: 'demo-portal-secret-not-for-production-0123', url: `${store}/attribution/portal` },
   program: {
     currency: 'usd',
     holdDays: 30,
@@ -44,12 +76,9 @@ const attribution = createAttribution({
 await attribution.migrate();
 
 const priceId = realStripe ? await testModePrice(stripe) : 'price_pro';
-const app = createStore({ attribution, stripe, priceId });
-// With real Stripe, on port 3000 of every interface for `stripe listen`; else a free local port.
-const server: Server = realStripe ? app.listen(Number(process.env.PORT ?? 3000)) : app.listen(0, '127.0.0.1');
-await new Promise((resolve) => server.once('listening', resolve));
-const store = `http://${realStripe ? 'localhost' : '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+app = createStore({ attribution, stripe, priceId });
 standIn?.sendWebhooksTo(`${store}/webhooks/stripe`, webhookSecret);
+if (serve) await seedAndServe();
 
 say(`stripe-attribution demo: the Acme store at ${store}, on embedded PGlite in ${dataDir}`);
 say(realStripe ? 'Stripe: your test-mode account.' : `Stripe: a local stand-in at ${standIn!.url} (no account, no network).`);
@@ -119,6 +148,34 @@ await attribution.close();
 server.closeAllConnections();
 server.close();
 await standIn?.close();
+
+/** `--serve`: the seeded program, the dashboard and a partner's portal on localhost until Ctrl-C. */
+async function seedAndServe(): Promise<never> {
+  say(`stripe-attribution demo: seeding ${days} days of a partner program into embedded PGlite in ${dataDir}…`);
+  const partners = await seedProgram({ attribution, store, standIn: standIn!.url, stripe, days, setClock: (at) => (seededNow = at) });
+  // Only this machine may open it: the server listens on 127.0.0.1, and the dashboard checks too.
+  const loopback = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+  app!.use(attributionDashboard(attribution, { authorize: (req) => loopback.has(req.socket.remoteAddress ?? ''), days }));
+  const [sales, commissions] = [await attribution.sales.list({ livemode: false }), await attribution.commissions.list()];
+  say(`Seeded ${partners.length} partners, ${sales.length} payments (${sales.filter((sale) => sale.amountRefunded > 0).length} refunded), ${commissions.length} commissions.`);
+  say();
+  say(`Dashboard:        ${store}/attribution/`);
+  say(`${partners[0]!.name}'s portal: ${attribution.partners.portalUrl(partners[0]!.id)}`);
+  say(`The store:        ${store}/?via=${partners[0]!.codes[0]}`);
+  say('Ctrl-C stops it.');
+  await new Promise<void>((resolve) => {
+    // \`on\`, not \`once\`: Ctrl-C reaches this process twice (from the terminal and relayed by tsx),
+    // and a second SIGINT with no listener would kill it before the database is closed.
+    process.on('SIGINT', () => resolve());
+    process.on('SIGTERM', () => resolve());
+  });
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await standIn!.close();
+  await attribution.close();
+  say('Stopped: the server, the Stripe stand-in and the database are closed.');
+  process.exit(0);
+}
 
 /** A JSON POST to the store, as the visitor's browser (with its cookie) would send it. */
 async function post(path: string, body: unknown): Promise<any> {

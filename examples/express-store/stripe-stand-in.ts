@@ -32,7 +32,9 @@ interface Purchase {
   invoices: Array<{ id: string; paymentIntent: string; charge: string; paidAt: number; amountRefunded: number }>;
 }
 
-export async function startStripeStandIn(): Promise<StripeStandIn> {
+export async function startStripeStandIn({ clock = () => new Date() }: { clock?: () => Date } = {}): Promise<StripeStandIn> {
+  // The demo's seeded history moves the clock back in time: payments and refunds happen "then".
+  const nowSeconds = () => Math.floor(clock().getTime() / 1000);
   let webhookUrl = '';
   let webhookSecret = '';
   const deliveries: StripeStandIn['deliveries'] = [];
@@ -105,7 +107,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       const session = checkoutSession({
         id,
         mode: form.mode as Stripe.Checkout.Session.Mode,
-        created: Math.floor(Date.now() / 1000),
+        created: nowSeconds(),
         client_reference_id: form.client_reference_id ?? null,
         customer: null,
         customer_email: form.customer_email ?? null,
@@ -126,7 +128,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     async 'GET /pay'(_form, _params, path) {
       const purchase = purchases.get(path.split('/')[2] ?? '');
       if (!purchase || purchase.session.status === 'complete') return [404, { error: { message: 'No such open Checkout Session' } }];
-      const paidAt = Math.floor(Date.now() / 1000);
+      const paidAt = nowSeconds();
       purchase.customer = next('cus');
       purchase.subscription = next('sub');
       const email = purchase.email ?? 'buyer@example.com';
@@ -155,7 +157,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       if (!purchase || !paid) return [404, { error: { type: 'invalid_request_error', message: `No such payment_intent: '${form.payment_intent}'` } }];
       const amount = Number(form.amount ?? PRICE.unit_amount - paid.amountRefunded);
       paid.amountRefunded += amount;
-      const refundedAt = Math.max(Math.floor(Date.now() / 1000), paid.paidAt + 86400);
+      const refundedAt = Math.max(nowSeconds(), paid.paidAt + 86400);
       const refund = { id: next('re'), object: 'refund', amount, charge: paid.charge, payment_intent: paid.paymentIntent, currency: PRICE.currency, status: 'succeeded' };
       await send(
         event(
@@ -227,7 +229,7 @@ function nested(form: Record<string, string>, prefix: string): Record<string, st
 }
 
 /** One calendar month later (UTC, clamped to the month's end), as Stripe bills monthly plans. */
-function addMonth(seconds: number): number {
+export function addMonth(seconds: number): number {
   const date = new Date(seconds * 1000);
   const next = new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1, date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()));
   const lastDay = new Date(Date.UTC(next.getUTCFullYear(), next.getUTCMonth() + 1, 0)).getUTCDate();

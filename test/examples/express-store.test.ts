@@ -1,4 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -31,6 +33,46 @@ describe('npm run demo (examples/express-store)', () => {
       ['2', '1', '1', '$49.00', '$0.00', '$16.70', '$0.00', '$0.00', '$0.00'],
       ['0', '0', '1', '$49.00', '$19.60', '$8.82', '$0.00', '$0.00', '$0.00'],
     ]);
-    expect(stdout).toMatch(/npx stripe-attribution report --data-dir \S+ --test\n$/);
+    expect(stdout).toMatch(/npm run cli -- report --data-dir \S+ --test\n\(in your own app, where the package is installed: npx stripe-attribution report …\)\n$/);
   }, 60_000);
+});
+
+describe('npm run demo -- --serve', () => {
+  it('seeds the program, serves the dashboard and a partner portal with the seeded partners, and stops on Ctrl-C', async () => {
+    // Three days of history instead of 90: the same seeding, quicker.
+    const demo = spawn('npm', ['run', '--silent', 'demo', '--', '--serve', '--days', '3'], {
+      cwd: root,
+      env: { ...process.env, STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', DATABASE_URL: '', PORT: '' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // Its own process group, which Ctrl-C signals as a whole, as a terminal does.
+      detached: true,
+    });
+    const exited = once(demo, 'exit');
+    const printed: string[] = [];
+    const lines = createInterface({ input: demo.stdout! })[Symbol.asyncIterator]();
+    for (let line = await lines.next(); !line.done; line = await lines.next()) {
+      printed.push(line.value);
+      if (line.value === 'Ctrl-C stops it.') break;
+    }
+    expect(printed.join('\n')).toMatch(/^Seeded 5 partners, \d+ payments/m);
+    const dashboard = printed.find((line) => line.startsWith('Dashboard:'))!.split(/\s+/)[1]!;
+    const portal = printed.find((line) => line.startsWith("Maya Chen's portal:"))!.split(/\s+/).at(-1)!;
+
+    const page = await fetch(dashboard);
+    expect(page.status).toBe(200);
+    const body = await page.text();
+    for (const name of ['Maya Chen', 'DevTools Weekly', 'Jonas Weber', 'Priya Patel', 'Lucas Martins']) expect(body).toContain(name);
+    expect(body).toContain('last 3 days');
+    const own = await fetch(portal);
+    expect(own.status).toBe(200);
+    const ownBody = await own.text();
+    expect(ownBody).toContain('Maya Chen');
+    expect(ownBody).not.toContain('Jonas Weber');
+
+    process.kill(-demo.pid!, 'SIGINT');
+    for (let line = await lines.next(); !line.done; line = await lines.next()) printed.push(line.value);
+    await exited;
+    expect(printed.at(-1)).toBe('Stopped: the server, the Stripe stand-in and the database are closed.');
+    await expect(fetch(dashboard)).rejects.toThrow();
+  }, 180_000);
 });
