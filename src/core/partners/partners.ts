@@ -195,7 +195,7 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       const programId = configuredProgram(options, input.programId).id;
       const db = await storage();
       if (input.groupId) await groupIn(db, input.groupId, programId);
-      const id = await runTransaction(db, options, async (tx) => {
+      const id = await transactions.run(db, async (tx) => {
         // Insert first and let the code's unique key decide: a look-up first would let two booting
         // instances both see no partner and both create one.
         const fresh = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
