@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { AttributionError } from '../kernel/errors.js';
+import { AttributionError, ConflictError } from '../kernel/errors.js';
 import type { Partner, PartnerGroupRecord, Storage } from '../storage/types.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { portalUrl } from './portal-links.js';
@@ -23,6 +23,15 @@ export interface CreatePartnerInput {
   programId?: string;
   /** A group of that program to put the partner in. */
   groupId?: string;
+}
+
+/** What `partners.upsert` makes true of the partner whose referral code is `code`. */
+export interface UpsertPartnerInput extends Omit<CreatePartnerInput, 'code'> {
+  /**
+   * The partner's stable key: the referral code that names them. The partner owning it is updated,
+   * else a new one is created with it.
+   */
+  code: string;
 }
 
 /** A partner's place in one program. */
@@ -80,6 +89,19 @@ export interface InProgram {
 export interface Partners {
   /** Creates the partner and its codes together; a code owned by another partner fails it all (`ConflictError`). */
   create(input: CreatePartnerInput): Promise<PartnerWithCodes>;
+  /**
+   * Startup seeding that can run on every boot: the partner whose referral code is `input.code`
+   * gets the given name and the given email, metadata, reward and group (fields left out are kept);
+   * the other codes and promotion codes are added, none removed. Without such a partner, one is
+   * created as `create` would. A disabled partner stays disabled.
+   *
+   * One transaction, decided by the code's unique key: instances booting at once leave one
+   * partner. A code owned by another partner, or by this one in another program, fails it all
+   * (`ConflictError`).
+   */
+  upsert(input: UpsertPartnerInput): Promise<PartnerWithCodes>;
+  /** The partner a referral code belongs to, case-insensitive as `?via=` is, whatever their status. */
+  getByCode(code: string): Promise<PartnerWithCodes | undefined>;
   /** Groups of partners with a reward of their own. */
   readonly groups: PartnerGroups;
   get(id: string): Promise<PartnerWithCodes | undefined>;
@@ -164,6 +186,42 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
         return partner.id;
       });
       return (await get(id))!;
+    },
+    async upsert(input) {
+      if (!input.name?.trim()) throw new AttributionError('A partner needs a name');
+      if (typeof input.code !== 'string') throw new AttributionError('partners.upsert needs the partner’s referral code (`code`): it is how the partner is found again');
+      const [key, ...codes] = [input.code, ...(input.codes ?? [])].map(validCode) as [string, ...string[]];
+      if (input.reward) rewardTerms(input.reward);
+      const programId = configuredProgram(options, input.programId).id;
+      const db = await storage();
+      if (input.groupId) await groupIn(db, input.groupId, programId);
+      const id = await transactions.run(db, async (tx) => {
+        // Insert first and let the code's unique key decide: a look-up first would let two booting
+        // instances both see no partner and both create one.
+        const fresh = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
+        let partnerId = fresh.id;
+        if (!(await tx.claimCode({ partnerId, code: key, programId }))) {
+          await tx.deletePartner(fresh.id); // never committed, so never seen
+          const link = (await tx.findLink(key))!;
+          if (link.programId !== programId) throw new ConflictError(`The referral code "${key}" belongs to a partner in program "${link.programId}", not "${programId}"`);
+          await tx.updatePartner(link.partnerId, {
+            name: input.name.trim(),
+            ...(input.email !== undefined ? { email: input.email } : {}),
+            ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
+          });
+          partnerId = link.partnerId;
+        }
+        for (const code of codes) await tx.insertLink({ partnerId, code, programId });
+        for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId, programId });
+        if (input.reward) await tx.setPartnerReward(partnerId, input.reward, programId);
+        if (input.groupId) await tx.assignPartnerGroup(partnerId, input.groupId);
+        return partnerId;
+      });
+      return (await get(id))!;
+    },
+    async getByCode(code) {
+      const link = await (await storage()).findLink(code.trim());
+      return link && get(link.partnerId);
     },
     get,
     groups: createGroups(storage, options, existing),

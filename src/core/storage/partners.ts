@@ -61,12 +61,23 @@ export interface PartnerStore {
   getPartner(id: string): Promise<Partner | undefined>;
   /** Every partner, by name. */
   listPartners(): Promise<Partner[]>;
+  /** Changes the given fields only. */
+  updatePartner(id: string, changes: Partial<Pick<Partner, 'name' | 'email' | 'metadata'>>): Promise<void>;
+  /** Removes a partner that nothing refers to yet (one inserted earlier in the same transaction). */
+  deletePartner(id: string): Promise<void>;
   setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
   /**
    * Codes are stored lower-cased, unique across programs (default program `'default'`). Throws
    * `ConflictError` if another partner owns the code, or the partner has it in another program.
    */
   insertLink(link: { partnerId: string; code: string; programId?: string }): Promise<Link>;
+  /**
+   * Inserts the link unless the code exists, in one statement: undefined if it does. A concurrent
+   * claim of the same code waits for the first to commit and gets undefined.
+   */
+  claimCode(link: { partnerId: string; code: string; programId?: string }): Promise<Link | undefined>;
+  /** The code's link (case-insensitive), whatever the status of the link and its partner. */
+  findLink(code: string): Promise<Link | undefined>;
   /** The code's link and partner, only if both are active. */
   findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined>;
   /** Like `insertLink`, for a Stripe promotion code id. */
@@ -78,7 +89,7 @@ export interface PartnerStore {
 
 /** The partner store on the library's tables. */
 export function partnerStore(db: Db): PartnerStore {
-  return {
+  const store: PartnerStore = {
     async insertPartner(partner: NewPartner): Promise<Partner> {
       const row = await db
         .insertInto('partners')
@@ -103,28 +114,51 @@ export function partnerStore(db: Db): PartnerStore {
       return (await db.selectFrom('partners').selectAll().orderBy('name').orderBy('id').execute()).map(toPartner);
     },
 
+    async updatePartner(id: string, changes: Partial<Pick<Partner, 'name' | 'email' | 'metadata'>>): Promise<void> {
+      const values = {
+        ...(changes.name !== undefined ? { name: changes.name } : {}),
+        ...(changes.email !== undefined ? { email: changes.email?.toLowerCase() ?? null } : {}),
+        ...(changes.metadata !== undefined ? { metadata: JSON.stringify(changes.metadata) } : {}),
+      };
+      if (Object.keys(values).length > 0) await db.updateTable('partners').set(values).where('id', '=', id).execute();
+    },
+
+    async deletePartner(id: string): Promise<void> {
+      await db.deleteFrom('partners').where('id', '=', id).execute();
+    },
+
     async setPartnerStatus(id: string, status: PartnerStatus): Promise<void> {
       await db.updateTable('partners').set({ status }).where('id', '=', id).execute();
     },
 
     async insertLink(link: { partnerId: string; code: string; programId?: string }): Promise<Link> {
+      const inserted = await store.claimCode(link);
+      if (inserted) return inserted;
       const code = link.code.toLowerCase();
       const programId = link.programId ?? DEFAULT_PROGRAM_ID;
+      const existing = (await store.findLink(code))!;
+      if (existing.partnerId !== link.partnerId) {
+        throw new ConflictError(`The referral code "${code}" already belongs to another partner`);
+      }
+      if (existing.programId !== programId) {
+        throw new ConflictError(`The referral code "${code}" is already this partner's in program "${existing.programId}"`);
+      }
+      return existing;
+    },
+
+    async claimCode(link: { partnerId: string; code: string; programId?: string }): Promise<Link | undefined> {
       const inserted = await db
         .insertInto('links')
-        .values({ code, partner_id: link.partnerId, program_id: programId })
+        .values({ code: link.code.toLowerCase(), partner_id: link.partnerId, program_id: link.programId ?? DEFAULT_PROGRAM_ID })
         .onConflict((oc) => oc.column('code').doNothing())
         .returningAll()
         .executeTakeFirst();
-      if (inserted) return toLink(inserted);
-      const existing = await db.selectFrom('links').selectAll().where('code', '=', code).executeTakeFirstOrThrow();
-      if (existing.partner_id !== link.partnerId) {
-        throw new ConflictError(`The referral code "${code}" already belongs to another partner`);
-      }
-      if (existing.program_id !== programId) {
-        throw new ConflictError(`The referral code "${code}" is already this partner's in program "${existing.program_id}"`);
-      }
-      return toLink(existing);
+      return inserted && toLink(inserted);
+    },
+
+    async findLink(code: string): Promise<Link | undefined> {
+      const row = await db.selectFrom('links').selectAll().where('code', '=', code.toLowerCase()).executeTakeFirst();
+      return row && toLink(row);
     },
 
     async findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined> {
@@ -181,6 +215,7 @@ export function partnerStore(db: Db): PartnerStore {
       return rows.map(toPromotionCode);
     },
   };
+  return store;
 }
 
 export function toPartner(row: Row<'partners'>): Partner {
