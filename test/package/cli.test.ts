@@ -335,6 +335,10 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
     expect(paid.code).toBe(1);
     expect(paid.stdout).toBe(`Payout ${payoutId}: paid, 14.70 USD to Alice Martin\n`);
     expect(paid.stderr).toContain('No payout po_missing');
+    const again = await stripeAttribution(['payouts', 'mark-paid', payoutId, ...db]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`^Payout ${payoutId}: already paid on \\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z, 14\\.70 USD to Alice Martin; nothing changed\n$`));
+    expect((await stripeAttribution(['payouts', 'cancel', payoutId, ...db])).stderr).toContain('a paid payout never changes');
     expect((await stripeAttribution(['payouts', 'list', ...db])).stdout).toBe('No payouts.\n');
     expect((await stripeAttribution(['payouts', 'list', '--status', 'paid', ...db])).stdout).toContain(payoutId);
     expect((await stripeAttribution(['report', '--interval', 'all', '--json', ...db])).stdout).toContain('"paid": 1470');
@@ -367,7 +371,7 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
   });
 
   it('every command has --help, exiting 0', async () => {
-    for (const command of [['migrate'], ['partners', 'add'], ['partners', 'list'], ['report'], ['payouts', 'create'], ['payouts', 'list'], ['payouts', 'mark-paid'], ['reconcile'], ['apply-parked'], ['doctor']]) {
+    for (const command of [['migrate'], ['partners', 'add'], ['partners', 'list'], ['report'], ['payouts', 'create'], ['payouts', 'list'], ['payouts', 'mark-paid'], ['payouts', 'cancel'], ['reconcile'], ['apply-parked'], ['doctor']]) {
       const help = await stripeAttribution([...command, '--help']);
       expect(help.code, command.join(' ')).toBe(0);
       expect(help.stdout).toContain(`Usage: stripe-attribution ${command.join(' ')}`);
