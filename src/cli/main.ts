@@ -217,7 +217,21 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
         const unknown: string[] = [];
         for (const id of ids) {
           const paid = await attribution.payouts.markPaid(id, flags.paidAt);
-          if (paid) out(`Payout ${id}: paid, ${money(paid.amount, paid.currency)} to ${paid.partnerName}`);
+          if (!paid) unknown.push(id);
+          else if (paid.alreadyPaid) out(`Payout ${id}: already paid on ${paid.paidAt!.toISOString()}, ${money(paid.amount, paid.currency)} to ${paid.partnerName}; nothing changed`);
+          else out(`Payout ${id}: paid, ${money(paid.amount, paid.currency)} to ${paid.partnerName}`);
+        }
+        if (unknown.length > 0) throw new AttributionError(`No payout ${unknown.join(', ')}: list them with \`npx stripe-attribution payouts list\``);
+      });
+    });
+
+  databaseCommand('cancel', 'Cancel pending payouts: their commissions go back to the next `payouts create`', payouts)
+    .argument('<payoutIds...>', 'the payout ids (po_…), as listed')
+    .action(async (ids: string[], flags: DatabaseFlags) => {
+      await withAttribution(flags, async (attribution) => {
+        const unknown: string[] = [];
+        for (const id of ids) {
+          if (await attribution.payouts.cancel(id)) out(`Payout ${id}: cancelled; its commissions go into the next \`payouts create\``);
           else unknown.push(id);
         }
         if (unknown.length > 0) throw new AttributionError(`No payout ${unknown.join(', ')}: list them with \`npx stripe-attribution payouts list\``);

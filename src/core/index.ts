@@ -17,12 +17,14 @@ export { LookupTimeoutError } from './transaction/lookups.js';
 export type { ReconcileProgress, ReconcileRequest, ReconcileResult } from './webhooks/reconcile.js';
 export {
   AttributionError,
+  CommissionInPayoutError,
   ConfigurationError,
   ConflictError,
   InvalidValueError,
   EmbeddedDatabaseLockedError,
   MigrationError,
   MissingDependencyError,
+  PayoutChangedError,
 } from './kernel/errors.js';
 export type { Amount } from './kernel/money.js';
 export type { DatabaseOption } from './storage/database.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
 import type { Attribution } from '../core/attribution.js';
-import { ConfigurationError } from '../core/kernel/errors.js';
+import { CommissionInPayoutError, ConfigurationError } from '../core/kernel/errors.js';
 import { verifyPortalToken } from '../core/partners/portal-links.js';
 import { BodyTooLargeError, readAtMost } from '../core/http/body.js';
 import { header } from '../core/clicks/request.js';
@@ -224,8 +224,15 @@ ${charts(data, days, 'You')}
     const fields = formFields(request.body);
     const nonce = parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE];
     if (!validCsrf(key, nonce, fields.get('csrf') ?? undefined, user)) return text(403, 'The form expired or came from another site: reload the page and try again.');
-    const { approved, paid } =
-      action === 'approve' ? { ...(await attribution.commissions.approve([commissionId])), paid: 0 } : { approved: 0, ...(await attribution.commissions.markPaid([commissionId])) };
+    let counts: { approved: number; paid: number };
+    try {
+      counts =
+        action === 'approve' ? { ...(await attribution.commissions.approve([commissionId])), paid: 0 } : { approved: 0, ...(await attribution.commissions.markPaid([commissionId])) };
+    } catch (error) {
+      if (error instanceof CommissionInPayoutError) return text(409, error.message);
+      throw error;
+    }
+    const { approved, paid } = counts;
     const back = fields.get('return') ?? '';
     // Only back into the dashboard: a forged return address must not make it an open redirect.
     const target = back === `${basePath}/` || back.startsWith(`${basePath}/partners/`) ? back : `${basePath}/`;

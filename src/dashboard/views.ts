@@ -45,6 +45,8 @@ function actions(commission: Commission, context: ViewContext): Html {
   const form = (action: 'approve' | 'mark-paid', label: string) =>
     html`<form class="inline" method="post" action="${context.basePath}/commissions/${commission.id}/${action}"><input type="hidden" name="csrf" value="${context.csrf}"><input type="hidden" name="return" value="${context.here}"><button type="submit" aria-label="${label} commission ${commission.id}">${label}</button></form>`;
   if (commission.status === 'pending') return form('approve', 'Approve');
+  // A pending payout pays it: marking it paid on its own would pay it twice.
+  if (commission.status === 'approved' && commission.payoutId) return html`in payout <code>${commission.payoutId}</code>`;
   if (commission.status === 'approved' && commission.kind !== 'clawback') return form('mark-paid', 'Mark paid');
   return html``;
 }

@@ -70,7 +70,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   it('applies the migrations, then reports nothing pending', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-'));
     const first = await stripeAttribution(['migrate', '--data-dir', dataDir]);
-    expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\n' });
+    expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\nApplied migration 0013_payout_commission_count\n' });
     const second = await stripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(second).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
   });
@@ -165,7 +165,7 @@ if (DATABASE_URL) describe('npx stripe-attribution migrate --database-url (real 
         insert into customers (email) values ('merchant@example.com');`);
 
       const first = await stripeAttribution(['migrate', '--database-url', url.href]);
-      expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\n' });
+      expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\nApplied migration 0013_payout_commission_count\n' });
       const second = await stripeAttribution(['migrate'], { DATABASE_URL: url.href });
       expect(second).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
 
@@ -335,6 +335,10 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
     expect(paid.code).toBe(1);
     expect(paid.stdout).toBe(`Payout ${payoutId}: paid, 14.70 USD to Alice Martin\n`);
     expect(paid.stderr).toContain('No payout po_missing');
+    const again = await stripeAttribution(['payouts', 'mark-paid', payoutId, ...db]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`^Payout ${payoutId}: already paid on \\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z, 14\\.70 USD to Alice Martin; nothing changed\n$`));
+    expect((await stripeAttribution(['payouts', 'cancel', payoutId, ...db])).stderr).toContain('a paid payout never changes');
     expect((await stripeAttribution(['payouts', 'list', ...db])).stdout).toBe('No payouts.\n');
     expect((await stripeAttribution(['payouts', 'list', '--status', 'paid', ...db])).stdout).toContain(payoutId);
     expect((await stripeAttribution(['report', '--interval', 'all', '--json', ...db])).stdout).toContain('"paid": 1470');
@@ -367,7 +371,7 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
   });
 
   it('every command has --help, exiting 0', async () => {
-    for (const command of [['migrate'], ['partners', 'add'], ['partners', 'list'], ['report'], ['payouts', 'create'], ['payouts', 'list'], ['payouts', 'mark-paid'], ['reconcile'], ['apply-parked'], ['doctor']]) {
+    for (const command of [['migrate'], ['partners', 'add'], ['partners', 'list'], ['report'], ['payouts', 'create'], ['payouts', 'list'], ['payouts', 'mark-paid'], ['payouts', 'cancel'], ['reconcile'], ['apply-parked'], ['doctor']]) {
       const help = await stripeAttribution([...command, '--help']);
       expect(help.code, command.join(' ')).toBe(0);
       expect(help.stdout).toContain(`Usage: stripe-attribution ${command.join(' ')}`);

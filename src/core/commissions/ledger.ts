@@ -1,4 +1,4 @@
-import { AttributionError } from '../kernel/errors.js';
+import { AttributionError, CommissionInPayoutError } from '../kernel/errors.js';
 import { assertAmount } from '../kernel/money.js';
 import type { ResolvedOptions } from '../options/options.js';
 import type { Commission, Storage } from '../storage/types.js';
@@ -14,14 +14,22 @@ export interface Commissions {
   approveDue(now?: Date): Promise<{ approved: number }>;
   /** Approves pending commissions by hand, before their hold ends. Held, voided or paid ones are left as they are. */
   approve(ids: readonly string[], now?: Date): Promise<{ approved: number }>;
-  /** Marks approved commissions paid (optionally under your payout id). Others are left as they are. */
+  /**
+   * Marks approved commissions paid (optionally under your payout id). Others are left as they
+   * are, except one in a pending payout: the payout pays it, so this throws
+   * `CommissionInPayoutError` and marks none.
+   */
   markPaid(ids: readonly string[], options?: { payoutId?: string; paidAt?: Date }): Promise<{ paid: number }>;
   /**
    * Voids a commission by hand, with a reason kept in the ledger. `fraud: true` also blocks every
-   * later commission for the customer.
+   * later commission for the customer. A commission in a pending payout throws
+   * `CommissionInPayoutError`: cancel the payout first.
    */
   void(id: string, reason: string, options?: { fraud?: boolean }): Promise<Commission>;
-  /** Adds (or, negative, removes) an amount by hand, with a reason kept in the ledger. */
+  /**
+   * Adds (or, negative, removes) an amount by hand, with a reason kept in the ledger. A commission
+   * in a pending payout throws `CommissionInPayoutError`: cancel the payout first.
+   */
   adjust(id: string, delta: number, reason: string): Promise<Commission>;
 }
 
@@ -35,16 +43,23 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
     list: async (filter = {}) => (await storage()).listCommissions(filter),
     approveDue: async (now = options.clock()) => ({ approved: await (await storage()).approveDueCommissions(now) }),
     approve: async (ids, now = options.clock()) => ({ approved: await (await storage()).approveCommissions(ids, now) }),
-    markPaid: async (ids, paid = {}) => ({
-      paid: await (await storage()).markCommissionsPaid(ids, paid.paidAt ?? options.clock(), paid.payoutId ?? null),
-    }),
+    markPaid: async (ids, paid = {}) =>
+      transactions.run(await storage(), async (tx) => {
+        const count = await tx.markCommissionsPaid(ids, paid.paidAt ?? options.clock(), paid.payoutId ?? null);
+        if (count < ids.length) {
+          // The update skipped it under its own row lock; rolling back keeps the batch all or nothing.
+          const inPayout = (await Promise.all(ids.map((id) => tx.getCommission(id)))).find((c) => c?.status === 'approved' && c.payoutId);
+          if (inPayout) throw new CommissionInPayoutError(inPayout.id, inPayout.payoutId!);
+        }
+        return { paid: count };
+      }),
     void: async (id, reason, how = {}) => {
       if (!reason) throw new AttributionError('Voiding a commission needs a reason, kept in the ledger');
       const commission = await existing(id);
       if (commission.status === 'paid') throw new AttributionError(`Commission ${id} is paid already: adjust it instead, which records a clawback`);
       return transactions.run(await storage(), async (tx) => {
         if (how.fraud && commission.customerId) await tx.blockCustomer(commission.customerId, 'fraud');
-        const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided' });
+        const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided', outsidePayout: true });
         emit('commission.voided', { commission: voided });
         return voided;
       });
@@ -53,7 +68,7 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
       if (!reason) throw new AttributionError('Adjusting a commission needs a reason, kept in the ledger');
       assertAmount(delta, 'delta');
       await existing(id);
-      return (await storage()).adjustCommission(id, { delta, reason });
+      return transactions.run(await storage(), (tx) => tx.adjustCommission(id, { delta, reason, outsidePayout: true }));
     },
   };
 }

@@ -55,3 +55,26 @@ export class ConfigurationError extends AttributionError {}
 
 /** A record would break a uniqueness promise that is not an idempotent repeat (e.g. a taken code). */
 export class ConflictError extends AttributionError {}
+
+/**
+ * A commission in a pending payout was to be paid, voided or adjusted on its own: that would leave
+ * the payout paying an amount its commissions no longer add up to. `payoutId` names the payout.
+ */
+export class CommissionInPayoutError extends AttributionError {
+  constructor(
+    readonly commissionId: string,
+    readonly payoutId: string,
+  ) {
+    super(`Commission ${commissionId} is in payout ${payoutId}, not paid yet: mark the payout paid, or cancel the payout first (\`payouts.cancel\`, \`npx stripe-attribution payouts cancel ${payoutId}\`) and create payouts again`);
+  }
+}
+
+/**
+ * A payout's commissions changed after it was made (a refund, dispute, void or adjustment), so its
+ * amount is no longer what they add up to: it is not marked paid until made again.
+ */
+export class PayoutChangedError extends AttributionError {
+  constructor(readonly payoutId: string) {
+    super(`Payout ${payoutId} changed after it was created (a refund, dispute, void or adjustment of its commissions): cancel it (\`npx stripe-attribution payouts cancel ${payoutId}\`) and create payouts again, then pay the new amount`);
+  }
+}

@@ -1,6 +1,6 @@
 import { assertAmount } from '../kernel/money.js';
 import type { ResolvedOptions } from '../options/options.js';
-import type { Payout, Storage } from '../storage/types.js';
+import type { PaidPayout, Payout, Storage } from '../storage/types.js';
 import type { TransactionRunner } from '../transaction/run.js';
 
 export interface Payouts {
@@ -11,8 +11,18 @@ export interface Payouts {
    */
   create(request?: { minimumAmount?: number; currency?: string; programId?: string; livemode?: boolean }): Promise<Payout[]>;
   list(filter?: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]>;
-  /** Marks the payout and its commissions paid, once you have sent the money. */
-  markPaid(id: string, paidAt?: Date): Promise<Payout | undefined>;
+  /**
+   * Marks the payout and its commissions paid, once you have sent the money. Of concurrent calls one
+   * pays it; a payout paid before comes back unchanged with `alreadyPaid: true` (and its `paidAt`).
+   * Throws `PayoutChangedError`, marking nothing, when its commissions changed since it was created
+   * (a refund, dispute or void): cancel it and create payouts again. `undefined` for an unknown id.
+   */
+  markPaid(id: string, paidAt?: Date): Promise<PaidPayout | undefined>;
+  /**
+   * Cancels a pending payout: its commissions go back to the next `create`, where they can also be
+   * voided or adjusted again. `false` for an unknown id; a paid payout throws (it never changes).
+   */
+  cancel(id: string): Promise<boolean>;
   /** The payouts as CSV for your bank or payout provider (pending live payouts by default). */
   csv(filter?: { status?: 'pending' | 'paid'; livemode?: boolean; programId?: string }): Promise<string>;
 }
@@ -29,6 +39,7 @@ export function createPayouts(storage: () => Promise<Storage>, options: Resolved
     },
     list,
     markPaid: async (id, paidAt = options.clock()) => transactions.run(await storage(), (tx) => tx.markPayoutPaid(id, paidAt)),
+    cancel: async (id) => transactions.run(await storage(), (tx) => tx.cancelPayout(id)),
     csv: async (filter = {}) => payoutsCsv(await list({ status: 'pending', livemode: true, ...filter })),
   };
 }

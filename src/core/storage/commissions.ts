@@ -1,3 +1,4 @@
+import { CommissionInPayoutError } from '../kernel/errors.js';
 import { newId } from '../kernel/ids.js';
 import { assertAmount, toAmount, type Amount } from '../kernel/money.js';
 import type { Inserted } from './inserted.js';
@@ -68,7 +69,9 @@ export interface NewCommission {
  * - `approveDueCommissions`, `approveCommissions`, `markCommissionsPaid`: one conditional statement
  *   each, so a row changes once; concurrent callers each count only the rows they changed.
  * - `adjustCommission`: two statements (the logged adjustment, then the new amount): call it inside
- *   the transaction that holds the sale's lock.
+ *   the transaction that holds the sale's lock. With `outsidePayout`, the update itself refuses a
+ *   commission in a pending payout (throwing), so a concurrent payout run or payment cannot slip in.
+ * - `markCommissionsPaid` never touches a commission in a payout: the payout pays it.
  */
 export interface CommissionStore {
   /**
@@ -85,13 +88,19 @@ export interface CommissionStore {
   /**
    * Adds `delta` to a commission (logged with its reason as an adjustment) and sets its status.
    * Call inside the transaction that holds the sale, so concurrent changes serialise on it.
+   * `outsidePayout: true` (a change by hand) throws `CommissionInPayoutError` for a commission in a
+   * pending payout; Stripe's own changes (refunds, disputes) go through and the payout then
+   * refuses to be paid until made again.
    */
-  adjustCommission(id: string, change: { delta: Amount; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null }): Promise<Commission>;
+  adjustCommission(
+    id: string,
+    change: { delta: Amount; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean },
+  ): Promise<Commission>;
   /** Approves pending commissions whose hold ended by `now`. Returns how many. */
   approveDueCommissions(now: Date): Promise<number>;
   /** Approves the given pending commissions before their hold ends (others are left as they are); each row changes once. */
   approveCommissions(ids: readonly string[], now: Date): Promise<number>;
-  /** Marks approved commissions paid. Returns how many changed. */
+  /** Marks approved commissions that are in no payout paid. Returns how many changed. */
   markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<number>;
   /**
    * The customer's sale commissions (not clawbacks), each with its sale's Stripe time: what a
@@ -215,7 +224,7 @@ export function commissionStore(db: Db): CommissionStore {
 
     async adjustCommission(
       id: string,
-      change: { delta: number; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null },
+      change: { delta: number; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean },
     ): Promise<Commission> {
       if (change.delta !== 0) {
         await db
@@ -223,7 +232,7 @@ export function commissionStore(db: Db): CommissionStore {
           .values({ id: newId('adj'), commission_id: id, amount: assertAmount(change.delta), reason: change.reason })
           .execute();
       }
-      const row = await db
+      let update = db
         .updateTable('commissions')
         .set((eb) => ({
           amount: eb('amount', '+', change.delta) as never,
@@ -232,9 +241,11 @@ export function commissionStore(db: Db): CommissionStore {
           ...(change.statusBeforeHold !== undefined ? { status_before_hold: change.statusBeforeHold } : {}),
           ...(change.status === 'voided' ? { reason: change.reason } : {}),
         }))
-        .where('id', '=', id)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+        .where('id', '=', id);
+      // A paid commission's payout is paid too; any other with a payout is in a pending one.
+      if (change.outsidePayout) update = update.where((eb) => eb.or([eb('payout_id', 'is', null), eb('status', '=', 'paid')]));
+      const row = await update.returningAll().executeTakeFirst();
+      if (!row) throw await notOutsidePayout(db, id);
       return toCommission(row);
     },
 
@@ -266,10 +277,17 @@ export function commissionStore(db: Db): CommissionStore {
         .set({ status: 'paid', paid_at: paidAt, payout_id: payoutId, updated_at: paidAt })
         .where('id', 'in', [...ids])
         .where('status', '=', 'approved')
+        .where('payout_id', 'is', null)
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
     },
   };
+}
+
+/** Why a guarded update changed nothing: the commission is in a pending payout (or missing). */
+async function notOutsidePayout(db: Db, id: string): Promise<Error> {
+  const row = await db.selectFrom('commissions').select('payout_id').where('id', '=', id).executeTakeFirst();
+  return row?.payout_id ? new CommissionInPayoutError(id, row.payout_id) : new Error(`adjustCommission: no commission ${id}`);
 }
 
 function toCommission(row: Row<'commissions'>): Commission {

@@ -1,3 +1,4 @@
+import { AttributionError, PayoutChangedError } from '../kernel/errors.js';
 import { newId } from '../kernel/ids.js';
 import { toAmount, type Amount } from '../kernel/money.js';
 import type { Db, Row } from './rows.js';
@@ -13,6 +14,8 @@ export interface Payout {
   currency: string;
   amount: Amount;
   status: 'pending' | 'paid';
+  /** How many commissions (clawbacks included) it was made of. */
+  commissionCount: number;
   createdAt: Date;
   paidAt: Date | null;
 }
@@ -23,8 +26,10 @@ export interface Payout {
  * - `createPayouts`: several statements; commissions are claimed with row locks (skipping rows
  *   another run holds), so concurrent runs never put one commission in two payouts. Call it inside
  *   `transaction`, so a failure leaves no half-made payout.
- * - `markPayoutPaid`: a conditional update; of concurrent callers one marks it paid and every
- *   caller gets the paid payout back.
+ * - `markPayoutPaid`, `cancelPayout`: call inside `transaction`. Each locks the payout row, then its
+ *   commissions, so concurrent callers take turns: of two marking one payout paid, one pays it and
+ *   the other gets it back with `alreadyPaid: true`; a cancel racing a payment either cancels it
+ *   or finds it paid.
  */
 export interface PayoutStore {
   /**
@@ -35,9 +40,21 @@ export interface PayoutStore {
    */
   createPayouts(request: { minimumAmount: Amount; currency?: string; programId?: string; livemode: boolean }): Promise<Payout[]>;
   listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]>;
-  /** Marks a payout and its commissions paid. */
-  markPayoutPaid(id: string, paidAt: Date): Promise<Payout | undefined>;
+  /**
+   * Marks a pending payout and its commissions paid; a paid one comes back unchanged with
+   * `alreadyPaid: true`. Throws `PayoutChangedError`, changing nothing, when its commissions no
+   * longer add up to its amount and count (one was refunded, disputed, voided or adjusted since).
+   */
+  markPayoutPaid(id: string, paidAt: Date): Promise<PaidPayout | undefined>;
+  /**
+   * Deletes a pending payout and hands its commissions back to the next `createPayouts`. Returns
+   * false for an unknown id; a paid payout never changes, so cancelling one throws.
+   */
+  cancelPayout(id: string): Promise<boolean>;
 }
+
+/** A payout marked paid: `alreadyPaid` when it was paid before this call (on `paidAt`). */
+export type PaidPayout = Payout & { alreadyPaid: boolean };
 
 /** The payout store on the library's tables. */
 export function payoutStore(db: Db): PayoutStore {
@@ -79,6 +96,7 @@ export function payoutStore(db: Db): PayoutStore {
           )
           .returning('amount')
           .execute();
+        const commissionCount = claimed.length;
         const amount = claimed.reduce((sum, row) => sum + toAmount(row.amount), 0);
         if (amount < Math.max(request.minimumAmount, 1)) {
           // Another payout run took part of it meanwhile: give the rest back for the next run.
@@ -86,7 +104,7 @@ export function payoutStore(db: Db): PayoutStore {
           await db.deleteFrom('payouts').where('id', '=', id).execute();
           continue;
         }
-        await db.updateTable('payouts').set({ amount }).where('id', '=', id).execute();
+        await db.updateTable('payouts').set({ amount, commission_count: commissionCount }).where('id', '=', id).execute();
         created.push(id);
       }
       if (created.length === 0) return [];
@@ -102,13 +120,33 @@ export function payoutStore(db: Db): PayoutStore {
       return (await query.execute()).map(toPayout);
     },
 
-    async markPayoutPaid(id: string, paidAt: Date): Promise<Payout | undefined> {
-      const updated = await db.updateTable('payouts').set({ status: 'paid', paid_at: paidAt }).where('id', '=', id).where('status', '=', 'pending').executeTakeFirst();
-      if (updated.numUpdatedRows > 0n) {
-        await db.updateTable('commissions').set({ status: 'paid', paid_at: paidAt, updated_at: paidAt }).where('payout_id', '=', id).where('status', '=', 'approved').execute();
+    async markPayoutPaid(id: string, paidAt: Date): Promise<PaidPayout | undefined> {
+      const payout = await db.selectFrom('payouts').select(['status', 'amount', 'commission_count']).where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!payout) return undefined;
+      if (payout.status === 'pending') {
+        // Locked, so a refund or void racing this payment lands before the check or after the payout is paid.
+        const commissions = await db.selectFrom('commissions').select(['amount', 'status']).where('payout_id', '=', id).forUpdate().execute();
+        const unchanged =
+          commissions.length === payout.commission_count &&
+          commissions.every((commission) => commission.status === 'approved') &&
+          commissions.reduce((sum, commission) => sum + toAmount(commission.amount), 0) === toAmount(payout.amount);
+        if (!unchanged) throw new PayoutChangedError(id);
+        await db.updateTable('payouts').set({ status: 'paid', paid_at: paidAt }).where('id', '=', id).execute();
+        await db.updateTable('commissions').set({ status: 'paid', paid_at: paidAt, updated_at: paidAt }).where('payout_id', '=', id).execute();
       }
-      const row = await payoutQuery(db).where('payouts.id', '=', id).executeTakeFirst();
-      return row && toPayout(row);
+      const row = await payoutQuery(db).where('payouts.id', '=', id).executeTakeFirstOrThrow();
+      return { ...toPayout(row), alreadyPaid: payout.status === 'paid' };
+    },
+
+    async cancelPayout(id: string): Promise<boolean> {
+      const payout = await db.selectFrom('payouts').select(['status', 'paid_at']).where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!payout) return false;
+      if (payout.status === 'paid') {
+        throw new AttributionError(`Payout ${id} was paid on ${payout.paid_at?.toISOString() ?? 'an unknown date'}: a paid payout never changes; later corrections go to the next payout`);
+      }
+      await db.updateTable('commissions').set({ payout_id: null }).where('payout_id', '=', id).execute();
+      await db.deleteFrom('payouts').where('id', '=', id).execute();
+      return true;
     },
   };
 }
@@ -123,6 +161,7 @@ function toPayout(row: Row<'payouts'> & { partner_name: string; partner_email: s
     livemode: row.livemode,
     currency: row.currency,
     amount: toAmount(row.amount),
+    commissionCount: row.commission_count,
     status: row.status as Payout['status'],
     createdAt: row.created_at,
     paidAt: row.paid_at,

@@ -196,6 +196,8 @@ export interface Database {
     livemode: boolean;
     currency: string;
     amount: Money;
+    /** How many commissions it was made of: with `amount`, what marking it paid checks. */
+    commission_count: ColumnType<number, number | undefined, number>;
     status: string;
     created_at: CreatedAt;
     paid_at: Date | null;

@@ -33,7 +33,7 @@ export type { ForgetRequest } from './forget-customer.js';
 export type { Milestone, NewMilestone } from './milestones.js';
 export type { PartnerGroupRecord, PartnerProgram } from './partner-programs.js';
 export type { Link, NewPartner, Partner, PartnerCodes, PartnerStatus, PromotionCode } from './partners.js';
-export type { Payout } from './payouts.js';
+export type { PaidPayout, Payout } from './payouts.js';
 export type { CurrencyTotals, ReportInterval, ReportRequest, ReportRow } from './reports.js';
 export type { NewSale, NewSaleLine, Sale, SaleLine } from './sales.js';
 export type { SubscriptionState } from './subscriptions.js';

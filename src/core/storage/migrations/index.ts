@@ -22,6 +22,7 @@ import * as programs from './0009_programs.js';
 import * as partnerGroups from './0010_partner_groups.js';
 import * as chargeRefunds from './0011_charge_refunds.js';
 import * as trialSeatLeads from './0012_trial_seat_leads.js';
+import * as payoutCommissionCount from './0013_payout_commission_count.js';
 
 /**
  * Every migration, by name, in order. Static imports (not files found at run time) so they survive
@@ -41,6 +42,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0010_partner_groups': partnerGroups,
   '0011_charge_refunds': chargeRefunds,
   '0012_trial_seat_leads': trialSeatLeads,
+  '0013_payout_commission_count': payoutCommissionCount,
 };
 
 class PackagedMigrationProvider implements KyselyMigrationProvider {
