@@ -1,11 +1,11 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { backends } from '../support/backends.js';
+import { stripeAttribution } from '../support/cli.js';
+import { merchantProject } from '../support/project.js';
 import { T0, charge, checkoutSession, event } from '../support/stripe-fixtures.js';
 import { world } from '../support/world.js';
 
@@ -60,9 +60,10 @@ describe.each(backends())('payouts on $name', (backend) => {
 });
 
 describe('npx stripe-attribution payouts create --csv', () => {
-  it('creates the payouts and prints them as CSV', async () => {
+  it('creates the payouts from the app’s own config and prints them as CSV', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-payouts-'));
-    const attribution = createAttribution({ database: dataDir, program: { holdDays: 0, reward: { type: 'flat', amount: 1234 } }, clock: () => new Date((T0 - 60) * 1000), clicks: { ipSalt: 's' } });
+    const program = { holdDays: 0, reward: { type: 'flat', amount: 1234 } } as const;
+    const attribution = createAttribution({ database: dataDir, program, clock: () => new Date((T0 - 60) * 1000), clicks: { ipSalt: 's' } });
     await attribution.migrate();
     const partner = await attribution.partners.create({ name: 'Carla, "the closer"', code: 'carla' });
     const { clickId } = await attribution.captureClick({ method: 'GET', url: 'https://shop.example/?via=carla', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } });
@@ -70,8 +71,15 @@ describe('npx stripe-attribution payouts create --csv', () => {
     await attribution.commissions.approveDue(new Date((T0 + DAY) * 1000));
     await attribution.close();
 
-    const cli = resolve(import.meta.dirname, '../../dist/cli.js');
-    const { stdout } = await promisify(execFile)(process.execPath, [cli, 'payouts', 'create', '--csv', '--data-dir', dataDir], { env: { ...process.env, DATABASE_URL: '' } });
+    // Money commands need the app's own config; it loads the built package (dist/), as in a merchant's project.
+    const project = merchantProject();
+    writeFileSync(
+      join(project, 'stripe-attribution.config.mjs'),
+      `import { createAttribution } from 'stripe-attribution';\nexport default createAttribution({ database: ${JSON.stringify(dataDir)}, program: ${JSON.stringify(program)} });\n`,
+    );
+    const { code, stdout, stderr } = await stripeAttribution(['payouts', 'create', '--csv'], {}, project);
+    expect(code).toBe(0);
+    expect(stderr).toContain('Created 1 payout.');
     const lines = stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`,${partner.id},"Carla, ""the closer""",,default,usd,1234,12.34,true,`);
