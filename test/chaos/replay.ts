@@ -1,7 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import Stripe from 'stripe';
 import type { Attribution } from '../../src/core/attribution.js';
-import { EARLIER_FIRST_SALE } from '../../src/core/commissions/engine.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import type { TableLayout } from '../../src/core/storage/layout.js';
 import { journeyEvents, mulberry32, PARTNERS, PROMOTION_CODE, type Journey, type PartnerName } from './journeys.js';
@@ -204,8 +203,10 @@ export async function readLedger(attribution: Attribution, partnerIds: Record<Pa
     entry.disputed += sale.amountDisputed;
   }
   for (const commission of await attribution.commissions.list()) {
-    // A commission voided at 0 by a late first sale: how many there are depends on delivery order; they hold no money.
-    if (commission.reason === EARLIER_FIRST_SALE && commission.status === 'voided' && commission.amount === 0) continue;
+    // A commission whose reward a late first sale ended (its exact numerator set to 0; in-order delivery
+    // never creates one) and that holds no money: how many there are depends on delivery order, and so
+    // does its reason when a refund of the same sale voided it too (whichever void came first stays).
+    if (commission.status === 'voided' && commission.amount === 0 && commission.exactNumerator === 0n) continue;
     addCommission(row(commission.partnerId), `${commission.kind}:${commission.status}`, commission.amount);
   }
   return ledger;
