@@ -1,19 +1,8 @@
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { maskPasswords, maskUrl } from '../../src/cli/output.js';
 import { DATABASE_URL } from '../support/backends.js';
-
-async function stripeAttribution(args: string[], env: NodeJS.ProcessEnv = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(args, {
-    stdout: (text) => void (stdout += text),
-    stderr: (text) => void (stderr += text),
-    env: { ...process.env, DATABASE_URL: '', ...env },
-  });
-  return { code, stdout, stderr };
-}
+import { stripeAttribution } from '../support/cli.js';
 
 describe('the CLI never prints a database password', () => {
   it('masks the password of parsable and unparsable URLs, leaving the rest readable', () => {
