@@ -3,9 +3,12 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createAttribution } from '../src/core/attribution.js';
 import type { Framework, Variant } from './middleware-server.js';
+import type { NodeBinary } from './nodes.js';
 import { benchPool, envInt, freshSchema, kyselyOn, log, median, round } from './support.js';
 
 export interface MiddlewareFigure {
+  /** The Node the app processes ran on (autocannon stays on the parent's). */
+  node: string;
   framework: Framework;
   scenario: 'no referral' | 'referral visit' | 'referral visit, batched';
   /** Median over rounds, without and with the middleware (in the scenario's click-write mode). */
@@ -18,6 +21,11 @@ export interface MiddlewareFigure {
   p99Ratio: number;
   /** How far the baseline alone moved between rounds: (max − min) / median req/s without. */
   baselineSpread: number;
+  /** The app process's CPU time (user + system) per request served, over all rounds, without and with. */
+  plainCpuMicros: number;
+  attributionCpuMicros: number;
+  /** CPU per request with / without, minus one: what the middleware adds to each request. */
+  addedCpu: number;
   /** Responses other than 2xx, or socket errors, in the middleware's runs (must be 0). */
   failures: number;
   target: number;
@@ -32,7 +40,7 @@ const SERVER = fileURLToPath(new URL('./middleware-server.ts', import.meta.url))
  * The same hello route with and without attributionMiddleware, per framework, under autocannon:
  * alternating runs (ABBA order across rounds) so drift on a noisy machine hits both sides alike.
  */
-export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
+export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigure[]> {
   const duration = envInt('BENCH_MW_SECONDS', 3);
   const rounds = envInt('BENCH_MW_ROUNDS', 5);
   const connections = envInt('BENCH_MW_CONNECTIONS', 10);
@@ -57,9 +65,9 @@ export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
   const figures: MiddlewareFigure[] = [];
   for (const framework of frameworks) {
     const servers = {
-      plain: await startServer(framework, 'plain'),
-      attribution: await startServer(framework, 'attribution'),
-      batched: await startServer(framework, 'batched'),
+      plain: await startServer(node, framework, 'plain'),
+      attribution: await startServer(node, framework, 'attribution'),
+      batched: await startServer(node, framework, 'batched'),
     };
     try {
       for (const { scenario, with: measured, path, headers, target } of scenarios) {
@@ -71,16 +79,24 @@ export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
         await load('plain', 1);
         await load('attribution', 1);
         const runs: Record<Side, autocannon.Result[]> = { plain: [], attribution: [] };
+        const cpuMicros: Record<Side, number> = { plain: 0, attribution: 0 };
+        const server = (side: Side) => servers[side === 'plain' ? 'plain' : measured];
         for (let index = 0; index < rounds; index += 1) {
           const order: Side[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
-          for (const side of order) runs[side].push(await load(side, duration));
+          for (const side of order) {
+            const before = await cpuOf(server(side).child);
+            runs[side].push(await load(side, duration));
+            cpuMicros[side] += (await cpuOf(server(side).child)) - before;
+          }
           const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
-          log(`middleware ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
+          log(`middleware ${node.version} ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
         }
         // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
         const served = (side: Side) => runs[side].reduce((sum, r) => sum + r.requests.total, 0);
         const p99 = (side: Side) => median(runs[side].map((r) => r.latency.p99));
+        const cpuPerRequest = (side: Side) => cpuMicros[side] / Math.max(served(side), 1);
         figures.push({
+          node: node.version,
           framework,
           scenario,
           plainRps: round(median(runs.plain.map((r) => r.requests.average)), 0),
@@ -90,6 +106,9 @@ export async function benchMiddleware(): Promise<MiddlewareFigure[]> {
           throughputRatio: round(served('attribution') / served('plain'), 3),
           p99Ratio: round(p99('attribution') / Math.max(p99('plain'), 1), 2),
           baselineSpread: round(spread(runs.plain.map((r) => r.requests.average)), 3),
+          plainCpuMicros: round(cpuPerRequest('plain'), 1),
+          attributionCpuMicros: round(cpuPerRequest('attribution'), 1),
+          addedCpu: round(cpuPerRequest('attribution') / cpuPerRequest('plain') - 1, 3),
           failures: runs.attribution.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
           target,
         });
@@ -105,8 +124,21 @@ function spread(values: readonly number[]): number {
   return (Math.max(...values) - Math.min(...values)) / median(values);
 }
 
-async function startServer(framework: Framework, variant: Variant): Promise<{ child: ChildProcess; port: number }> {
-  const child = fork(SERVER, [framework, variant, SCHEMA], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** The app process's CPU time so far, in microseconds. */
+function cpuOf(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const answer = (message: { cpuMicros?: number }) => {
+      if (message.cpuMicros === undefined) return;
+      child.off('message', answer);
+      resolve(message.cpuMicros);
+    };
+    child.on('message', answer);
+    child.send('cpu');
+  });
+}
+
+async function startServer(node: NodeBinary, framework: Framework, variant: Variant): Promise<{ child: ChildProcess; port: number }> {
+  const child = fork(SERVER, [framework, variant, SCHEMA], { execPath: node.execPath, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (message: { port: number }) => resolve(message.port));
     child.once('exit', (code) => reject(new Error(`${framework} ${variant} server exited with ${code}`)));
