@@ -105,6 +105,17 @@ describe.each(backends())('partner applications over HTTP ($name)', (backend) =>
     expect(hooks.filter(([name]) => name === 'partner.approved')).toHaveLength(1);
   });
 
+  it('two applications racing for one code or one email: one is stored, the other refused', async () => {
+    const race = (input: { code: string; email: string }[]) =>
+      Promise.allSettled(input.map(({ code, email }) => w.attribution.applications.submit({ name: 'Racer', email, promotion: 'Podcast', code })));
+    const sameCode = await race([{ code: 'kim', email: 'kim1@creators.example' }, { code: 'kim', email: 'kim2@creators.example' }]);
+    expect(sameCode.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(String((sameCode.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)).toContain('The referral code "kim" is taken');
+    const sameEmail = await race([{ code: 'lee1', email: 'lee@creators.example' }, { code: 'lee2', email: 'lee@creators.example' }]);
+    expect(sameEmail.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect((await w.attribution.applications.list()).filter((a) => a.partner.email === 'lee@creators.example')).toHaveLength(1);
+  });
+
   it('rejects: the applicant stays out, their code is released and their email may apply again', async () => {
     expect((await (await visitor()).send(fields('dave'))).status).toBe(303);
     const { partner } = (await applicationOf('dave'))!;

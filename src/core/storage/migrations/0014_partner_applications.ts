@@ -27,8 +27,8 @@ export async function up(db: Kysely<any>, { index }: MigrationContext): Promise<
     .on('partners')
     .column('email')
     .unique()
-    .where('applied_at', 'is not', null)
-    .where('status', '<>', 'rejected')
+    .where(sql.ref('applied_at'), 'is not', null)
+    .where(sql.ref('status'), '<>', 'rejected')
     .execute();
   await db.schema
     .createTable('application_attempts')
