@@ -86,10 +86,12 @@ describe.each(backends())('applications, mode switch and program filter in a bro
     // The honeypot is out of sight and out of the tab order.
     expect(await visitor.getAttribute('#website', 'tabindex')).toBe('-1');
     expect(await visitor.evaluate('document.querySelector("#website").getBoundingClientRect().right < 0')).toBe(true);
+    // Nothing wider than the phone's screen.
+    expect(await visitor.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await visitor.screenshot({ path: new URL('apply-phone.png', ARTIFACTS).pathname, fullPage: true });
     later(10);
     await Promise.all([visitor.waitForURL(/sent=1/), visitor.click('button[type="submit"]')]);
     expect(await visitor.textContent('[role="status"]')).toContain('we received your application');
-    await visitor.screenshot({ path: new URL('apply-phone.png', ARTIFACTS).pathname, fullPage: true });
     await visitor.context().close();
 
     const application = (await w.attribution.applications.list({ status: 'pending' })).find((a) => a.details.code === 'nora')!;
