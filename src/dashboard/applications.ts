@@ -38,7 +38,7 @@ export interface PageKit {
   basePath: string;
   secret: string;
   trustProxy: boolean;
-  page(status: number, title: string, content: Html, options?: { setCookie?: string | undefined; nav?: boolean; headers?: Record<string, string> }): PageResponse;
+  page(status: number, title: string, content: Html, options?: { setCookie?: string | undefined; nav?: boolean }): PageResponse;
   text(status: number, message: string, extra?: Record<string, string>): PageResponse;
   redirect(location: string): PageResponse;
   fields(body: PageRequest['body']): Map<string, string>;
@@ -101,7 +101,7 @@ export function applicationPages(attribution: Attribution, kit: PageKit, options
       );
     } catch (error) {
       if (error instanceof RateLimitedError) {
-        return { ...kit.text(429, error.message), headers: { ...kit.text(429, '').headers, 'retry-after': String(Math.ceil(error.retryAfterSeconds)) } };
+        return kit.text(429, error.message, { 'retry-after': String(Math.ceil(error.retryAfterSeconds)) });
       }
       if (error instanceof ConflictError) return form(request, url, 409, fields, error.message);
       if (error instanceof AttributionError) return form(request, url, 400, fields, error.message);

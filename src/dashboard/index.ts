@@ -117,10 +117,7 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
       basePath,
       secret: configured ?? randomBytes(32).toString('base64url'),
       trustProxy,
-      page: (status, title, content, { setCookie, nav: withNav = true, headers = {} } = {}) => {
-        const response = htmlPage(status, title, withNav ? nav : html``, content, setCookie);
-        return { ...response, headers: { ...response.headers, ...headers } };
-      },
+      page: (status, title, content, { setCookie, nav: withNav = true } = {}) => htmlPage(status, title, withNav ? nav : html``, content, setCookie),
       text,
       redirect: (location) => ({ status: 303, headers: { ...SECURITY_HEADERS, location }, body: '' }),
       fields: formFields,

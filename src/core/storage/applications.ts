@@ -88,6 +88,7 @@ export function applicationStore(db: Db): ApplicationStore {
         .updateTable('partners')
         .set({ status, decided_at: at })
         .where('id', '=', partnerId)
+        .where('applied_at', 'is not', null)
         .where('status', '=', 'pending')
         .returningAll()
         .executeTakeFirst();
