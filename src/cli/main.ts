@@ -17,6 +17,7 @@ import { runDoctor } from './doctor.js';
 import { EXIT, UsageError, explain } from './errors.js';
 import { csv, json, maskPasswords, maskUrl, money, table } from './output.js';
 import { whyNoPayouts } from './payouts.js';
+import { applicationCommands } from './applications.js';
 
 /**
  * Where a run of the CLI reads and writes: the process's own streams and environment in the bin,
@@ -102,6 +103,8 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
    */
   interface InstanceNeeds {
     money?: string;
+    /** Like `money`, for another reason: the sentence saying why the config is needed. */
+    config?: string;
     creates?: boolean;
     /** Options of the instance built from the flags when there is no config. */
     fromFlags?: () => Promise<AttributionOptions>;
@@ -119,6 +122,7 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
       attribution = await loadConfig(configPath);
     } else {
       if (needs.money) throw new UsageError(`${needs.money} needs your app’s configuration, so it computes commissions with your program’s rewards. ${HOW_TO_ADD_CONFIG}`);
+      if (needs.config) throw new UsageError(`${needs.config} ${HOW_TO_ADD_CONFIG}`);
       const url = flags.databaseUrl ?? (flags.dataDir ? undefined : io.env.DATABASE_URL || undefined);
       if (url !== undefined) checkPostgresUrl(url, flags.databaseUrl ? '--database-url' : 'DATABASE_URL');
       const database = url ?? resolve(cwd, flags.dataDir ?? DEFAULT_DATA_DIR);
@@ -272,6 +276,8 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
         io.stdout(list.length === 0 ? 'No partners yet: add one with `npx stripe-attribution partners add <name>`.\n' : table(header, rows, 6));
       });
     });
+
+  applicationCommands<DatabaseFlags>(program, { databaseCommand, withAttribution, out, stdout: io.stdout });
 
   databaseCommand('report', 'Per partner and period: clicks, leads, sales, revenue, refunds (untaxed) and commissions by status', program)
     .option('--from <date>', 'first day (ISO date, UTC; default: all time)', isoDate)

@@ -6,6 +6,7 @@ import { trackEvent, type TrackEventInput, type TrackEventResult } from './miles
 import type { AttributionOptions, ResolvedOptions } from './options/options.js';
 import { resolveOptions } from './options/resolve.js';
 import { createPartners, type Partners } from './partners/partners.js';
+import { createApplications, type Applications } from './partners/applications.js';
 import type { AttributionRequest } from './clicks/request.js';
 import { openStorage } from './storage/database.js';
 import type { MigrationReport, Storage } from './storage/types.js';
@@ -40,6 +41,8 @@ export interface Attribution {
 
   /** Partners and their referral codes. */
   readonly partners: Partners;
+  /** Partner applications: submitted through the dashboard's public `/apply` page or your own form, approved or rejected by you. */
+  readonly applications: Applications;
   /** The options in force, defaults applied. */
   readonly options: ResolvedOptions;
 
@@ -180,6 +183,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
       await (await pending).close();
     },
     partners: createPartners(ledger, resolved, transactions),
+    applications: createApplications(ledger, resolved, transactions),
     captureClick: (request) => captureClick(resolved, clicks, request),
     readClickCookie: (request) => readClickCookie(request, resolved.clicks.cookieName),
     runInContext,

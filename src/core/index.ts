@@ -12,6 +12,7 @@ export type { CaptureResult } from './clicks/capture.js';
 export type { LeadResult, TrackLeadInput } from './leads/track-lead.js';
 export type { TrackEventInput, TrackEventResult } from './milestones/track-event.js';
 export type { CreatePartnerInput, InProgram, PartnerGroup, PartnerGroups, PartnerInProgram, Partners, PartnerWithCodes } from './partners/partners.js';
+export type { ApplicationDecision, ApplicationInput, Applications, SubmitOptions } from './partners/applications.js';
 export type { WebhookResponse } from './webhooks/handle-webhook.js';
 export { LookupTimeoutError } from './transaction/lookups.js';
 export type { ReconcileProgress, ReconcileRequest, ReconcileResult } from './webhooks/reconcile.js';
@@ -25,6 +26,7 @@ export {
   MigrationError,
   MissingDependencyError,
   PayoutChangedError,
+  RateLimitedError,
 } from './kernel/errors.js';
 export type { Amount } from './kernel/money.js';
 export type { DatabaseOption } from './storage/database.js';

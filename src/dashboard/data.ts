@@ -29,16 +29,18 @@ export interface DataRequest {
   now: Date;
   /** Only this partner's data (the portal, a partner's page). */
   partnerId?: string;
+  /** Only this program's data. */
+  programId?: string;
   /** How many of the latest events to show. */
   latest: number;
 }
 
 /** Everything a dashboard page shows, read through the public report and ledger APIs only. */
 export async function loadDashboardData(attribution: Attribution, request: DataRequest): Promise<DashboardData> {
-  const { livemode, partnerId } = request;
+  const { livemode, partnerId, programId } = request;
   const tomorrow = new Date(Math.floor(request.now.getTime() / DAY_MS) * DAY_MS + DAY_MS);
   const since = new Date(tomorrow.getTime() - request.days * DAY_MS);
-  const only = partnerId ? { partnerId } : {};
+  const only = { ...(partnerId ? { partnerId } : {}), ...(programId ? { programId } : {}) };
   const storage = await attribution.storage();
   const [partners, totals, daily, commissions, leads, sales, payouts] = await Promise.all([
     partnerId ? attribution.partners.get(partnerId).then((p) => (p ? [p] : [])) : attribution.partners.list(),
@@ -51,7 +53,8 @@ export async function loadDashboardData(attribution: Attribution, request: DataR
   ]);
   const attributed = sales.filter((sale) => sale.partnerId !== null);
   return {
-    partners: partners.map((partner) => totalsOf(partner, totals)),
+    // One program's view lists the partners in it: with codes or terms there, or data recorded there.
+    partners: partners.filter((p) => !programId || p.programs[programId] || totals.some((row) => row.partnerId === p.id)).map((partner) => totalsOf(partner, totals)),
     series: seriesOf(daily, since, request.days),
     commissions: commissions.filter((c) => c.livemode === livemode).reverse(),
     leads,

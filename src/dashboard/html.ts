@@ -64,6 +64,12 @@ form.inline{display:inline}
 .notice{border-left:4px solid var(--ok);padding:.5rem .75rem;background:#eef7f0}
 .legend{display:flex;gap:1rem;flex-wrap:wrap;font-size:.9rem;color:var(--muted)}
 .muted{color:var(--muted)}
+.problem{border-left:4px solid var(--bad);padding:.5rem .75rem;background:#fbeeee}
+form.view{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin-bottom:1rem}form.view p{margin:0;flex-basis:100%}
+.mode{font-weight:700;padding:.1rem .5rem;border-radius:4px}.mode-live{background:#eef7f0;color:var(--ok)}.mode-test{background:#fff4e0;color:var(--warn)}
+input,select,textarea{font:inherit;padding:.3rem;border:1px solid var(--muted);border-radius:4px;max-width:100%}
+form.apply input,form.apply textarea{width:30rem}
+input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid #111;outline-offset:1px}
 `;
 
 export function page(title: string, nav: Html | string, content: Html): string {

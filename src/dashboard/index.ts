@@ -9,6 +9,8 @@ import { CSRF_COOKIE, csrfKey, csrfToken, newNonce, validCsrf } from './csrf.js'
 import { loadDashboardData, type DashboardData } from './data.js';
 import { html, page, type Html } from './html.js';
 import { charts, commissionsTable, eventStream, partnersTable, payoutsTable, type ViewContext } from './views.js';
+import { applicationPages, type ApplicationPageOptions } from './applications.js';
+import { viewOf, viewSwitch, withView, type DashboardView } from './filters.js';
 
 /** A request as any framework can give it: the body is the raw form text, or the fields a parser already read. */
 export interface DashboardRequest {
@@ -17,6 +19,8 @@ export interface DashboardRequest {
   url: string;
   headers: Headers | Record<string, string | string[] | undefined>;
   body?: string | Record<string, unknown> | undefined;
+  /** The client's address as the server saw it (the partner application form's rate limit). */
+  remoteAddress?: string | undefined;
 }
 
 export interface DashboardResponse {
@@ -51,8 +55,14 @@ export interface DashboardOptions<R = DashboardRequest> {
   trustProxy?: boolean;
   /** Days in the time-series chart. Default 30. */
   days?: number;
-  /** Live or test data. Default: the instance's `livemode`. */
+  /** Live or test data shown first (`?mode=live|test` switches). Default: the instance's `livemode`. */
   livemode?: boolean;
+  /**
+   * Opens the public partner application page at `<basePath>/apply` (outside `authorize`, like
+   * the portal). Default off. `true` or options: rate limit, the form's minimum and maximum age,
+   * the program applicants join.
+   */
+  applications?: boolean | ApplicationPageOptions;
   /** Latest events shown per kind. Default 20. */
   latest?: number;
 }
@@ -66,7 +76,7 @@ export type DashboardHandler<R = DashboardRequest> = ((request: DashboardRequest
    * The same handler for a Fetch `Request`: reads a `POST`'s form (413 past `MAX_FORM_BYTES`) and
    * answers a `Response`; `undefined` for a path outside `basePath`.
    */
-  fetch(request: Request, native: R): Promise<Response | undefined>;
+  fetch(request: Request, native: R, client?: { remoteAddress?: string | undefined }): Promise<Response | undefined>;
 };
 
 /** Largest form body read: the dashboard's forms are a few hundred bytes. */
@@ -98,8 +108,24 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
   const days = options.days ?? 30;
   const latest = options.latest ?? 20;
   const livemode = options.livemode ?? attribution.options.livemode;
-  const load = (partnerId?: string): Promise<DashboardData> =>
-    loadDashboardData(attribution, { livemode, days, latest, now: attribution.options.clock(), ...(partnerId ? { partnerId } : {}) });
+  const programs = [...attribution.options.programs.keys()];
+  const load = (view: DashboardView, partnerId?: string): Promise<DashboardData> =>
+    loadDashboardData(attribution, { ...view, days, latest, now: attribution.options.clock(), ...(partnerId ? { partnerId } : {}) });
+  const applications = applicationPages(
+    attribution,
+    {
+      basePath,
+      secret: configured ?? randomBytes(32).toString('base64url'),
+      trustProxy,
+      page: (status, title, content, { setCookie, nav: withNav = true } = {}) => htmlPage(status, title, withNav ? nav : html``, content, setCookie),
+      text,
+      redirect: (location) => ({ status: 303, headers: { ...SECURITY_HEADERS, location }, body: '' }),
+      fields: formFields,
+      csrf: (request, url, user) => csrfFor(request, url, user),
+      csrfValid: (request, fields, user) => validCsrf(key, parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE], fields.get('csrf') ?? undefined, user),
+    },
+    options.applications === true ? {} : options.applications || undefined,
+  );
 
   const owns = (pathname: string) => pathname === basePath || pathname.startsWith(`${basePath}/`);
   const handler = async (request: DashboardRequest, native: R): Promise<DashboardResponse | undefined> => {
@@ -111,21 +137,31 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     const method = request.method.toUpperCase();
 
     if (path === '/portal' && method === 'GET') return portal(url);
+    if (path === '/apply') return applications.enabled ? applications.apply(request, url, method) : text(404, 'No such dashboard page.');
 
     const allowed = await authorized(native);
     if (typeof allowed === 'number') return text(allowed, allowed === 401 ? 'Sign in to see the attribution dashboard.' : 'You may not see the attribution dashboard.');
     const user = allowed.user;
 
-    if (method === 'GET' && path === '/') return overview(request, url, user);
+    if (method === 'GET' && path === '/applications') return applications.list(request, url, user);
+    const decision = /^\/applications\/([^/]+)\/(approve|reject)$/.exec(path);
+    if (decision) {
+      if (method !== 'POST') return text(405, 'Use the form’s button (POST).', { allow: 'POST' });
+      const applicant = decoded(decision[1]);
+      return applicant === null ? text(400, 'Malformed path: an id that is not valid percent-encoding.') : applications.decide(request, applicant!, decision[2] as 'approve' | 'reject', user);
+    }
+    const view = viewOf(url, livemode, programs);
+    if (typeof view === 'string') return text(400, view);
+    if (method === 'GET' && path === '/') return overview(request, url, user, view);
     const partnerPage = /^\/partners\/([^/]+)$/.exec(path);
     const action = /^\/commissions\/([^/]+)\/(approve|mark-paid)$/.exec(path);
     const id = decoded((partnerPage ?? action)?.[1]);
     if (id === null) return text(400, 'Malformed path: an id that is not valid percent-encoding.');
-    if (method === 'GET' && partnerPage) return partnerDetail(request, url, id!, user);
-    if (method === 'GET' && path === '/export.csv') return csvExport();
+    if (method === 'GET' && partnerPage) return partnerDetail(request, url, id!, user, view);
+    if (method === 'GET' && path === '/export.csv') return csvExport(view);
     if (action) {
       if (method !== 'POST') return text(405, 'Use the form’s button (POST).', { allow: 'POST' });
-      return act(request, id!, action[2] as 'approve' | 'mark-paid', user);
+      return act(request, url, id!, action[2] as 'approve' | 'mark-paid', user);
     }
     return text(404, 'No such dashboard page.');
   };
@@ -163,7 +199,10 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     };
   }
 
-  const nav = html`<nav aria-label="Dashboard"><a href="${basePath}/">Overview</a> · <a href="${basePath}/export.csv">Export CSV</a></nav>`;
+  const nav = html`<nav aria-label="Dashboard"><a href="${basePath}/">Overview</a> · <a href="${basePath}/applications">Applications</a></nav>`;
+  /** What a page of the ledger shows and how to change it, and the export of the same view. */
+  const viewBar = (view: DashboardView, here: string) =>
+    html`${viewSwitch(here, view, programs)}<p><a href="${withView(`${basePath}/export.csv`, view, livemode)}" download>Export CSV</a> <span class="muted">(this view)</span></p>`;
 
   function notice(url: URL): Html {
     const done = url.searchParams.get('done');
@@ -173,26 +212,27 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
       : html``;
   }
 
-  async function overview(request: DashboardRequest, url: URL, user: string): Promise<DashboardResponse> {
-    const data = await load();
+  async function overview(request: DashboardRequest, url: URL, user: string, view: DashboardView): Promise<DashboardResponse> {
+    const data = await load(view);
     const csrf = csrfFor(request, url, user);
     const names = new Map(data.partners.map((p) => [p.partner.id, p.partner.name]));
-    const context: ViewContext = { basePath, csrf: csrf.token, here: `${basePath}/` };
-    return htmlPage(200, 'Partner attribution', nav, html`${notice(url)}
+    const context: ViewContext = { basePath, csrf: csrf.token, here: withView(`${basePath}/`, view, livemode) };
+    return htmlPage(200, 'Partner attribution', nav, html`${notice(url)}${viewBar(view, `${basePath}/`)}
 <h2>Overall</h2>${charts(data, days, 'All partners')}
-<h2>Partners</h2>${partnersTable(data.partners, (p) => `${basePath}/partners/${encodeURIComponent(p.id)}`)}
+<h2>Partners</h2>${partnersTable(data.partners, (p) => withView(`${basePath}/partners/${encodeURIComponent(p.id)}`, view, livemode))}
 <h2>Latest events</h2>${eventStream(data, names)}
 <h2>Commissions</h2>${commissionsTable(data.commissions, names, context)}`, csrf.setCookie);
   }
 
-  async function partnerDetail(request: DashboardRequest, url: URL, partnerId: string, user: string): Promise<DashboardResponse> {
-    const data = await load(partnerId);
+  async function partnerDetail(request: DashboardRequest, url: URL, partnerId: string, user: string, view: DashboardView): Promise<DashboardResponse> {
+    const data = await load(view, partnerId);
     const partner = data.partners[0];
     if (!partner) return text(404, 'No such partner.');
     const csrf = csrfFor(request, url, user);
     const names = new Map([[partner.partner.id, partner.partner.name]]);
-    const here = `${basePath}/partners/${encodeURIComponent(partnerId)}`;
-    return htmlPage(200, `Partner: ${partner.partner.name}`, nav, html`${notice(url)}
+    const path = `${basePath}/partners/${encodeURIComponent(partnerId)}`;
+    const here = withView(path, view, livemode);
+    return htmlPage(200, `Partner: ${partner.partner.name}`, nav, html`${notice(url)}${viewBar(view, path)}
 ${charts(data, days, partner.partner.name)}
 <h2>Totals</h2>${partnersTable(data.partners, null)}
 <h2>Latest events</h2>${eventStream(data, names)}
@@ -210,7 +250,8 @@ ${charts(data, days, partner.partner.name)}
     const partner = await attribution.partners.get(verdict.partnerId);
     if (!partner) return text(403, 'This portal link is not valid.');
     if (partner.status === 'disabled') return text(403, 'This partner account is disabled.');
-    const data = await load(partner.id);
+    if (partner.status !== 'active') return text(403, 'This partner account is not approved.');
+    const data = await load({ livemode }, partner.id);
     const names = new Map([[partner.id, partner.name]]);
     return htmlPage(200, `Partner portal: ${partner.name}`, html``, html`
 <h2>Your links</h2><ul>${partner.codes.map((code) => html`<li><code>?via=${code}</code></li>`)}</ul>
@@ -220,7 +261,7 @@ ${charts(data, days, 'You')}
 <h2>Payouts</h2>${payoutsTable(data)}`);
   }
 
-  async function act(request: DashboardRequest, commissionId: string, action: 'approve' | 'mark-paid', user: string): Promise<DashboardResponse> {
+  async function act(request: DashboardRequest, url: URL, commissionId: string, action: 'approve' | 'mark-paid', user: string): Promise<DashboardResponse> {
     const fields = formFields(request.body);
     const nonce = parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE];
     if (!validCsrf(key, nonce, fields.get('csrf') ?? undefined, user)) return text(403, 'The form expired or came from another site: reload the page and try again.');
@@ -233,18 +274,21 @@ ${charts(data, days, 'You')}
       throw error;
     }
     const { approved, paid } = counts;
-    const back = fields.get('return') ?? '';
+    const back = new URL(fields.get('return') ?? '', url);
     // Only back into the dashboard: a forged return address must not make it an open redirect.
-    const target = back === `${basePath}/` || back.startsWith(`${basePath}/partners/`) ? back : `${basePath}/`;
+    const inside = back.origin === url.origin && (back.pathname === `${basePath}/` || back.pathname.startsWith(`${basePath}/partners/`));
+    const target = inside ? back : new URL(`${basePath}/`, url);
+    target.searchParams.set('done', action);
+    target.searchParams.set('count', String(approved + paid));
     return {
       status: 303,
-      headers: { ...SECURITY_HEADERS, location: `${target}?done=${action}&count=${approved + paid}` },
+      headers: { ...SECURITY_HEADERS, location: `${target.pathname}${target.search}` },
       body: '',
     };
   }
 
-  async function csvExport(): Promise<DashboardResponse> {
-    const data = await load();
+  async function csvExport(view: DashboardView): Promise<DashboardResponse> {
+    const data = await load(view);
     const head = ['partner_id', 'partner_name', 'clicks', 'leads', 'currency', 'sales', 'revenue_minor', 'refunded_minor', 'commission_pending_minor', 'commission_approved_minor', 'commission_held_minor', 'commission_paid_minor', 'commission_voided_minor'];
     const rows = data.partners.flatMap((p) => {
       const currencies = Object.entries(p.currencies);
@@ -254,12 +298,16 @@ ${charts(data, days, 'You')}
     });
     return {
       status: 200,
-      headers: { ...SECURITY_HEADERS, 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="partners.csv"' },
+      headers: {
+        ...SECURITY_HEADERS,
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="partners-${view.livemode ? 'live' : 'test'}${view.programId ? `-${view.programId.replace(/[^A-Za-z0-9_-]/g, '_')}` : ''}.csv"`,
+      },
       body: [head, ...rows].map((row) => row.map(csvField).join(',')).join('\n') + '\n',
     };
   }
 
-  const fetch = async (request: Request, native: R): Promise<Response | undefined> => {
+  const fetch = async (request: Request, native: R, client: { remoteAddress?: string | undefined } = {}): Promise<Response | undefined> => {
     if (!owns(new URL(request.url).pathname)) return undefined;
     let body: string | undefined;
     if (request.method === 'POST') {
@@ -270,7 +318,7 @@ ${charts(data, days, 'You')}
         throw error;
       }
     }
-    const response = await handler({ method: request.method, url: request.url, headers: request.headers, body }, native);
+    const response = await handler({ method: request.method, url: request.url, headers: request.headers, body, remoteAddress: client.remoteAddress }, native);
     if (!response) return undefined;
     // A redirect, or an answer with nothing to say, goes out without a body.
     return new Response(response.status === 303 || response.body === '' ? null : response.body, { status: response.status, headers: response.headers });

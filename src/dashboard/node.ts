@@ -27,6 +27,6 @@ export async function serveDashboard<R>(
   parsedBody: unknown,
   native: R,
 ): Promise<Awaited<ReturnType<typeof fromWebResponse>> | undefined> {
-  const response = await dashboard.fetch(toWebRequest(req, path, formBody(parsedBody, req)), native);
+  const response = await dashboard.fetch(toWebRequest(req, path, formBody(parsedBody, req)), native, { remoteAddress: req.socket?.remoteAddress });
   return response && fromWebResponse(response);
 }

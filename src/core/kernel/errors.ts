@@ -78,3 +78,10 @@ export class PayoutChangedError extends AttributionError {
     super(`Payout ${payoutId} changed after it was created (a refund, dispute, void or adjustment of its commissions): cancel it (\`npx stripe-attribution payouts cancel ${payoutId}\`) and create payouts again, then pay the new amount`);
   }
 }
+
+/** Too many partner applications from one address in the rate limit's window. */
+export class RateLimitedError extends AttributionError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many applications from this address: try again in ${Math.ceil(retryAfterSeconds / 60)} minute${retryAfterSeconds > 60 ? 's' : ''}`);
+  }
+}

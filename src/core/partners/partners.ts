@@ -131,7 +131,7 @@ export interface Partners {
 
 const CODE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-function validCode(code: string): string {
+export function validCode(code: string): string {
   const normalized = code.trim().toLowerCase();
   if (!CODE.test(normalized)) {
     throw new AttributionError(`Referral code "${code}" must be 1–64 letters, digits, "-" or "_", starting with a letter or digit`);

@@ -1,3 +1,4 @@
+import { applicationStore } from './applications.js';
 import { attributionEvidenceStore } from './attribution-evidence.js';
 import { clickStore } from './clicks.js';
 import { commissionStore } from './commissions.js';
@@ -37,5 +38,6 @@ export function kyselyOperations(db: Db): StorageOperations {
     ...milestoneStore(db),
     ...webhookEventStore(db),
     ...attributionEvidenceStore(db),
+    ...applicationStore(db),
   };
 }

@@ -3,8 +3,11 @@ import { newId } from '../kernel/ids.js';
 import { DEFAULT_PROGRAM_ID } from './programs.js';
 import type { Db, Row } from './rows.js';
 
-/** Partner status: a disabled partner's links record nothing and earn nothing. */
-export type PartnerStatus = 'active' | 'disabled';
+/**
+ * Partner status: only an active partner's links record clicks and earn. `pending` is an applicant
+ * awaiting approval (their chosen code reserved), `rejected` an applicant turned down.
+ */
+export type PartnerStatus = 'active' | 'disabled' | 'pending' | 'rejected';
 
 export interface Partner {
   id: string;
@@ -59,7 +62,7 @@ export interface PartnerCodes {
 export interface PartnerStore {
   insertPartner(partner: NewPartner): Promise<Partner>;
   getPartner(id: string): Promise<Partner | undefined>;
-  /** Every partner, by name. */
+  /** Every partner, by name (applicants not yet approved, or rejected, are not). */
   listPartners(): Promise<Partner[]>;
   /** Changes the given fields only. */
   updatePartner(id: string, changes: Partial<Pick<Partner, 'name' | 'email' | 'metadata'>>): Promise<void>;
@@ -111,7 +114,8 @@ export function partnerStore(db: Db): PartnerStore {
     },
 
     async listPartners(): Promise<Partner[]> {
-      return (await db.selectFrom('partners').selectAll().orderBy('name').orderBy('id').execute()).map(toPartner);
+      // Applicants are partners only once approved: `listApplications` shows the others.
+      return (await db.selectFrom('partners').selectAll().where('status', 'in', ['active', 'disabled']).orderBy('name').orderBy('id').execute()).map(toPartner);
     },
 
     async updatePartner(id: string, changes: Partial<Pick<Partner, 'name' | 'email' | 'metadata'>>): Promise<void> {

@@ -17,6 +17,16 @@ export interface Database {
     status: string;
     metadata: Json<Record<string, unknown>>;
     created_at: CreatedAt;
+    /** Set on a partner who applied through the application form. */
+    applied_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+    application: ColumnType<unknown, string | null | undefined, string | null>;
+    decided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  };
+  /** Application submissions per hashed IP and rate-limit window. */
+  application_attempts: {
+    ip_hash: string;
+    window_start: Date;
+    attempts: number;
   };
   /** A partner's own terms in one program. */
   partner_programs: {
@@ -249,4 +259,5 @@ export const TABLES: readonly TableName[] = [
   'partner_programs',
   'partner_groups',
   'charge_refunds',
+  'application_attempts',
 ];

@@ -4,6 +4,7 @@
  * only a whole storage does (migrate, transactions, forgetting a customer, closing).
  */
 import type { MigrationReport } from './migrations/migration.js';
+import type { ApplicationStore } from './applications.js';
 import type { AttributionEvidenceStore } from './attribution-evidence.js';
 import type { ClickStore } from './clicks.js';
 import type { CommissionStore } from './commissions.js';
@@ -25,6 +26,7 @@ export { DEFAULT_PROGRAM_ID } from './programs.js';
 export type { MigrationReport };
 export type { Inserted } from './inserted.js';
 export type { SaleKeys } from './sale-keys.js';
+export type { Application, ApplicationDetails, ApplicationStatus } from './applications.js';
 export type { AttributionEvidence, EvidenceClick, EvidenceCustomer, EvidenceRequest, PartnerTerms } from './attribution-evidence.js';
 export type { Click, NewClick, VisitClick } from './clicks.js';
 export type { Commission, CommissionKind, CommissionStatus, NewCommission } from './commissions.js';
@@ -63,7 +65,8 @@ export interface StorageOperations
     ReportStore,
     MilestoneStore,
     WebhookEventStore,
-    AttributionEvidenceStore {}
+    AttributionEvidenceStore,
+    ApplicationStore {}
 
 export interface Storage extends StorageOperations {
   /** Applies pending schema migrations. Idempotent; concurrent callers serialise on a database lock. */

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Commission, Customer, Sale, Storage, StorageOperations } from '../storage/types.js';
+import type { Application, Commission, Customer, Sale, Storage, StorageOperations } from '../storage/types.js';
 
 /** What `attribution.on(...)` handlers receive, by event name. */
 export interface AttributionEvents {
@@ -11,6 +11,12 @@ export interface AttributionEvents {
   'commission.created': { commission: Commission };
   /** A commission was voided: fully refunded, lost dispute, or by hand. */
   'commission.voided': { commission: Commission };
+  /** Someone applied to be a partner (a pending partner, their chosen code reserved). */
+  'partner.applied': { application: Application };
+  /** An application was approved: the partner is active and their code attributes. */
+  'partner.approved': { application: Application };
+  /** An application was rejected: its code is released. */
+  'partner.rejected': { application: Application };
 }
 
 export type AttributionEventName = keyof AttributionEvents;

@@ -23,6 +23,7 @@ import * as partnerGroups from './0010_partner_groups.js';
 import * as chargeRefunds from './0011_charge_refunds.js';
 import * as trialSeatLeads from './0012_trial_seat_leads.js';
 import * as payoutCommissionCount from './0013_payout_commission_count.js';
+import * as partnerApplications from './0014_partner_applications.js';
 
 /**
  * Every migration, by name, in order. Static imports (not files found at run time) so they survive
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0011_charge_refunds': chargeRefunds,
   '0012_trial_seat_leads': trialSeatLeads,
   '0013_payout_commission_count': payoutCommissionCount,
+  '0014_partner_applications': partnerApplications,
 };
 
 class PackagedMigrationProvider implements KyselyMigrationProvider {
