@@ -41,6 +41,7 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
   const requests: RecordedRequest[] = [];
   /** What the faults did: requests delayed, answered 500, stalled. */
   const faulted = { delayed: 0, failed: 0, stalled: 0 };
+  let faults = options.faults;
   /**
    * Canned answers by "METHOD /path", e.g. a list for `GET /v1/invoice_payments`; an Error answers
    * 500; a Promise makes the API stall until it settles, then answers what it resolved to.
@@ -57,7 +58,7 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
       const [path = '', search = ''] = (req.url ?? '').split('?');
       const query = Object.fromEntries(new URLSearchParams(search));
       requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)), query });
-      if (options.faults && (await fault(options.faults))) {
+      if (faults && (await fault(faults))) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { type: 'api_error', message: 'stand-in Stripe: injected failure' } }));
         return;
@@ -103,6 +104,10 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
     requests,
     answers,
     faulted,
+    /** Changes the faults from now on (none: a healthy API again). */
+    setFaults: (next: StripeServerFaults | undefined) => {
+      faults = next;
+    },
     events,
     /** The base URL to give a process that builds its own client (`--stripe-api-base`). */
     url: `http://127.0.0.1:${port}`,
