@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { charge, checkoutSession, customer, dispute, event, invoice, invoiceLine, paymentIntent, subscription } from '../support/stripe-fixtures.js';
+import { charge, checkoutSession, customer, discount, dispute, event, invoice, invoiceLine, lineItem, paymentIntent, subscription } from '../support/stripe-fixtures.js';
 
 /**
  * Customer journeys as plain data (what happened, in Stripe's time), and the signed-event stream
@@ -141,6 +141,35 @@ export function generateJourneys(seed: number, count: number, start: number): Jo
   });
 }
 
+/**
+ * Every other journey through Ben's promotion code has it on a line item: the session shows only
+ * that there was a discount, and the code is found by listing the line items through the Stripe API.
+ */
+const codeOnLineItems = (journey: Journey) => journey.via === 'promotion_code' && journey.index % 2 === 0;
+const DISCOUNT = 500;
+
+/**
+ * What the Stripe API answers about the journeys (the stand-in's canned answers, by "METHOD /path"):
+ * the line items of sessions whose code is on a line, and every charge.
+ */
+export function stripeApi(journeys: readonly Journey[]): Map<string, unknown> {
+  const answers = new Map<string, unknown>();
+  for (const journey of journeys) {
+    journey.payments.forEach((payment, n) => {
+      const total = payment.price + payment.tax;
+      const id = `${journey.index}_${n}`;
+      answers.set(`GET /v1/charges/ch_chaos_${id}`, charge({ id: `ch_chaos_${id}`, payment_intent: `pi_chaos_${id}`, customer: journey.guest ? null : `cus_chaos_${journey.index}`, amount: total, created: payment.at }));
+      if (payment.kind !== 'checkout' || !codeOnLineItems(journey)) return;
+      const item = { ...lineItem(`li_chaos_${id}`, 'prod_chaos', total, payment.tax), amount_discount: DISCOUNT };
+      const applied = discount({ id: `di_chaos_${id}`, customer: `cus_chaos_${journey.index}`, promotion_code: PROMOTION_CODE, source: { coupon: 'co_chaos', type: 'coupon' } });
+      const items: Stripe.LineItem[] = [{ ...item, discounts: [{ amount: DISCOUNT, discount: applied }] }];
+      const path = `/v1/checkout/sessions/cs_chaos_${id}/line_items`;
+      answers.set(`GET ${path}`, { object: 'list', data: items, has_more: false, url: path });
+    });
+  }
+  return answers;
+}
+
 const BASIL = '2026-10-28.endive';
 const LEGACY = '2024-06-20';
 
@@ -207,8 +236,8 @@ export function journeyEvents(journey: Journey, ids: JourneyIds): Stripe.Event[]
         payment_intent: paymentIntentId,
         amount_total: total,
         amount_subtotal: payment.price,
-        total_details: { amount_discount: 0, amount_shipping: 0, amount_tax: payment.tax },
-        discounts: journey.via === 'promotion_code' ? [{ coupon: 'co_chaos', promotion_code: PROMOTION_CODE }] : [],
+        total_details: { amount_discount: codeOnLineItems(journey) ? DISCOUNT : 0, amount_shipping: 0, amount_tax: payment.tax },
+        discounts: journey.via === 'promotion_code' && !codeOnLineItems(journey) ? [{ coupon: 'co_chaos', promotion_code: PROMOTION_CODE }] : [],
         metadata,
         created: payment.at,
       });

@@ -75,41 +75,97 @@ function inWindow(terms: Terms, payments: readonly Payment[], n: number, first: 
 /** The sale's key in Stripe: its invoice, or its checkout session. */
 export const saleKey = (journey: Journey, n: number) => `${journey.payments[n]!.kind === 'invoice' ? 'in' : 'cs'}_chaos_${journey.index}_${n}`;
 
-/** Which partner each sale must be credited to (by `saleKey`); `'none'` for an unattributed one. */
-export function expectedSalePartners(journeys: readonly Journey[]): Map<string, PartnerName | 'none'> {
-  return new Map(journeys.flatMap((journey) => journey.payments.map((_, n) => [saleKey(journey, n), journey.partner ?? 'none'] as const)));
+/** One commission the journeys must produce, as the ledger shows it. */
+export interface ExpectedCommission {
+  partner: PartnerName;
+  kind: 'lead' | 'sale';
+  status: 'pending' | 'held' | 'voided';
+  amount: number;
+}
+
+/** What a payment comes to after its refunds and disputes: untaxed, as the sale records it. */
+function settled(payment: Payment): { refunded: number; disputed: number } {
+  const refunded = payment.refunds.length ? untaxedShare(payment, Math.max(...payment.refunds.map((refund) => refund.cumulative))) : 0;
+  const dispute = payment.dispute;
+  return { refunded, disputed: dispute && dispute.outcome !== 'won' ? untaxedShare(payment, dispute.amount) : 0 };
+}
+
+/**
+ * Every commission, by what it rewards: `lead:<journey>` (the customer) or `sale:<saleKey>`.
+ * A sale absent here earns none (no partner, a flat reward on a proration, outside the window).
+ */
+export function expectedCommissions(journeys: readonly Journey[], program: ChaosProgram): Map<string, ExpectedCommission> {
+  const expected = new Map<string, ExpectedCommission>();
+  for (const journey of journeys) {
+    const partner = journey.partner;
+    if (!partner) continue;
+    expected.set(`lead:${journey.index}`, { partner, kind: 'lead', status: 'pending', amount: program.leadReward });
+    const terms = program.terms[partner];
+    for (const [n, payment] of journey.payments.entries()) {
+      // A flat reward pays per sale, and not on a proration.
+      const numerator = 'bp' in terms ? BigInt(payment.price) * BigInt(terms.bp) : payment.proration ? 0n : BigInt(terms.flat) * 10_000n;
+      if (numerator === 0n) continue;
+      // When the first payment comes last, later sales that earned lose it again: voided rows of 0
+      // (no payout happens in the replay), as many as delivery order made; `readCommissions` leaves them out.
+      if (!inWindow(terms, journey.payments, n, 0)) continue;
+      const { refunded, disputed } = settled(payment);
+      const dispute = payment.dispute;
+      const remaining = payment.price - refunded - (dispute?.outcome === 'lost' ? disputed : 0);
+      const amount = remaining > 0 ? roundHalfUp(numerator * BigInt(remaining), BigInt(payment.price) * 10_000n) : 0;
+      const status = amount === 0 ? 'voided' : dispute?.outcome === 'open' ? 'held' : 'pending';
+      expected.set(`sale:${saleKey(journey, n)}`, { partner, kind: 'sale', status, amount });
+    }
+  }
+  return expected;
+}
+
+/** One sale as the ledger must show it, by `saleKey`. */
+export interface ExpectedSale {
+  partner: PartnerName | 'none';
+  amount: number;
+  refunded: number;
+  disputed: number;
+}
+
+/** Every sale: its partner (`'none'` when unattributed) and its untaxed amount, refunds and disputes. */
+export function expectedSales(journeys: readonly Journey[]): Map<string, ExpectedSale> {
+  return new Map(journeys.flatMap((journey) => journey.payments.map((payment, n) => [saleKey(journey, n), { partner: journey.partner ?? 'none', amount: payment.price, ...settled(payment) }] as const)));
 }
 
 export function expectedLedger(journeys: readonly Journey[], program: ChaosProgram): Ledger {
   const ledger = emptyLedger();
   for (const journey of journeys) {
-    const partner = journey.partner;
-    const row = ledger[partner ?? 'none'];
-    if (partner) addCommission(row, 'lead:pending', program.leadReward);
-    for (const [n, payment] of journey.payments.entries()) {
-      const refunded = payment.refunds.length ? untaxedShare(payment, Math.max(...payment.refunds.map((refund) => refund.cumulative))) : 0;
-      const dispute = payment.dispute;
-      const disputed = dispute && dispute.outcome !== 'won' ? untaxedShare(payment, dispute.amount) : 0;
+    const row = ledger[journey.partner ?? 'none'];
+    for (const payment of journey.payments) {
+      const { refunded, disputed } = settled(payment);
       row.sales += 1;
       row.revenue += payment.price;
       row.refunded += refunded;
       row.disputed += disputed;
-      if (!partner) continue;
-
-      const terms = program.terms[partner];
-      // A flat reward pays per sale, and not on a proration.
-      const numerator = 'bp' in terms ? BigInt(payment.price) * BigInt(terms.bp) : payment.proration ? 0n : BigInt(terms.flat) * 10_000n;
-      if (numerator === 0n) continue;
-      // When the first payment comes last, later sales that earned lose it again: voided rows of 0
-      // (no payout happens in the replay), as many as delivery order made; `readLedger` leaves them out.
-      if (!inWindow(terms, journey.payments, n, 0)) continue;
-      const remaining = payment.price - refunded - (dispute?.outcome === 'lost' ? disputed : 0);
-      const amount = remaining > 0 ? roundHalfUp(numerator * BigInt(remaining), BigInt(payment.price) * 10_000n) : 0;
-      const status = amount === 0 ? 'voided' : dispute?.outcome === 'open' ? 'held' : 'pending';
-      addCommission(row, `sale:${status}`, amount);
     }
   }
+  for (const commission of expectedCommissions(journeys, program).values()) addCommission(ledger[commission.partner], `${commission.kind}:${commission.status}`, commission.amount);
   return ledger;
+}
+
+/**
+ * Every entry on which two keyed lists differ, one line each: missing, unexpected, or which
+ * fields differ (`sale:cs_chaos_7_0 status: pending ≠ voided`).
+ */
+export function entryDifferences<T extends object>(expected: ReadonlyMap<string, T>, actual: ReadonlyMap<string, T | T[]>): string[] {
+  const found: string[] = [];
+  for (const [key, want] of expected) {
+    const got = actual.get(key);
+    if (got === undefined) found.push(`${key}: missing`);
+    else if (Array.isArray(got)) found.push(`${key}: ${got.length} entries, not one`);
+    else {
+      for (const field of Object.keys(want) as Array<keyof T>) {
+        if (want[field] !== got[field]) found.push(`${key} ${String(field)}: ${String(want[field])} ≠ ${String(got[field])}`);
+      }
+    }
+  }
+  for (const key of actual.keys()) if (!expected.has(key)) found.push(`${key}: unexpected`);
+  return found;
 }
 
 /** Every figure on which two ledgers differ, as `partner.field: expected ≠ actual`. */

@@ -20,12 +20,28 @@ const OBJECTS: Record<string, string> = {
   '/v1/payment_links': 'payment_link',
 };
 
+/** An API at its worst: every request waits a while, some answer 500, some stall far longer. */
+export interface StripeServerFaults {
+  /** Uniform in [0, 1): seeded by the caller, so a run can be replayed. */
+  random: () => number;
+  /** Share of requests answered 500 (after their delay). */
+  failureRate: number;
+  /** Each request waits up to this long before it is answered. */
+  maxDelayMs: number;
+  /** Share of requests that stall for `stallMs` instead (longer than the client's timeout). */
+  stallRate?: number;
+  stallMs?: number;
+}
+
 /**
  * A local stand-in for api.stripe.com: the real stripe SDK talks to it over HTTP, it records
  * exactly what Stripe would have received and answers with an object of the right kind.
  */
-export async function startStripeServer() {
+export async function startStripeServer(options: { faults?: StripeServerFaults } = {}) {
   const requests: RecordedRequest[] = [];
+  /** What the faults did: requests delayed, answered 500, stalled. */
+  const faulted = { delayed: 0, failed: 0, stalled: 0 };
+  let faults = options.faults;
   /**
    * Canned answers by "METHOD /path", e.g. a list for `GET /v1/invoice_payments`; an Error answers
    * 500; a Promise makes the API stall until it settles, then answers what it resolved to.
@@ -42,6 +58,11 @@ export async function startStripeServer() {
       const [path = '', search = ''] = (req.url ?? '').split('?');
       const query = Object.fromEntries(new URLSearchParams(search));
       requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)), query });
+      if (faults && (await fault(faults))) {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { type: 'api_error', message: 'stand-in Stripe: injected failure' } }));
+        return;
+      }
       if (req.method === 'GET' && path === '/v1/events' && !answers.has('GET /v1/events')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(eventPage(events, query)));
@@ -66,11 +87,27 @@ export async function startStripeServer() {
       res.end(JSON.stringify({ id, object, livemode: false, metadata: {} }));
     });
   });
+  /** Waits as the faults say; true when the request is to be answered 500. */
+  async function fault({ random, failureRate, maxDelayMs, stallRate = 0, stallMs = 0 }: StripeServerFaults): Promise<boolean> {
+    const stalls = random() < stallRate;
+    const delay = stalls ? stallMs : Math.floor(random() * maxDelayMs);
+    if (stalls) faulted.stalled += 1;
+    else if (delay > 0) faulted.delayed += 1;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    if (stalls || random() >= failureRate) return false;
+    faulted.failed += 1;
+    return true;
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     requests,
     answers,
+    faulted,
+    /** Changes the faults from now on (none: a healthy API again). */
+    setFaults: (next: StripeServerFaults | undefined) => {
+      faults = next;
+    },
     events,
     /** The base URL to give a process that builds its own client (`--stripe-api-base`). */
     url: `http://127.0.0.1:${port}`,
