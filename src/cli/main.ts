@@ -18,6 +18,7 @@ import { EXIT, UsageError, explain } from './errors.js';
 import { csv, json, maskPasswords, maskUrl, money, table } from './output.js';
 import { whyNoPayouts } from './payouts.js';
 import { applicationCommands } from './applications.js';
+import { defineReviewCommands } from './review.js';
 
 /**
  * Where a run of the CLI reads and writes: the process's own streams and environment in the bin,
@@ -241,6 +242,8 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
         if (unknown.length > 0) throw new AttributionError(`No payout ${unknown.join(', ')}: list them with \`npx stripe-attribution payouts list\``);
       });
     });
+
+  defineReviewCommands<DatabaseFlags>(program, { databaseCommand, withAttribution, out });
 
   const partners = program.command('partners').description('Add and list partners').exitOverride();
 

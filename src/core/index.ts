@@ -5,6 +5,8 @@ export type { AttributionContext } from './clicks/context.js';
 export type { AttributionEventName, AttributionEvents } from './transaction/hooks.js';
 export type { Payouts } from './payouts/payouts.js';
 export type { Commissions } from './commissions/ledger.js';
+export type { CommissionReview } from './fraud/review.js';
+export type { FraudContext, FraudOptions, FraudRule, FraudRulesOptions } from './options/fraud-options.js';
 export type { EventReward, RewardDuration, Rate, SaleReward } from './commissions/rewards.js';
 export type { PortalLinkOptions } from './partners/portal-links.js';
 export type { AttributionRequest } from './clicks/request.js';

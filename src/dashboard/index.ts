@@ -11,6 +11,7 @@ import { html, page, type Html } from './html.js';
 import { charts, commissionsTable, eventStream, partnersTable, payoutsTable, type ViewContext } from './views.js';
 import { applicationPages, type ApplicationPageOptions } from './applications.js';
 import { viewOf, viewSwitch, withView, type DashboardView } from './filters.js';
+import { reviewAction, reviewPage, type ReviewAction } from './review.js';
 
 /** A request as any framework can give it: the body is the raw form text, or the fields a parser already read. */
 export interface DashboardRequest {
@@ -154,13 +155,15 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     if (typeof view === 'string') return text(400, view);
     if (method === 'GET' && path === '/') return overview(request, url, user, view);
     const partnerPage = /^\/partners\/([^/]+)$/.exec(path);
-    const action = /^\/commissions\/([^/]+)\/(approve|mark-paid)$/.exec(path);
+    const action = /^\/commissions\/([^/]+)\/(approve|mark-paid|clear|void)$/.exec(path);
     const id = decoded((partnerPage ?? action)?.[1]);
     if (id === null) return text(400, 'Malformed path: an id that is not valid percent-encoding.');
     if (method === 'GET' && partnerPage) return partnerDetail(request, url, id!, user, view);
     if (method === 'GET' && path === '/export.csv') return csvExport(view);
+    if (method === 'GET' && path === '/review') return review(request, url, user, view);
     if (action) {
       if (method !== 'POST') return text(405, 'Use the form’s button (POST).', { allow: 'POST' });
+      if (action[2] === 'clear' || action[2] === 'void') return decide(request, id!, action[2], user);
       return act(request, url, id!, action[2] as 'approve' | 'mark-paid', user);
     }
     return text(404, 'No such dashboard page.');
@@ -199,7 +202,7 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     };
   }
 
-  const nav = html`<nav aria-label="Dashboard"><a href="${basePath}/">Overview</a> · <a href="${basePath}/applications">Applications</a></nav>`;
+  const nav = html`<nav aria-label="Dashboard"><a href="${basePath}/">Overview</a> · <a href="${basePath}/review">Review</a> · <a href="${basePath}/applications">Applications</a></nav>`;
   /** What a page of the ledger shows and how to change it, and the export of the same view. */
   const viewBar = (view: DashboardView, here: string) =>
     html`${viewSwitch(here, view, programs)}<p><a href="${withView(`${basePath}/export.csv`, view, livemode)}" download>Export CSV</a> <span class="muted">(this view)</span></p>`;
@@ -207,6 +210,7 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
   function notice(url: URL): Html {
     const done = url.searchParams.get('done');
     const count = url.searchParams.get('count');
+    if (done === 'clear' || done === 'void') return html`<p class="notice" role="status">${done === 'clear' ? 'Cleared' : 'Voided'}: 1 commission.</p>`;
     return done === 'approve' || done === 'mark-paid'
       ? html`<p class="notice" role="status">${done === 'approve' ? 'Approved' : 'Marked paid'}: ${count ?? '0'} commission${count === '1' ? '' : 's'}.</p>`
       : html``;
@@ -259,6 +263,22 @@ ${charts(data, days, 'You')}
 <h2>Totals</h2>${partnersTable(data.partners, null)}
 <h2>Commissions</h2>${commissionsTable(data.commissions, names, null)}
 <h2>Payouts</h2>${payoutsTable(data)}`);
+  }
+
+  async function review(request: DashboardRequest, url: URL, user: string, view: DashboardView): Promise<DashboardResponse> {
+    const csrf = csrfFor(request, url, user);
+    const here = withView(`${basePath}/review`, view, livemode);
+    const content = await reviewPage(attribution, { basePath, csrf: csrf.token, here }, view.livemode);
+    return htmlPage(200, 'Fraud review', nav, html`${notice(url)}${viewSwitch(`${basePath}/review`, view, programs)}${content}`, csrf.setCookie);
+  }
+
+  async function decide(request: DashboardRequest, commissionId: string, action: ReviewAction, user: string): Promise<DashboardResponse> {
+    const fields = formFields(request.body);
+    const nonce = parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE];
+    if (!validCsrf(key, nonce, fields.get('csrf') ?? undefined, user)) return text(403, 'The form expired or came from another site: reload the page and try again.');
+    const refused = await reviewAction(attribution, commissionId, action, fields, user);
+    if (refused) return text(refused.status, refused.message);
+    return { status: 303, headers: { ...SECURITY_HEADERS, location: `${basePath}/review?done=${action}` }, body: '' };
   }
 
   async function act(request: DashboardRequest, url: URL, commissionId: string, action: 'approve' | 'mark-paid', user: string): Promise<DashboardResponse> {

@@ -51,6 +51,12 @@ function actions(commission: Commission, context: ViewContext): Html {
   return html``;
 }
 
+/** The partner (no `context`: the portal) sees a commission held for fraud review as under review, never why. */
+function statusOf(commission: Commission, context: ViewContext | null): string {
+  if (commission.status === 'held' && commission.review === 'pending') return context ? 'held for review' : 'under review';
+  return commission.status;
+}
+
 export function commissionsTable(commissions: readonly Commission[], names: Map<string, string>, context: ViewContext | null): Html {
   if (commissions.length === 0) return html`<p>No commissions yet.</p>`;
   return html`<div class="scroll" tabindex="0" role="region" aria-label="Commissions table"><table>
@@ -58,7 +64,7 @@ export function commissionsTable(commissions: readonly Commission[], names: Map<
 <thead><tr><th scope="col">Commission</th><th scope="col">Partner</th><th scope="col">Kind</th><th scope="col" class="n">Amount</th><th scope="col">Status</th><th scope="col">Hold until</th>${context ? html`<th scope="col">Action</th>` : ''}</tr></thead>
 <tbody>${commissions.map(
     (c) => html`<tr data-commission="${c.id}"><td><code>${c.id}</code></td><td>${names.get(c.partnerId) ?? c.partnerId}</td><td>${c.kind}</td><td class="n">${money(c.amount, c.currency)}</td>
-<td><span class="status status-${c.status}" data-field="status">${c.status}</span></td><td>${when(c.holdUntil)}</td>${context ? html`<td>${actions(c, context)}</td>` : ''}</tr>`,
+<td><span class="status status-${c.status}" data-field="status">${statusOf(c, context)}</span></td><td>${when(c.holdUntil)}</td>${context ? html`<td>${actions(c, context)}</td>` : ''}</tr>`,
   )}</tbody></table></div>`;
 }
 

@@ -70,7 +70,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   it('applies the migrations, then reports nothing pending', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-'));
     const first = await stripeAttribution(['migrate', '--data-dir', dataDir]);
-    expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\nApplied migration 0013_payout_commission_count\nApplied migration 0014_partner_applications\n' });
+    expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\nApplied migration 0013_payout_commission_count\nApplied migration 0014_partner_applications\nApplied migration 0015_fraud_review\n' });
     const second = await stripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(second).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
   });
@@ -165,7 +165,7 @@ if (DATABASE_URL) describe('npx stripe-attribution migrate --database-url (real 
         insert into customers (email) values ('merchant@example.com');`);
 
       const first = await stripeAttribution(['migrate', '--database-url', url.href]);
-      expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\nApplied migration 0013_payout_commission_count\nApplied migration 0014_partner_applications\n' });
+      expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\nApplied migration 0013_payout_commission_count\nApplied migration 0014_partner_applications\nApplied migration 0015_fraud_review\n' });
       const second = await stripeAttribution(['migrate'], { DATABASE_URL: url.href });
       expect(second).toMatchObject({ code: 0, stdout: 'No pending migrations: the database is up to date.\n' });
 

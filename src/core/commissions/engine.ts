@@ -5,6 +5,7 @@ import { splitProRata } from '../kernel/money.js';
 import { checkoutLineItems } from '../stripe/checkout-line-items.js';
 import { idOf } from '../stripe/expandable.js';
 import { emit } from '../transaction/hooks.js';
+import { fraudFlags } from '../fraud/rules.js';
 import { ConfigurationError } from '../kernel/errors.js';
 import type { Lookup } from '../transaction/lookups.js';
 import { commissionNumerator, commissionOnRemaining, convertedCommissionOnRemaining, inRewardWindow, rewardTerms, type RewardTerms, type SaleReward } from './rewards.js';
@@ -32,7 +33,8 @@ export interface KnownOfSale {
  * transaction, on the terms of the sale's program: pending until the hold period after the sale
  * ends. Nothing when the sale has no partner, its program no reward for the partner, falls outside
  * the customer's reward window, or belongs to a churned subscription; a voided row with its reason
- * for a self-referral or a blocked customer, so the partner sees why.
+ * for a self-referral or a blocked customer, so the partner sees why; held for review with its
+ * flags when a fraud rule flags it.
  */
 export async function commissionSale(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale, known: KnownOfSale = {}): Promise<void> {
   const program = options.programs.get(sale.programId);
@@ -68,10 +70,12 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   if (numerator === 0n) return;
   const full = commissionOnRemaining(numerator, sale.amount, sale.amount);
   const converted = await convertCommission(options, program, lookup, full, sale);
+  // A flagged commission is held for the merchant's review, and pending once cleared.
+  const flags = await fraudFlags(tx, options.fraud, sale, partner, customer);
   const { record, created } = await tx.insertCommission({
     ...base,
     ...(converted ? { currency: program.currency, conversion: { sourceAmount: full, convertedAmount: converted.amount } } : {}),
-    status: 'pending',
+    ...(flags.length ? { status: 'held', flags, statusBeforeHold: 'pending' } : { status: 'pending' }),
     amount: converted ? converted.amount : full,
     holdUntil: new Date(sale.occurredAt.getTime() + program.holdDays * DAY_MS),
     exactNumerator: numerator,
@@ -80,6 +84,7 @@ export async function commissionSale(tx: StorageOperations, options: ResolvedOpt
   });
   if (!created) return;
   emit('commission.created', { commission: record });
+  if (flags.length) emit('commission.flagged', { commission: record, flags });
   // A refund or dispute recorded before the commission existed applies now (none can be, against
   // a sale inserted in this transaction: events waiting for it are applied after its commission).
   if (!known.inserted) await reconcileCommission(tx, sale.id, record);
@@ -198,7 +203,8 @@ async function reconcileLockedSale(tx: StorageOperations, sale: Sale, known?: Co
   const status: CommissionStatus | undefined =
     target === 0 ? 'voided'
     : disputes.open > 0 && commission.status !== 'held' ? 'held'
-    : disputes.open === 0 && commission.status === 'held' ? (commission.statusBeforeHold ?? 'pending')
+    // A commission held for fraud review stays held until the merchant decides, whatever its disputes do.
+    : disputes.open === 0 && commission.status === 'held' && commission.review !== 'pending' ? (commission.statusBeforeHold ?? 'pending')
     : commission.status === 'voided' ? 'pending'
     : undefined;
   if (delta === 0 && status === undefined) return;

@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../options/options.js';
 import type { Commission, Storage } from '../storage/types.js';
 import { emit } from '../transaction/hooks.js';
 import type { TransactionRunner } from '../transaction/run.js';
+import { createReview, type CommissionReview } from '../fraud/review.js';
 
 export interface Commissions {
   list(filter?: { partnerId?: string; saleId?: string; customerId?: string; programId?: string }): Promise<Commission[]>;
@@ -31,6 +32,8 @@ export interface Commissions {
    * in a pending payout throws `CommissionInPayoutError`: cancel the payout first.
    */
   adjust(id: string, delta: number, reason: string): Promise<Commission>;
+  /** Fraud review: commissions a fraud rule flagged, held until cleared or voided here. */
+  readonly review: CommissionReview;
 }
 
 export function createCommissions(storage: () => Promise<Storage>, options: ResolvedOptions, transactions: TransactionRunner): Commissions {
@@ -40,6 +43,7 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
     return commission;
   };
   return {
+    review: createReview(storage, transactions),
     list: async (filter = {}) => (await storage()).listCommissions(filter),
     approveDue: async (now = options.clock()) => ({ approved: await (await storage()).approveDueCommissions(now) }),
     approve: async (ids, now = options.clock()) => ({ approved: await (await storage()).approveCommissions(ids, now) }),

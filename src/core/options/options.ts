@@ -7,6 +7,7 @@ import type { EventReward, SaleReward, StoredRate } from '../commissions/rewards
 import type { PortalLinkOptions, ResolvedPortalOptions } from '../partners/portal-links.js';
 import type { Logger } from '../kernel/logger.js';
 import type { LegacyKeysOption, LegacySource } from './legacy-keys.js';
+import type { FraudOptions, ResolvedFraud } from './fraud-options.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */
@@ -177,6 +178,12 @@ export interface AttributionOptions {
    * commission (and block the customer's later ones).
    */
   isSelfReferral?: (input: { partner: Partner; customer: Customer }) => boolean;
+  /**
+   * Fraud review: rules that flag a new sale commission, which is then created `held` with its
+   * flags until you clear or void it (`commissions.review`, the dashboard, `review` in the CLI).
+   * Every built-in rule is on by default; `rules.<name>: false` turns one off. See README.
+   */
+  fraud?: FraudOptions;
   /** "Now", for click expiry (and later approvals). Tests move it. Default `() => new Date()`. */
   clock?: () => Date;
   /**
@@ -240,6 +247,7 @@ export interface ResolvedOptions {
   /** Where a purchase that shows no program lands: the first program (`'default'` for `program`). */
   defaultProgramId: string;
   isSelfReferral: ((input: { partner: Partner; customer: Customer }) => boolean) | undefined;
+  fraud: ResolvedFraud;
   convert: AttributionOptions['convert'];
   backfillCustomerMetadata: boolean;
   /** The tools whose metadata keys are read besides ours; empty when `legacyKeys` is off. */

@@ -9,6 +9,7 @@ import { consoleLogger, redactingLogger } from '../kernel/logger.js';
 import { resolveLegacyKeys } from './legacy-keys.js';
 import { stripeKeyMode } from '../stripe/key-mode.js';
 import type { AttributionOptions, ProgramDefinition, ResolvedOptions, ResolvedProgram } from './options.js';
+import { resolveFraud } from './fraud-options.js';
 
 /**
  * What is wrong with click capture in production, if anything: without a stable IP salt the
@@ -116,6 +117,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     programs,
     defaultProgramId: programs.keys().next().value!,
     isSelfReferral: options.isSelfReferral,
+    fraud: resolveFraud(options.fraud),
     convert: options.convert,
     backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,
     legacyKeys: resolveLegacyKeys(options.legacyKeys),

@@ -9,6 +9,15 @@ export type CommissionKind = 'sale' | 'lead' | 'clawback' | 'event';
 
 export type CommissionStatus = 'pending' | 'approved' | 'held' | 'paid' | 'voided';
 
+/** Why a fraud rule flagged a commission: the rule's name and a sentence for the merchant. */
+export interface FraudFlag {
+  rule: string;
+  reason: string;
+}
+
+/** Where a flagged commission stands: held for review, then cleared or voided by the merchant. */
+export type ReviewState = 'pending' | 'cleared' | 'voided';
+
 export interface Commission {
   id: string;
   /** Its customer's program, whose terms it was computed with. */
@@ -36,6 +45,10 @@ export interface Commission {
   payoutId: string | null;
   /** With currency conversion: the whole commission in the sale's currency, and as converted. */
   conversion: { sourceAmount: Amount; convertedAmount: Amount } | null;
+  /** The fraud rules' flags (empty when none flagged it). Never shown to the partner. */
+  flags: FraudFlag[];
+  /** Null unless flagged: then `pending` (held) until the merchant clears or voids it. */
+  review: ReviewState | null;
   createdAt: Date;
 }
 
@@ -59,6 +72,10 @@ export interface NewCommission {
   /** When it was earned (the sale's or lead's time). Default: now. */
   earnedAt?: Date;
   conversion?: { sourceAmount: Amount; convertedAmount: Amount } | null;
+  /** Flags of the fraud rules: the commission is created held, its review pending. */
+  flags?: FraudFlag[];
+  /** With `flags`: the status it takes when cleared. */
+  statusBeforeHold?: CommissionStatus | null;
 }
 
 /**
@@ -139,6 +156,8 @@ export function commissionStore(db: Db): CommissionStore {
           exact_numerator: (commission.exactNumerator ?? 0n).toString(),
           basis_amount: commission.basisAmount ?? 0,
           approved_at: commission.approvedAt ?? null,
+          status_before_hold: commission.statusBeforeHold ?? null,
+          ...(commission.flags?.length ? { flags: JSON.stringify(commission.flags), review: 'pending' } : {}),
           ...(commission.earnedAt ? { earned_at: commission.earnedAt } : {}),
           ...(commission.conversion
             ? { source_amount: assertAmount(commission.conversion.sourceAmount), converted_amount: assertAmount(commission.conversion.convertedAmount) }
@@ -290,7 +309,7 @@ async function notOutsidePayout(db: Db, id: string): Promise<Error> {
   return row?.payout_id ? new CommissionInPayoutError(id, row.payout_id) : new Error(`adjustCommission: no commission ${id}`);
 }
 
-function toCommission(row: Row<'commissions'>): Commission {
+export function toCommission(row: Row<'commissions'>): Commission {
   return {
     id: row.id,
     programId: row.program_id,
@@ -315,6 +334,8 @@ function toCommission(row: Row<'commissions'>): Commission {
       row.source_amount === null || row.converted_amount === null
         ? null
         : { sourceAmount: toAmount(row.source_amount), convertedAmount: toAmount(row.converted_amount) },
+    flags: (typeof row.flags === 'string' ? JSON.parse(row.flags) : row.flags ?? []) as FraudFlag[],
+    review: row.review as ReviewState | null,
     createdAt: row.created_at,
   };
 }

@@ -3,6 +3,7 @@ import { attributionEvidenceStore } from './attribution-evidence.js';
 import { clickStore } from './clicks.js';
 import { commissionStore } from './commissions.js';
 import { customerStore } from './customers.js';
+import { fraudStore } from './fraud.js';
 import { invoicePaymentStore } from './invoice-payments.js';
 import { milestoneStore } from './milestones.js';
 import { partnerProgramStore } from './partner-programs.js';
@@ -39,5 +40,6 @@ export function kyselyOperations(db: Db): StorageOperations {
     ...webhookEventStore(db),
     ...attributionEvidenceStore(db),
     ...applicationStore(db),
+    ...fraudStore(db),
   };
 }

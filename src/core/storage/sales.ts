@@ -37,6 +37,8 @@ export interface Sale {
    */
   chargeAmount: Amount | null;
   billingReason: string | null;
+  /** The paying card's fingerprint, when the payment showed it: the fraud rules compare customers by it. */
+  cardFingerprint: string | null;
   /** Stripe's own time of the payment, never the time of delivery. */
   occurredAt: Date;
   createdAt: Date;
@@ -56,6 +58,7 @@ export interface NewSale {
   currency: string;
   chargeAmount?: Amount | null;
   billingReason?: string | null;
+  cardFingerprint?: string | null;
   occurredAt: Date;
   lines?: NewSaleLine[];
 }
@@ -135,6 +138,7 @@ export function saleStore(db: Db): SaleStore {
               currency: sale.currency.toLowerCase(),
               charge_amount: sale.chargeAmount == null ? null : assertAmount(sale.chargeAmount),
               billing_reason: sale.billingReason ?? null,
+              card_fingerprint: sale.cardFingerprint ?? null,
               occurred_at: sale.occurredAt,
             })
             // No conflict target: a clash on any of the sale's keys means the sale is already known.
@@ -283,6 +287,7 @@ export function toSale(row: Row<'sales'>): Sale {
     amountCredited: toAmount(row.amount_credited),
     chargeAmount: row.charge_amount == null ? null : toAmount(row.charge_amount),
     billingReason: row.billing_reason,
+    cardFingerprint: row.card_fingerprint,
     occurredAt: row.occurred_at,
     createdAt: row.created_at,
   };

@@ -107,6 +107,7 @@ export interface Database {
     amount_credited: ColumnType<string | number | bigint, number | undefined, number>;
     charge_amount: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
     billing_reason: string | null;
+    card_fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
     occurred_at: Date;
     created_at: CreatedAt;
   };
@@ -143,8 +144,20 @@ export interface Database {
     converted_amount: ColumnType<string | number | bigint | null, number | null | undefined, number | null>;
     event_id: string | null;
     once_key: string | null;
+    /** The fraud rules' flags (`[{ rule, reason }]`), when any flagged it. */
+    flags: ColumnType<unknown, string | null | undefined, string | null>;
+    review: ColumnType<string | null, string | null | undefined, string | null>;
     created_at: CreatedAt;
     updated_at: ColumnType<Date, Date | undefined, Date>;
+  };
+  /** The merchant's decisions on flagged commissions, one per commission. */
+  commission_reviews: {
+    id: string;
+    commission_id: string;
+    decision: string;
+    note: string | null;
+    decided_by: string | null;
+    created_at: CreatedAt;
   };
   milestones: {
     id: string;
@@ -260,4 +273,5 @@ export const TABLES: readonly TableName[] = [
   'partner_groups',
   'charge_refunds',
   'application_attempts',
+  'commission_reviews',
 ];

@@ -10,6 +10,7 @@ import type { ClickStore } from './clicks.js';
 import type { CommissionStore } from './commissions.js';
 import type { CustomerStore } from './customers.js';
 import type { ForgetRequest } from './forget-customer.js';
+import type { FraudStore } from './fraud.js';
 import type { InvoicePaymentStore } from './invoice-payments.js';
 import type { MilestoneStore } from './milestones.js';
 import type { PartnerProgramStore } from './partner-programs.js';
@@ -29,9 +30,10 @@ export type { SaleKeys } from './sale-keys.js';
 export type { Application, ApplicationDetails, ApplicationStatus } from './applications.js';
 export type { AttributionEvidence, EvidenceClick, EvidenceCustomer, EvidenceRequest, PartnerTerms } from './attribution-evidence.js';
 export type { Click, NewClick, VisitClick } from './clicks.js';
-export type { Commission, CommissionKind, CommissionStatus, NewCommission } from './commissions.js';
+export type { Commission, CommissionKind, CommissionStatus, FraudFlag, NewCommission, ReviewState } from './commissions.js';
 export type { AttributionSource, Customer, CustomerAttribution, CustomerLookup, NewCustomer } from './customers.js';
 export type { ForgetRequest } from './forget-customer.js';
+export type { FraudEvidence, FraudEvidenceRequest, ReviewDecision } from './fraud.js';
 export type { Milestone, NewMilestone } from './milestones.js';
 export type { PartnerGroupRecord, PartnerProgram } from './partner-programs.js';
 export type { Link, NewPartner, Partner, PartnerCodes, PartnerStatus, PromotionCode } from './partners.js';
@@ -66,7 +68,8 @@ export interface StorageOperations
     MilestoneStore,
     WebhookEventStore,
     AttributionEvidenceStore,
-    ApplicationStore {}
+    ApplicationStore,
+    FraudStore {}
 
 export interface Storage extends StorageOperations {
   /** Applies pending schema migrations. Idempotent; concurrent callers serialise on a database lock. */

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Application, Commission, Customer, Sale, Storage, StorageOperations } from '../storage/types.js';
+import type { Application, Commission, Customer, FraudFlag, Sale, Storage, StorageOperations } from '../storage/types.js';
 
 /** What `attribution.on(...)` handlers receive, by event name. */
 export interface AttributionEvents {
@@ -17,6 +17,8 @@ export interface AttributionEvents {
   'partner.approved': { application: Application };
   /** An application was rejected: its code is released. */
   'partner.rejected': { application: Application };
+  /** A fraud rule flagged a new commission: it is held until cleared or voided (`commissions.review`). */
+  'commission.flagged': { commission: Commission; flags: FraudFlag[] };
 }
 
 export type AttributionEventName = keyof AttributionEvents;

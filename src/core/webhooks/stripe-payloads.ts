@@ -105,3 +105,15 @@ export function paymentIntentInvoiceId(intent: Stripe.PaymentIntent): string | n
 export function toDate(seconds: number): Date {
   return new Date(seconds * 1000);
 }
+
+/**
+ * The paying card's fingerprint, when the payment intent came expanded with its latest charge or
+ * its payment method (webhooks send ids; an event handed to `handleEvent` may be expanded). Null
+ * otherwise: the fraud rule comparing customers' cards then has nothing to compare.
+ */
+export function cardFingerprint(intent: string | Stripe.PaymentIntent | null | undefined): string | null {
+  if (!intent || typeof intent === 'string') return null;
+  const charge = intent.latest_charge && typeof intent.latest_charge === 'object' ? intent.latest_charge : null;
+  const method = intent.payment_method && typeof intent.payment_method === 'object' ? intent.payment_method : null;
+  return charge?.payment_method_details?.card?.fingerprint ?? method?.card?.fingerprint ?? null;
+}

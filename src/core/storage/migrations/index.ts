@@ -24,6 +24,7 @@ import * as chargeRefunds from './0011_charge_refunds.js';
 import * as trialSeatLeads from './0012_trial_seat_leads.js';
 import * as payoutCommissionCount from './0013_payout_commission_count.js';
 import * as partnerApplications from './0014_partner_applications.js';
+import * as fraudReview from './0015_fraud_review.js';
 
 /**
  * Every migration, by name, in order. Static imports (not files found at run time) so they survive
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0012_trial_seat_leads': trialSeatLeads,
   '0013_payout_commission_count': payoutCommissionCount,
   '0014_partner_applications': partnerApplications,
+  '0015_fraud_review': fraudReview,
 };
 
 class PackagedMigrationProvider implements KyselyMigrationProvider {

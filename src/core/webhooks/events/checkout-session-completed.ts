@@ -6,7 +6,7 @@ import { checkoutLineItems, lineItemPromotionCodes } from '../../stripe/checkout
 import { idOf } from '../../stripe/expandable.js';
 import type { EventContext, EventOutcome } from '../event-context.js';
 import { readLegacyKeys } from '../legacy-keys.js';
-import { toDate } from '../stripe-payloads.js';
+import { cardFingerprint, toDate } from '../stripe-payloads.js';
 
 /**
  * `checkout.session.completed`. A paid session in payment mode is the sale; in subscription mode
@@ -35,6 +35,7 @@ export async function checkoutSessionCompleted(context: EventContext): Promise<E
     stripeInvoiceId: invoiceId,
     ...amount,
     chargeAmount: session.amount_total,
+    cardFingerprint: cardFingerprint(session.payment_intent),
     occurredAt: toDate(session.created),
   });
   return { saleKnown };

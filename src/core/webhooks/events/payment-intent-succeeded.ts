@@ -2,7 +2,7 @@ import type Stripe from 'stripe';
 import { recordSale } from '../../sales/record-sale.js';
 import { idOf } from '../../stripe/expandable.js';
 import type { EventContext, EventOutcome } from '../event-context.js';
-import { paymentIntentInvoiceId, toDate } from '../stripe-payloads.js';
+import { cardFingerprint, paymentIntentInvoiceId, toDate } from '../stripe-payloads.js';
 
 /**
  * `payment_intent.succeeded`: a sale only for payment intents created directly with our metadata.
@@ -35,6 +35,7 @@ export async function paymentIntentSucceeded(context: EventContext): Promise<Eve
     amount: intent.amount_received,
     currency: intent.currency,
     chargeAmount: intent.amount_received,
+    cardFingerprint: cardFingerprint(intent),
     occurredAt: toDate(intent.created),
   };
   // A payment intent already recorded is another object's sale (its session's or invoice's): that
