@@ -59,10 +59,16 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
       }),
     void: async (id, reason, how = {}) => {
       if (!reason) throw new AttributionError('Voiding a commission needs a reason, kept in the ledger');
-      const commission = await existing(id);
-      if (commission.status === 'paid') throw new AttributionError(`Commission ${id} is paid already: adjust it instead, which records a clawback`);
+      const { customerId, saleId } = await existing(id);
       return transactions.run(await storage(), async (tx) => {
-        if (how.fraud && commission.customerId) await tx.blockCustomer(commission.customerId, 'fraud');
+        // The lock order of every ledger change (customer, sale, commission); the amount is read
+        // under the sale's lock, so a refund landing meanwhile cannot leave a remainder.
+        if (how.fraud && customerId) await tx.blockCustomer(customerId, 'fraud');
+        if (saleId) await tx.lockSale(saleId);
+        const commission = (await tx.getCommission(id))!;
+        if (commission.status === 'paid') throw new AttributionError(`Commission ${id} is paid already: adjust it instead, which records a clawback`);
+        // Its sale earns nothing any more: a later refund, dispute or reconcile must not revive it.
+        await tx.endCommissionReward(id);
         const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided', outsidePayout: true });
         emit('commission.voided', { commission: voided });
         return voided;
