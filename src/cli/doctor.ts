@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import type { Attribution } from '../core/attribution.js';
 import { stripeKeyMode } from '../core/stripe/key-mode.js';
-import { HANDLED_EVENT_TYPES } from '../core/webhooks/event-handlers.js';
+import { CONNECT_EVENT_TYPES, HANDLED_EVENT_TYPES } from '../core/webhooks/event-handlers.js';
 import { explain } from './errors.js';
 
 /** One line of `doctor`: `fail` makes it exit 1, `warn` is worth a look but works. */
@@ -116,7 +116,8 @@ async function endpointCheck(stripe: Stripe | undefined): Promise<Check> {
     return { status: 'fail', name, detail: 'no enabled webhook endpoint in this Stripe account (and mode): add one for your /webhooks/stripe route' };
   }
   const missingOf = (endpoint: Stripe.WebhookEndpoint) =>
-    endpoint.enabled_events.includes('*') ? [] : HANDLED_EVENT_TYPES.filter((type) => !endpoint.enabled_events.includes(type));
+    // Connect events come through the endpoint listening to connected accounts, when there is one.
+    endpoint.enabled_events.includes('*') ? [] : HANDLED_EVENT_TYPES.filter((type) => !CONNECT_EVENT_TYPES.includes(type) && !endpoint.enabled_events.includes(type));
   const [best] = enabled.map((endpoint) => ({ endpoint, missing: missingOf(endpoint) })).sort((a, b) => a.missing.length - b.missing.length);
   if (best!.missing.length === 0) return { status: 'ok', name, detail: `${best!.endpoint.url} receives every event type the library handles` };
   return { status: 'fail', name, detail: `${best!.endpoint.url} does not receive ${best!.missing.join(', ')}: enable them on the endpoint` };

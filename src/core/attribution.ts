@@ -20,6 +20,7 @@ import { Hooks, type AttributionEventName, type AttributionEvents } from './tran
 import { transactionRunner } from './transaction/run.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
 import { createPayouts, type Payouts } from './payouts/payouts.js';
+import { createConnect, type Connect } from './partners/connect.js';
 import { AttributionError, ConfigurationError } from './kernel/errors.js';
 import { isValidClientReferenceId } from './stripe/enrich.js';
 import { wrapStripe } from './stripe/wrap-stripe.js';
@@ -114,8 +115,10 @@ export interface Attribution {
   trackSale(input: TrackSaleInput): Promise<{ sale: Sale; duplicate: boolean }>;
   /** The commission ledger and its lifecycle: pending → approved → paid; held; voided. */
   readonly commissions: Commissions;
-  /** Payouts of approved commissions, per partner and currency. */
+  /** Payouts of approved commissions, per partner and currency: exported as CSV, or paid by Stripe transfer. */
   readonly payouts: Payouts;
+  /** Partners' Stripe connected accounts, which `payouts.pay` and `payouts.run` transfer to. */
+  readonly connect: Connect;
   /**
    * Per partner and period (UTC): clicks, leads, milestone events by name, sales, revenue and refunds (untaxed), and
    * commissions by status, per currency, never added across currencies. Live data unless
@@ -124,7 +127,8 @@ export interface Attribution {
   report(request: { from: Date; to: Date; interval?: ReportInterval; partnerId?: string; programId?: string; livemode?: boolean }): Promise<ReportRow[]>;
   /**
    * Subscribes to ledger events (`lead.created`, `sale.created`, `commission.created`,
-   * `commission.voided`), delivered after their transaction commits. Returns an unsubscribe.
+   * `commission.voided`, `payout.created`, `payout.paid`, `payout.failed`,
+   * `partner.payouts_enabled`), delivered after their transaction commits. Returns an unsubscribe.
    */
   on<K extends AttributionEventName>(name: K, handler: (payload: AttributionEvents[K]) => void | Promise<void>): () => void;
   /** The sales ledger: live-mode sales unless `livemode: false` (Stripe test mode), oldest first. */
@@ -246,6 +250,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     on: (name, handler) => hooks.on(name, handler),
     report: async ({ interval = 'month', livemode = true, ...rest }) => (await ledger()).report({ interval, livemode, ...rest }),
     payouts: createPayouts(ledger, resolved, transactions),
+    connect: createConnect(ledger, resolved),
     customers: {
       get: async (by) => (await ledger()).findCustomer(by),
       forget: async (who, { livemode } = {}) =>

@@ -1,9 +1,11 @@
 export { attributionFromEnv, createAttribution, type Attribution, type ExplicitAttribution } from './attribution.js';
-export type { AttributionOptions, ClickOptions, ProgramDefinition, ProgramOptions, ResolvedOptions, ResolvedProgram } from './options/options.js';
+export type { AttributionOptions, ClickOptions, ConnectOptions, ProgramDefinition, ProgramOptions, ResolvedOptions, ResolvedProgram } from './options/options.js';
 export type { LegacyKeysOption, LegacySource } from './options/legacy-keys.js';
 export type { AttributionContext } from './clicks/context.js';
 export type { AttributionEventName, AttributionEvents } from './transaction/hooks.js';
 export type { Payouts } from './payouts/payouts.js';
+export type { PayoutRunResult } from './payouts/transfers.js';
+export type { Connect, OnboardRequest, PayoutMethod } from './partners/connect.js';
 export type { Commissions } from './commissions/ledger.js';
 export type { CommissionReview } from './fraud/review.js';
 export type { FraudContext, FraudOptions, FraudRule, FraudRulesOptions } from './options/fraud-options.js';
@@ -29,6 +31,8 @@ export {
   MissingDependencyError,
   PayoutChangedError,
   RateLimitedError,
+  PayoutTransferError,
+  CrossBorderError,
 } from './kernel/errors.js';
 export type { Amount } from './kernel/money.js';
 export type { DatabaseOption } from './storage/database.js';

@@ -12,6 +12,8 @@ import { charts, commissionsTable, eventStream, partnersTable, payoutsTable, typ
 import { applicationPages, type ApplicationPageOptions } from './applications.js';
 import { viewOf, viewSwitch, withView, type DashboardView } from './filters.js';
 import { reviewAction, reviewPage, type ReviewAction } from './review.js';
+import { connectSection, payoutMethodsTable, startOnboarding } from './payout-methods.js';
+import type { PartnerWithCodes } from '../core/partners/partners.js';
 
 /** A request as any framework can give it: the body is the raw form text, or the fields a parser already read. */
 export interface DashboardRequest {
@@ -139,6 +141,8 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
 
     if (path === '/portal' && method === 'GET') return portal(url);
     if (path === '/apply') return applications.enabled ? applications.apply(request, url, method) : text(404, 'No such dashboard page.');
+    // Stripe's onboarding: the button's POST, and Stripe's GET back when its link expired.
+    if (path === '/portal/connect' && (method === 'POST' || method === 'GET')) return portalConnect(url, method === 'POST' ? formFields(request.body) : url.searchParams);
 
     const allowed = await authorized(native);
     if (typeof allowed === 'number') return text(allowed, allowed === 401 ? 'Sign in to see the attribution dashboard.' : 'You may not see the attribution dashboard.');
@@ -217,7 +221,7 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
   }
 
   async function overview(request: DashboardRequest, url: URL, user: string, view: DashboardView): Promise<DashboardResponse> {
-    const data = await load(view);
+    const [data, methods] = await Promise.all([load(view), attribution.connect.payoutMethods()]);
     const csrf = csrfFor(request, url, user);
     const names = new Map(data.partners.map((p) => [p.partner.id, p.partner.name]));
     const context: ViewContext = { basePath, csrf: csrf.token, here: withView(`${basePath}/`, view, livemode) };
@@ -225,7 +229,8 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
 <h2>Overall</h2>${charts(data, days, 'All partners')}
 <h2>Partners</h2>${partnersTable(data.partners, (p) => withView(`${basePath}/partners/${encodeURIComponent(p.id)}`, view, livemode))}
 <h2>Latest events</h2>${eventStream(data, names)}
-<h2>Commissions</h2>${commissionsTable(data.commissions, names, context)}`, csrf.setCookie);
+<h2>Commissions</h2>${commissionsTable(data.commissions, names, context)}
+<h2>Payout methods</h2>${payoutMethodsTable(methods)}`, csrf.setCookie);
   }
 
   async function partnerDetail(request: DashboardRequest, url: URL, partnerId: string, user: string, view: DashboardView): Promise<DashboardResponse> {
@@ -244,9 +249,9 @@ ${charts(data, days, partner.partner.name)}
 <h2>Payouts</h2>${payoutsTable(data)}`, csrf.setCookie);
   }
 
-  async function portal(url: URL): Promise<DashboardResponse> {
+  /** The partner a portal token names, or the refusal. */
+  async function portalPartner(token: string): Promise<PartnerWithCodes | DashboardResponse> {
     const portalSecret = attribution.options.portal.secret;
-    const token = url.searchParams.get('token') ?? '';
     const verdict = portalSecret ? verifyPortalToken(portalSecret, token, attribution.options.clock()) : { refused: 'forged' as const };
     if ('refused' in verdict) {
       return text(403, verdict.refused === 'expired' ? 'This portal link has expired: ask for a new one.' : 'This portal link is not valid.');
@@ -255,14 +260,34 @@ ${charts(data, days, partner.partner.name)}
     if (!partner) return text(403, 'This portal link is not valid.');
     if (partner.status === 'disabled') return text(403, 'This partner account is disabled.');
     if (partner.status !== 'active') return text(403, 'This partner account is not approved.');
-    const data = await load({ livemode }, partner.id);
+    return partner;
+  }
+
+  async function portalConnect(url: URL, fields: { get(name: string): string | null | undefined }): Promise<DashboardResponse> {
+    const token = fields.get('token') ?? '';
+    const partner = await portalPartner(token);
+    if (!('id' in partner)) return partner;
+    const portalUrl = new URL(`${basePath}/portal?token=${encodeURIComponent(token)}`, url).href;
+    const refreshUrl = new URL(`${basePath}/portal/connect?token=${encodeURIComponent(token)}`, url).href;
+    const country = fields.get('country') ?? undefined;
+    const started = await startOnboarding(attribution, partner.id, { portalUrl, refreshUrl, ...(country ? { country } : {}) });
+    if ('refused' in started) return text(422, started.refused);
+    return { status: 303, headers: { ...SECURITY_HEADERS, location: started.location }, body: '' };
+  }
+
+  async function portal(url: URL): Promise<DashboardResponse> {
+    const token = url.searchParams.get('token') ?? '';
+    const partner = await portalPartner(token);
+    if (!('id' in partner)) return partner;
+    const [data, method] = await Promise.all([load({ livemode }, partner.id), attribution.connect.payoutMethod(partner.id)]);
     const names = new Map([[partner.id, partner.name]]);
     return htmlPage(200, `Partner portal: ${partner.name}`, html``, html`
 <h2>Your links</h2><ul>${partner.codes.map((code) => html`<li><code>?via=${code}</code></li>`)}</ul>
 ${charts(data, days, 'You')}
 <h2>Totals</h2>${partnersTable(data.partners, null)}
 <h2>Commissions</h2>${commissionsTable(data.commissions, names, null)}
-<h2>Payouts</h2>${payoutsTable(data)}`);
+<h2>Payouts</h2>${payoutsTable(data)}
+<h2>Getting paid</h2>${method ? connectSection(method, `${basePath}/portal/connect`, token) : ''}`);
   }
 
   async function review(request: DashboardRequest, url: URL, user: string, view: DashboardView): Promise<DashboardResponse> {

@@ -81,5 +81,5 @@ export function payoutsTable(data: DashboardData): Html {
   if (data.payouts.length === 0) return html`<p>No payouts yet.</p>`;
   return html`<div class="scroll" tabindex="0" role="region" aria-label="Payouts table"><table><caption>Payouts</caption>
 <thead><tr><th scope="col">Payout</th><th scope="col" class="n">Amount</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Paid</th></tr></thead>
-<tbody>${data.payouts.map((p) => html`<tr><td><code>${p.id}</code></td><td class="n">${money(p.amount, p.currency)}</td><td>${p.status}</td><td>${when(p.createdAt)}</td><td>${when(p.paidAt)}</td></tr>`)}</tbody></table></div>`;
+<tbody>${data.payouts.map((p) => html`<tr><td><code>${p.id}</code></td><td class="n">${money(p.amount, p.currency)}</td><td data-field="payout-status">${p.status}${p.transferId ? html` · transfer <code>${p.transferId}</code>` : ''}${p.status === 'pending' && p.transferError ? html`<br><span class="status status-held" role="note">transfer failed: ${p.transferError}</span>` : ''}</td><td>${when(p.createdAt)}</td><td>${when(p.paidAt)}</td></tr>`)}</tbody></table></div>`;
 }

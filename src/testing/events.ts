@@ -24,6 +24,8 @@ export interface EventOptions {
   livemode?: boolean;
   /** `previous_attributes`, for `*.updated` events. */
   previousAttributes?: Record<string, unknown>;
+  /** The connected account the event happened on (`acct_…`), for Connect events such as `account.updated`. */
+  account?: string;
 }
 
 let sequence = 0;
@@ -36,11 +38,12 @@ let sequence = 0;
 export function event<T extends Stripe.Event.Type>(type: T, object: EventObject<T>, options?: EventOptions | string): Extract<Stripe.Event, { type: T }>;
 export function event<O extends { object: string }>(type: string, object: O, options?: EventOptions | string): Stripe.Event;
 export function event(type: string, object: { object: string; livemode?: unknown }, options: EventOptions | string = {}): Stripe.Event {
-  const { apiVersion = CURRENT_API_VERSION, id, created, livemode, previousAttributes } = typeof options === 'string' ? { apiVersion: options } : options;
+  const { apiVersion = CURRENT_API_VERSION, id, created, livemode, previousAttributes, account } = typeof options === 'string' ? { apiVersion: options } : options;
   sequence += 1;
   return {
     id: id ?? `evt_${sequence}_${randomBytes(6).toString('hex')}`,
     object: 'event',
+    ...(account ? { account } : {}),
     api_version: apiVersion,
     created: created ?? T0 + sequence,
     data: { object, ...(previousAttributes ? { previous_attributes: previousAttributes } : {}) },

@@ -9,6 +9,7 @@
  * ```
  */
 export { T0, charge, checkoutSession, creditNote, customer, discount, dispute, invoice, invoiceLine, invoicePayment, lineItem, paymentIntent, subscription, webhookEndpoint } from './objects.js';
+export { account, transfer } from './connect.js';
 export { CURRENT_API_VERSION, LEGACY_API_VERSION, event, type EventObject, type EventOptions } from './events.js';
 export { legacyCharge, legacyCreditNote, legacyInvoice, legacyPaymentIntent } from './legacy.js';
 export { deliver, type DeliverOptions, type Delivery, type DeliveryTarget } from './deliver.js';

@@ -10,7 +10,19 @@ export interface RecordedRequest {
   form: Record<string, string>;
   /** The query string, keyed the same way (`created[gte]`, `types[0]`). */
   query: Record<string, string>;
+  /** The `Idempotency-Key` header, if sent. */
+  idempotencyKey: string | undefined;
 }
+
+/**
+ * A scripted failure of the next request to "METHOD /path": `reset` and `500` make the object as
+ * Stripe would (kept under the idempotency key) and then cut the connection or answer 500, as when
+ * Stripe did the work and the answer was lost; `refuse` answers a 4xx error (kept under the key too,
+ * as Stripe keeps refusals).
+ */
+export type ScriptedFailure =
+  | { kind: 'reset' | '500' }
+  | { kind: 'refuse'; status: number; type?: string; code?: string; message: string };
 
 const OBJECTS: Record<string, string> = {
   '/v1/checkout/sessions': 'checkout.session',
@@ -18,6 +30,9 @@ const OBJECTS: Record<string, string> = {
   '/v1/subscriptions': 'subscription',
   '/v1/payment_intents': 'payment_intent',
   '/v1/payment_links': 'payment_link',
+  '/v1/transfers': 'transfer',
+  '/v1/accounts': 'account',
+  '/v1/account_links': 'account_link',
 };
 
 /** An API at its worst: every request waits a while, some answer 500, some stall far longer. */
@@ -49,6 +64,12 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
   const answers = new Map<string, unknown>();
   /** What `GET /v1/events` lists, in any order: served newest first, filtered and paginated as Stripe does. */
   const events: Stripe.Event[] = [];
+  /** Failures to script, by "METHOD /path", each used once, in order. */
+  const failures = new Map<string, ScriptedFailure[]>();
+  /** Every object a POST made (once per idempotency key), in order. */
+  const created: Array<Record<string, unknown>> = [];
+  /** What was answered under each idempotency key, answered again to a repeat as Stripe does. */
+  const idempotent = new Map<string, { status: number; body: string }>();
   let counter = 0;
   const server = createServer((req, res) => {
     let body = '';
@@ -57,10 +78,31 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
     req.on('end', async () => {
       const [path = '', search = ''] = (req.url ?? '').split('?');
       const query = Object.fromEntries(new URLSearchParams(search));
-      requests.push({ method: req.method!, path, headers: req.headers, form: Object.fromEntries(new URLSearchParams(body)), query });
+      const form = Object.fromEntries(new URLSearchParams(body));
+      const idempotencyKey = req.headers['idempotency-key'] as string | undefined;
+      requests.push({ method: req.method!, path, headers: req.headers, form, query, idempotencyKey });
       if (faults && (await fault(faults))) {
         res.writeHead(500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { type: 'api_error', message: 'stand-in Stripe: injected failure' } }));
+        return;
+      }
+      const failure = failures.get(`${req.method} ${path}`)?.shift();
+      const replay = idempotencyKey ? idempotent.get(idempotencyKey) : undefined;
+      if (req.method === 'POST' && (replay || failure)) {
+        // Stripe answers a repeated key with what it answered the first time, whatever happens to the answer on its way.
+        const answer = replay ?? (failure!.kind === 'refuse' ? refusal(failure!) : { status: 200, body: JSON.stringify(make(path, form)) });
+        if (idempotencyKey && !replay) idempotent.set(idempotencyKey, answer);
+        if (failure?.kind === 'reset') {
+          req.socket.destroy();
+          return;
+        }
+        if (failure?.kind === '500') {
+          res.writeHead(500, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ error: { type: 'api_error', message: 'An unknown error occurred' } }));
+          return;
+        }
+        res.writeHead(answer.status, { 'content-type': 'application/json', 'idempotent-replayed': String(Boolean(replay)) });
+        res.end(answer.body);
         return;
       }
       if (req.method === 'GET' && path === '/v1/events' && !answers.has('GET /v1/events')) {
@@ -80,11 +122,10 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
         res.end(JSON.stringify(canned ?? { object: 'list', data: [], has_more: false, url: path }));
         return;
       }
-      const base = Object.keys(OBJECTS).find((prefix) => path.startsWith(prefix));
-      const object = base ? OBJECTS[base] : 'unknown';
-      const id = `${object!.replace('.', '_')}_${++counter}`;
+      const made = JSON.stringify(make(path, form));
+      if (idempotencyKey && req.method === 'POST') idempotent.set(idempotencyKey, { status: 200, body: made });
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': `req_${counter}` });
-      res.end(JSON.stringify({ id, object, livemode: false, metadata: {} }));
+      res.end(made);
     });
   });
   /** Waits as the faults say; true when the request is to be answered 500. */
@@ -98,6 +139,19 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
     faulted.failed += 1;
     return true;
   }
+
+  /** The object a POST makes: of the path's kind, with the request's plain fields (amounts as numbers) and metadata. */
+  function make(path: string, form: Record<string, string>): Record<string, unknown> {
+    const base = Object.keys(OBJECTS).find((prefix) => path.startsWith(prefix));
+    const object = base ? OBJECTS[base]! : 'unknown';
+    const id = `${object.replace('.', '_')}_${++counter}`;
+    const fields = Object.fromEntries(Object.entries(form).filter(([key]) => !key.includes('[')).map(([key, value]) => [key, /^(amount|amount_reversed)$/.test(key) ? Number(value) : value]));
+    const metadata = Object.fromEntries(Object.entries(form).filter(([key]) => key.startsWith('metadata[')).map(([key, value]) => [key.slice(9, -1), value]));
+    const extra = object === 'account_link' ? { url: `https://connect.stripe.com/setup/e/${form.account}/${counter}` } : object === 'transfer' ? { amount_reversed: 0, reversed: false } : {};
+    const made = { id, object, livemode: false, ...fields, metadata, ...extra };
+    if (path !== '/v1/account_links') created.push(made);
+    return made;
+  }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
@@ -109,6 +163,12 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
       faults = next;
     },
     events,
+    failures,
+    created,
+    /** Scripts the next request to "METHOD /path" to fail (see `ScriptedFailure`). */
+    fail(route: string, failure: ScriptedFailure) {
+      failures.set(route, [...(failures.get(route) ?? []), failure]);
+    },
     /** The base URL to give a process that builds its own client (`--stripe-api-base`). */
     url: `http://127.0.0.1:${port}`,
     /** A real Stripe client pointed at this server (of another stripe-node major when given its class). */
@@ -130,4 +190,8 @@ function eventPage(events: readonly Stripe.Event[], query: Record<string, string
   const after = query.starting_after ? listed.findIndex((event) => event.id === query.starting_after) + 1 : 0;
   const limit = Number(query.limit ?? 10);
   return { object: 'list', data: listed.slice(after, after + limit), has_more: after + limit < listed.length, url: '/v1/events' };
+}
+
+function refusal(failure: Extract<ScriptedFailure, { kind: 'refuse' }>): { status: number; body: string } {
+  return { status: failure.status, body: JSON.stringify({ error: { type: failure.type ?? 'invalid_request_error', code: failure.code, message: failure.message } }) };
 }

@@ -85,3 +85,41 @@ export class RateLimitedError extends AttributionError {
     super(`Too many applications from this address: try again in ${Math.ceil(retryAfterSeconds / 60)} minute${retryAfterSeconds > 60 ? 's' : ''}`);
   }
 }
+
+/**
+ * A payout's transfer did not go through. `refused`: Stripe answered no (insufficient balance, an
+ * account that cannot receive transfers): no money moved and the next try uses a new idempotency
+ * key. Otherwise the outcome is unknown (a 5xx, a cut connection): the next try reuses the key, so
+ * Stripe answers with the transfer it may have made instead of making a second. Either way the
+ * payout stays payable, with the error stored on it.
+ */
+export class PayoutTransferError extends AttributionError {
+  constructor(
+    readonly payoutId: string,
+    readonly refused: boolean,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Payout ${payoutId} was not transferred: ${message}`, options);
+  }
+}
+
+/** The partner's country cannot receive transfers from the merchant's Stripe account's country. */
+export class CrossBorderError extends AttributionError {
+  constructor(
+    readonly platformCountry: string,
+    readonly partnerCountry: string,
+  ) {
+    super(
+      `A Stripe account in ${platformCountry} cannot transfer to a connected account in ${partnerCountry}: transfers go within a country, or across ` +
+        'the US, Canada, the UK, the EEA and Switzerland (Stripe cross-border payouts). Pay this partner by CSV export instead',
+    );
+  }
+}
+
+/** The payout's transfer was reversed in full: its commissions went back to be paid in a new payout. */
+export class PayoutReversedError extends AttributionError {
+  constructor(readonly payoutId: string) {
+    super(`Payout ${payoutId} was reversed: its transfer came back and its commissions are payable again; create payouts again to pay them`);
+  }
+}

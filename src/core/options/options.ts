@@ -111,6 +111,14 @@ export interface WebhookOptions {
   maxBodyBytes?: number;
 }
 
+export interface ConnectOptions {
+  /**
+   * Your Stripe account's country (ISO 3166-1 alpha-2, e.g. `US`), which decides where partners can
+   * receive transfers. Default: read once from Stripe (`GET /v1/account`) through `stripe`.
+   */
+  country?: string;
+}
+
 export interface AttributionOptions {
   /**
    * Where attribution data lives: a Postgres URL, your own `Kysely` instance for Postgres, a
@@ -126,6 +134,8 @@ export interface AttributionOptions {
   webhookSecret?: string | string[];
   /** Your Stripe client. Used to verify webhooks and for the few API look-ups an event may need. */
   stripe?: Stripe;
+  /** Paying partners through Stripe Connect (`connect.onboard`, `payouts.pay`, `payouts.run`). */
+  connect?: ConnectOptions;
   /**
    * How long one Stripe API look-up made for a webhook may take before the event fails (answered
    * 5xx, so Stripe retries it later). Look-ups never run while a database transaction is open.
@@ -230,6 +240,7 @@ export interface ResolvedOptions {
   schema: string | undefined;
   webhookSecrets: string[];
   stripe: Stripe | undefined;
+  connect: ConnectOptions;
   stripeTimeoutMs: number;
   attributionModel: 'last-click' | 'first-click';
   clicks: Required<Omit<ClickOptions, 'cookieDomain' | 'consent'>> & Pick<ClickOptions, 'cookieDomain' | 'consent'>;

@@ -1,7 +1,9 @@
 import { assertAmount } from '../kernel/money.js';
 import type { ResolvedOptions } from '../options/options.js';
 import type { PaidPayout, Payout, Storage } from '../storage/types.js';
+import { emit } from '../transaction/hooks.js';
 import type { TransactionRunner } from '../transaction/run.js';
+import { payByTransfer, runPayouts, type PayoutRunResult } from './transfers.js';
 
 export interface Payouts {
   /**
@@ -10,7 +12,22 @@ export interface Payouts {
    * only one program's with `programId`.
    */
   create(request?: { minimumAmount?: number; currency?: string; programId?: string; livemode?: boolean }): Promise<Payout[]>;
-  list(filter?: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]>;
+  list(filter?: { status?: Payout['status']; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]>;
+  /**
+   * Pays a pending payout by one Stripe transfer to the partner's connected account (`connect`),
+   * made outside any database transaction with an idempotency key derived from the payout, so a
+   * crash or a retry never pays twice. A payout paid before comes back with `alreadyPaid: true`.
+   * Throws `PayoutTransferError` when the transfer did not go through (the payout stays payable,
+   * its `transferError` stored), `PayoutChangedError` as `markPaid` does. `undefined` for an unknown id.
+   */
+  pay(id: string): Promise<PaidPayout | undefined>;
+  /**
+   * For a cron job: makes the payouts of partners whose connected account can receive transfers
+   * (totals of at least `minimum`, live data unless `livemode: false`) and pays every such pending
+   * payout by transfer. Safe when several instances run it at once; failures are reported in the
+   * result (and `payout.failed`), never thrown, and retried by the next run.
+   */
+  run(request?: { minimum?: number; livemode?: boolean }): Promise<PayoutRunResult>;
   /**
    * Marks the payout and its commissions paid, once you have sent the money. Of concurrent calls one
    * pays it; a payout paid before comes back unchanged with `alreadyPaid: true` (and its `paidAt`).
@@ -29,16 +46,30 @@ export interface Payouts {
 
 export function createPayouts(storage: () => Promise<Storage>, options: ResolvedOptions, transactions: TransactionRunner): Payouts {
   const list: Payouts['list'] = async (filter = {}) => (await storage()).listPayouts(filter);
+  const create = async (request: Parameters<Storage['createPayouts']>[0]) =>
+    transactions.run(await storage(), async (tx) => {
+      const created = await tx.createPayouts(request);
+      for (const payout of created) emit('payout.created', { payout });
+      return created;
+    });
   return {
     create: async (request = {}) => {
       const minimumAmount = assertAmount(request.minimumAmount ?? 0, 'minimumAmount');
       const livemode = request.livemode ?? true;
-      return transactions.run(await storage(), (tx) =>
-        tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}), ...(request.programId ? { programId: request.programId } : {}) }),
-      );
+      return create({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}), ...(request.programId ? { programId: request.programId } : {}) });
     },
     list,
-    markPaid: async (id, paidAt = options.clock()) => transactions.run(await storage(), (tx) => tx.markPayoutPaid(id, paidAt)),
+    markPaid: async (id, paidAt = options.clock()) =>
+      transactions.run(await storage(), async (tx) => {
+        const paid = await tx.markPayoutPaid(id, paidAt);
+        if (paid && !paid.alreadyPaid) emit('payout.paid', { payout: paid });
+        return paid;
+      }),
+    pay: async (id) => payByTransfer(await storage(), options, transactions, id),
+    run: async (request = {}) => {
+      const minimum = assertAmount(request.minimum ?? 0, 'minimum');
+      return runPayouts(await storage(), options, transactions, create, { ...request, minimum });
+    },
     cancel: async (id) => transactions.run(await storage(), (tx) => tx.cancelPayout(id)),
     csv: async (filter = {}) => payoutsCsv(await list({ status: 'pending', livemode: true, ...filter })),
   };

@@ -9,6 +9,8 @@ import { milestoneStore } from './milestones.js';
 import { partnerProgramStore } from './partner-programs.js';
 import { partnerStore } from './partners.js';
 import { payoutStore } from './payouts.js';
+import { payoutAccountStore } from './payout-accounts.js';
+import { payoutTransferStore } from './payout-transfers.js';
 import { reportStore } from './reports.js';
 import type { Db } from './rows.js';
 import { saleDisputeStore } from './sale-disputes.js';
@@ -35,6 +37,8 @@ export function kyselyOperations(db: Db): StorageOperations {
     ...subscriptionStore(db),
     ...commissionStore(db),
     ...payoutStore(db),
+    ...payoutTransferStore(db),
+    ...payoutAccountStore(db),
     ...reportStore(db),
     ...milestoneStore(db),
     ...webhookEventStore(db),

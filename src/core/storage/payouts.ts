@@ -1,4 +1,4 @@
-import { AttributionError, PayoutChangedError } from '../kernel/errors.js';
+import { AttributionError, PayoutChangedError, PayoutReversedError } from '../kernel/errors.js';
 import { newId } from '../kernel/ids.js';
 import { toAmount, type Amount } from '../kernel/money.js';
 import type { Db, Row } from './rows.js';
@@ -13,7 +13,12 @@ export interface Payout {
   livemode: boolean;
   currency: string;
   amount: Amount;
-  status: 'pending' | 'paid';
+  /** `reversed`: paid by a transfer Stripe reversed in full; its commissions are payable again. */
+  status: 'pending' | 'paid' | 'reversed';
+  /** The Stripe transfer that paid it (Connect), else null. */
+  transferId: string | null;
+  /** Why its last transfer did not go through; null once paid. */
+  transferError: string | null;
   /** How many commissions (clawbacks included) it was made of. */
   commissionCount: number;
   createdAt: Date;
@@ -38,8 +43,8 @@ export interface PayoutStore {
    * `minimumAmount`. Commissions are claimed with row locks, so concurrent calls never put one
    * commission in two payouts.
    */
-  createPayouts(request: { minimumAmount: Amount; currency?: string; programId?: string; livemode: boolean }): Promise<Payout[]>;
-  listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]>;
+  createPayouts(request: { minimumAmount: Amount; currency?: string; programId?: string; livemode: boolean; transfersOnly?: boolean }): Promise<Payout[]>;
+  listPayouts(filter: { status?: Payout['status']; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]>;
   /**
    * Marks a pending payout and its commissions paid; a paid one comes back unchanged with
    * `alreadyPaid: true`. Throws `PayoutChangedError`, changing nothing, when its commissions no
@@ -59,7 +64,7 @@ export type PaidPayout = Payout & { alreadyPaid: boolean };
 /** The payout store on the library's tables. */
 export function payoutStore(db: Db): PayoutStore {
   return {
-    async createPayouts(request: { minimumAmount: number; currency?: string; programId?: string; livemode: boolean }): Promise<Payout[]> {
+    async createPayouts(request: { minimumAmount: number; currency?: string; programId?: string; livemode: boolean; transfersOnly?: boolean }): Promise<Payout[]> {
       let candidates = db
         .selectFrom('commissions')
         .select(['partner_id', 'program_id', 'currency'])
@@ -70,6 +75,7 @@ export function payoutStore(db: Db): PayoutStore {
         .groupBy(['partner_id', 'program_id', 'currency']);
       if (request.currency) candidates = candidates.where('currency', '=', request.currency.toLowerCase());
       if (request.programId) candidates = candidates.where('program_id', '=', request.programId);
+      if (request.transfersOnly) candidates = candidates.where('partner_id', 'in', (eb) => eb.selectFrom('partners').select('id').where('transfers_status', '=', 'active'));
       const created: string[] = [];
       for (const group of await candidates.execute()) {
         if (toAmount(group.total) < Math.max(request.minimumAmount, 1)) continue;
@@ -111,7 +117,7 @@ export function payoutStore(db: Db): PayoutStore {
       return (await payoutQuery(db).where('payouts.id', 'in', created).execute()).map(toPayout);
     },
 
-    async listPayouts(filter: { status?: 'pending' | 'paid'; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]> {
+    async listPayouts(filter: { status?: Payout['status']; livemode?: boolean; partnerId?: string; programId?: string }): Promise<Payout[]> {
       let query = payoutQuery(db);
       if (filter.programId) query = query.where('payouts.program_id', '=', filter.programId);
       if (filter.status) query = query.where('payouts.status', '=', filter.status);
@@ -123,14 +129,10 @@ export function payoutStore(db: Db): PayoutStore {
     async markPayoutPaid(id: string, paidAt: Date): Promise<PaidPayout | undefined> {
       const payout = await db.selectFrom('payouts').select(['status', 'amount', 'commission_count']).where('id', '=', id).forUpdate().executeTakeFirst();
       if (!payout) return undefined;
+      if (payout.status === 'reversed') throw new PayoutReversedError(id);
       if (payout.status === 'pending') {
         // Locked, so a refund or void racing this payment lands before the check or after the payout is paid.
-        const commissions = await db.selectFrom('commissions').select(['amount', 'status']).where('payout_id', '=', id).forUpdate().execute();
-        const unchanged =
-          commissions.length === payout.commission_count &&
-          commissions.every((commission) => commission.status === 'approved') &&
-          commissions.reduce((sum, commission) => sum + toAmount(commission.amount), 0) === toAmount(payout.amount);
-        if (!unchanged) throw new PayoutChangedError(id);
+        await assertPayoutUnchanged(db, id, payout);
         await db.updateTable('payouts').set({ status: 'paid', paid_at: paidAt }).where('id', '=', id).execute();
         await db.updateTable('commissions').set({ status: 'paid', paid_at: paidAt, updated_at: paidAt }).where('payout_id', '=', id).execute();
       }
@@ -141,7 +143,7 @@ export function payoutStore(db: Db): PayoutStore {
     async cancelPayout(id: string): Promise<boolean> {
       const payout = await db.selectFrom('payouts').select(['status', 'paid_at']).where('id', '=', id).forUpdate().executeTakeFirst();
       if (!payout) return false;
-      if (payout.status === 'paid') {
+      if (payout.status !== 'pending') {
         throw new AttributionError(`Payout ${id} was paid on ${payout.paid_at?.toISOString() ?? 'an unknown date'}: a paid payout never changes; later corrections go to the next payout`);
       }
       await db.updateTable('commissions').set({ payout_id: null }).where('payout_id', '=', id).execute();
@@ -151,7 +153,7 @@ export function payoutStore(db: Db): PayoutStore {
   };
 }
 
-function toPayout(row: Row<'payouts'> & { partner_name: string; partner_email: string | null }): Payout {
+export function toPayout(row: Row<'payouts'> & { partner_name: string; partner_email: string | null }): Payout {
   return {
     id: row.id,
     partnerId: row.partner_id,
@@ -163,13 +165,15 @@ function toPayout(row: Row<'payouts'> & { partner_name: string; partner_email: s
     amount: toAmount(row.amount),
     commissionCount: row.commission_count,
     status: row.status as Payout['status'],
+    transferId: row.transfer_id,
+    transferError: row.transfer_error,
     createdAt: row.created_at,
     paidAt: row.paid_at,
   };
 }
 
 /** Payouts with their partner's name and email, oldest first. */
-function payoutQuery(db: Db) {
+export function payoutQuery(db: Db) {
   return db
     .selectFrom('payouts')
     .innerJoin('partners', 'partners.id', 'payouts.partner_id')
@@ -177,4 +181,17 @@ function payoutQuery(db: Db) {
     .select(['partners.name as partner_name', 'partners.email as partner_email'])
     .orderBy('payouts.created_at')
     .orderBy('payouts.id');
+}
+
+/**
+ * Throws `PayoutChangedError` unless the payout's commissions (locked here) still add up to its
+ * amount and count, all approved: a refund, dispute or void since it was made changes them.
+ */
+export async function assertPayoutUnchanged(db: Db, id: string, payout: { amount: Row<'payouts'>['amount']; commission_count: number }): Promise<void> {
+  const commissions = await db.selectFrom('commissions').select(['amount', 'status']).where('payout_id', '=', id).forUpdate().execute();
+  const unchanged =
+    commissions.length === payout.commission_count &&
+    commissions.every((commission) => commission.status === 'approved') &&
+    commissions.reduce((sum, commission) => sum + toAmount(commission.amount), 0) === toAmount(payout.amount);
+  if (!unchanged) throw new PayoutChangedError(id);
 }

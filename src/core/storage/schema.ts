@@ -16,6 +16,11 @@ export interface Database {
     email: string | null;
     status: string;
     metadata: Json<Record<string, unknown>>;
+    /** The partner's Stripe connected account, which payouts are transferred to. */
+    stripe_account_id: ColumnType<string | null, string | null | undefined, string | null>;
+    stripe_account_country: ColumnType<string | null, string | null | undefined, string | null>;
+    /** The account's `transfers` capability as `account.updated` last told it; null before any. */
+    transfers_status: ColumnType<string | null, string | null | undefined, string | null>;
     created_at: CreatedAt;
     /** Set on a partner who applied through the application form. */
     applied_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
@@ -224,6 +229,14 @@ export interface Database {
     status: string;
     created_at: CreatedAt;
     paid_at: Date | null;
+    /** The Stripe transfer that paid it, when paid through Connect. */
+    transfer_id: ColumnType<string | null, string | null | undefined, string | null>;
+    /** Part of the transfer's idempotency key: moved on by a refused transfer only. */
+    transfer_version: ColumnType<number, number | undefined, number>;
+    /** When a run claimed it to transfer; another run leaves it alone for a while. */
+    transfer_claimed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+    transfer_error: ColumnType<string | null, string | null | undefined, string | null>;
+    reversed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   };
   invoice_payments: {
     payment_intent_id: string;

@@ -16,6 +16,8 @@ import type { MilestoneStore } from './milestones.js';
 import type { PartnerProgramStore } from './partner-programs.js';
 import type { PartnerStore } from './partners.js';
 import type { PayoutStore } from './payouts.js';
+import type { PayoutAccountStore } from './payout-accounts.js';
+import type { PayoutTransferStore } from './payout-transfers.js';
 import type { ReportStore } from './reports.js';
 import type { SaleDisputeStore } from './sale-disputes.js';
 import type { SaleRefundStore } from './sale-refunds.js';
@@ -38,6 +40,8 @@ export type { Milestone, NewMilestone } from './milestones.js';
 export type { PartnerGroupRecord, PartnerProgram } from './partner-programs.js';
 export type { Link, NewPartner, Partner, PartnerCodes, PartnerStatus, PromotionCode } from './partners.js';
 export type { PaidPayout, Payout } from './payouts.js';
+export type { PayoutAccount } from './payout-accounts.js';
+export type { PayoutTransferClaim } from './payout-transfers.js';
 export type { CurrencyTotals, ReportInterval, ReportRequest, ReportRow } from './reports.js';
 export type { NewSale, NewSaleLine, Sale, SaleLine } from './sales.js';
 export type { SubscriptionState } from './subscriptions.js';
@@ -64,6 +68,8 @@ export interface StorageOperations
     SubscriptionStore,
     CommissionStore,
     PayoutStore,
+    PayoutTransferStore,
+    PayoutAccountStore,
     ReportStore,
     MilestoneStore,
     WebhookEventStore,

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Application, Commission, Customer, FraudFlag, Sale, Storage, StorageOperations } from '../storage/types.js';
+import type { Application, Commission, Customer, FraudFlag, Payout, Sale, Storage, StorageOperations } from '../storage/types.js';
 
 /** What `attribution.on(...)` handlers receive, by event name. */
 export interface AttributionEvents {
@@ -19,6 +19,17 @@ export interface AttributionEvents {
   'partner.rejected': { application: Application };
   /** A fraud rule flagged a new commission: it is held until cleared or voided (`commissions.review`). */
   'commission.flagged': { commission: Commission; flags: FraudFlag[] };
+  /** A payout was made of approved commissions (by `payouts.create` or `payouts.run`). */
+  'payout.created': { payout: Payout };
+  /** A payout was paid: marked paid by hand, or its Stripe transfer went through (`payout.transferId`). */
+  'payout.paid': { payout: Payout };
+  /**
+   * A payout's transfer did not go through; the payout stays payable with `payout.transferError`.
+   * `refused`: Stripe said no (nothing moved); otherwise the outcome is unknown until the next try.
+   */
+  'payout.failed': { payout: Payout; error: string; refused: boolean };
+  /** A partner's connected account can now receive transfers (`account.updated`). */
+  'partner.payouts_enabled': { partnerId: string; stripeAccountId: string };
 }
 
 export type AttributionEventName = keyof AttributionEvents;

@@ -1,4 +1,5 @@
 import type { EventHandler } from './event-context.js';
+import { accountUpdated } from './events/account-updated.js';
 import { chargeDisputeClosed } from './events/charge-dispute-closed.js';
 import { chargeDisputeCreated } from './events/charge-dispute-created.js';
 import { chargeDisputeUpdated } from './events/charge-dispute-updated.js';
@@ -16,6 +17,7 @@ import { invoicePaid } from './events/invoice-paid.js';
 import { invoicePaymentPaid } from './events/invoice-payment-paid.js';
 import { invoicePaymentSucceeded } from './events/invoice-payment-succeeded.js';
 import { paymentIntentSucceeded } from './events/payment-intent-succeeded.js';
+import { transferReversed } from './events/transfer-reversed.js';
 
 // One file per Stripe event type, in `events/`, named after it. No prototype: an event type such
 // as "toString" must find no handler, not one of Object's methods.
@@ -37,10 +39,15 @@ const HANDLERS: Record<string, EventHandler | undefined> = Object.assign(Object.
   'charge.dispute.closed': chargeDisputeClosed,
   'credit_note.created': creditNoteCreated,
   'credit_note.voided': creditNoteVoided,
+  'account.updated': accountUpdated,
+  'transfer.reversed': transferReversed,
 });
 
 /** The Stripe event types to enable on the webhook endpoint. */
 export const HANDLED_EVENT_TYPES = Object.keys(HANDLERS);
+
+/** Of those, the events of connected accounts: Stripe sends them to an endpoint listening to connected accounts. */
+export const CONNECT_EVENT_TYPES = ['account.updated'];
 
 /** The handler of a Stripe event type, or undefined for a type the library does not handle. */
 export function handlerFor(type: string): EventHandler | undefined {
