@@ -1,6 +1,7 @@
 import { assertAmount } from '../kernel/money.js';
 import type { ResolvedOptions } from '../options/options.js';
 import type { PaidPayout, Payout, Storage } from '../storage/types.js';
+import { emit } from '../transaction/hooks.js';
 import type { TransactionRunner } from '../transaction/run.js';
 
 export interface Payouts {
@@ -33,12 +34,22 @@ export function createPayouts(storage: () => Promise<Storage>, options: Resolved
     create: async (request = {}) => {
       const minimumAmount = assertAmount(request.minimumAmount ?? 0, 'minimumAmount');
       const livemode = request.livemode ?? true;
-      return transactions.run(await storage(), (tx) =>
-        tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}), ...(request.programId ? { programId: request.programId } : {}) }),
-      );
+      return transactions.run(await storage(), async (tx) => {
+        const created = await tx.createPayouts({ minimumAmount, livemode, ...(request.currency ? { currency: request.currency } : {}), ...(request.programId ? { programId: request.programId } : {}) });
+        for (const payout of created) emit('payout.created', { payout });
+        return created;
+      });
     },
     list,
-    markPaid: async (id, paidAt = options.clock()) => transactions.run(await storage(), (tx) => tx.markPayoutPaid(id, paidAt)),
+    markPaid: async (id, paidAt = options.clock()) =>
+      transactions.run(await storage(), async (tx) => {
+        const paid = await tx.markPayoutPaid(id, paidAt);
+        if (paid && !paid.alreadyPaid) {
+          const { alreadyPaid: _, ...payout } = paid;
+          emit('payout.paid', { payout });
+        }
+        return paid;
+      }),
     cancel: async (id) => transactions.run(await storage(), (tx) => tx.cancelPayout(id)),
     csv: async (filter = {}) => payoutsCsv(await list({ status: 'pending', livemode: true, ...filter })),
   };

@@ -25,6 +25,7 @@ import * as trialSeatLeads from './0012_trial_seat_leads.js';
 import * as payoutCommissionCount from './0013_payout_commission_count.js';
 import * as partnerApplications from './0014_partner_applications.js';
 import * as fraudReview from './0015_fraud_review.js';
+import * as outbox from './0016_outbox.js';
 
 /**
  * Every migration, by name, in order. Static imports (not files found at run time) so they survive
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0013_payout_commission_count': payoutCommissionCount,
   '0014_partner_applications': partnerApplications,
   '0015_fraud_review': fraudReview,
+  '0016_outbox': outbox,
 };
 
 class PackagedMigrationProvider implements KyselyMigrationProvider {
