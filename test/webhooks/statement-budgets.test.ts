@@ -103,6 +103,8 @@ async function merchant(db: Kysely<any>, extra: { clickWrites?: 'sync' | 'batche
     onError: (error) => {
       throw error;
     },
+    // Delivery is outside the webhook's answer: a background pass would be counted in the next scenario.
+    outbox: { worker: false },
     ...extra,
   });
   await attribution.migrate();

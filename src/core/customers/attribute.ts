@@ -87,7 +87,8 @@ async function backfillCustomerKey(tx: StorageOperations, options: ResolvedOptio
     return;
   }
   if (!(await tx.claimStripeMetadataWrite(customer.id, options.clock()))) return;
-  enqueue(CUSTOMER_KEY_WRITE_BACK, { stripeCustomerId, customerKey: key } satisfies CustomerKeyWriteBack, `customer:${customer.id}`);
+  // Unordered: a Stripe outage must not hold the customer's hooks behind it.
+  enqueue(CUSTOMER_KEY_WRITE_BACK, { stripeCustomerId, customerKey: key } satisfies CustomerKeyWriteBack, null);
 }
 
 async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, given: BuyerEvidence): Promise<Attributed> {

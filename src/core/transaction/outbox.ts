@@ -118,7 +118,11 @@ export class OutboxWorker {
       await this.drain();
       await this.#purge();
     } catch (error) {
-      this.#settings.onError(error, 'delivering hook events from the outbox');
+      try {
+        this.#settings.onError(error, 'delivering hook events from the outbox');
+      } catch {
+        // An onError that throws has no caller to reach from a timer; the next poll tries again.
+      }
     }
     if (!this.#stopped) this.#schedule(this.#settings.options.pollMs);
   }
