@@ -169,7 +169,7 @@ export interface Attribution {
 export function createAttribution(options: AttributionOptions = {}): Attribution {
   const resolved = resolveOptions(options);
   // The options are plain data; the runtime objects are the instance's, handed down from here.
-  const hooks = new Hooks(resolved.clock, () => worker.kick());
+  const hooks = new Hooks(resolved.clock, (name) => worker.wants(name), () => worker.kick());
   const transactions = transactionRunner(hooks, resolved.stripeTimeoutMs);
   let opened: Promise<Storage> | undefined;
   const storage = (): Promise<Storage> => {

@@ -54,7 +54,8 @@ export interface OutboxStatus {
  */
 export interface OutboxStore {
   insertOutboxEvents(events: readonly NewOutboxEvent[]): Promise<void>;
-  claimOutboxEvents(request: { now: Date; claimedUntil: Date; token: string; limit: number }): Promise<OutboxEvent[]>;
+  /** Claims due events named in `names` (what the caller delivers), each customer's earliest undelivered only. */
+  claimOutboxEvents(request: { names: readonly string[]; now: Date; claimedUntil: Date; token: string; limit: number }): Promise<OutboxEvent[]>;
   markOutboxDelivered(id: string, token: string, at: Date): Promise<void>;
   /** Releases the claim with the error; `nextAttemptAt` null gives the event up. */
   recordOutboxFailure(id: string, token: string, error: string, nextAttemptAt: Date | null): Promise<void>;
@@ -80,10 +81,12 @@ export function outboxStore(db: Db): OutboxStore {
         .execute();
     },
 
-    async claimOutboxEvents({ now, claimedUntil, token, limit }) {
+    async claimOutboxEvents({ names, now, claimedUntil, token, limit }) {
+      if (names.length === 0) return [];
       const pick = db
         .selectFrom('outbox_events as o')
         .select('o.id')
+        .where('o.name', 'in', [...names])
         .where('o.delivered_at', 'is', null)
         .where('o.next_attempt_at', '<=', now)
         .where((eb) => eb.or([eb('o.claimed_until', 'is', null), eb('o.claimed_until', '<=', now)]))

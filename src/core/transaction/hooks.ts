@@ -35,6 +35,19 @@ export interface AttributionEvents {
 
 export type AttributionEventName = keyof AttributionEvents;
 
+/** Every event name, for an outgoing webhook that takes them all. */
+const EVENT_NAMES: { [K in AttributionEventName]: true } = {
+  'lead.created': true,
+  'sale.created': true,
+  'commission.created': true,
+  'commission.voided': true,
+  'commission.approved': true,
+  'commission.paid': true,
+  'commission.clawed_back': true,
+  'payout.created': true,
+  'payout.paid': true,
+};
+
 /** Delivery details a handler receives with the payload. */
 export interface HookEvent {
   /** Stable across redeliveries of the same event: dedupe on it (delivery is at least once). */
@@ -90,11 +103,21 @@ function orderingKey(payload: object): string | null {
 export class Hooks {
   readonly #handlers = new Map<string, Handler<any>[]>();
 
+  /** Every event name this version raises. */
+  readonly eventNames: readonly string[] = Object.keys(EVENT_NAMES);
+
   constructor(
     private readonly clock: () => Date,
+    /** Whether anything in this instance delivers events of this name: only those are written. */
+    private readonly wanted: (name: string) => boolean,
     /** Told after a commit that wrote events, so the worker delivers them soon. */
     private readonly onRaised: () => void = () => {},
   ) {}
+
+  /** Names with at least one handler. */
+  names(): string[] {
+    return [...this.#handlers].filter(([, list]) => list.length > 0).map(([name]) => name);
+  }
 
   on<K extends AttributionEventName>(name: K, handler: Handler<K>): () => void {
     const list = this.#handlers.get(name) ?? [];
@@ -121,6 +144,7 @@ export class Hooks {
       return raising.run(raised, async () => {
         const value = await fn(tx);
         const at = this.clock();
+        raised = raised.filter((event) => this.wanted(event.name));
         await tx.insertOutboxEvents(raised.map((event) => ({ ...event, at })));
         return value;
       });

@@ -142,7 +142,7 @@ export class OutboxWorker {
     const { clock, options } = this.#settings;
     const now = clock();
     const token = newId('claim');
-    const claimed = await storage.claimOutboxEvents({ now, claimedUntil: new Date(now.getTime() + options.leaseMs), token, limit: BATCH });
+    const claimed = await storage.claimOutboxEvents({ names: this.#names(), now, claimedUntil: new Date(now.getTime() + options.leaseMs), token, limit: BATCH });
     let delivered = 0;
     let failed = 0;
     for (const event of claimed) {
@@ -157,6 +157,22 @@ export class OutboxWorker {
       }
     }
     return { claimed: claimed.length, delivered, failed };
+  }
+
+  /**
+   * What this instance delivers: events with a handler here, an outgoing webhook, or the library's
+   * own work. Anything else is left to the instances that have handlers for it (a CLI run or a script
+   * without them never marks an event delivered that the app still has to act on).
+   */
+  #names(): string[] {
+    const { endpoints, internal } = this.#settings;
+    return [...new Set([...internal.keys(), ...this.#hooks.names(), ...endpoints.flatMap((endpoint) => endpoint.events ?? this.#hooks.eventNames)])];
+  }
+
+  /** Whether this instance delivers events named `name`: only those are written to the outbox. */
+  wants(name: string): boolean {
+    const { endpoints, internal } = this.#settings;
+    return internal.has(name) || this.#hooks.handlers(name).length > 0 || endpoints.some((endpoint) => !endpoint.events || endpoint.events.includes(name));
   }
 
   /** Every handler and endpoint of the event, each even when an earlier one failed; the first error, if any. */
