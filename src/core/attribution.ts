@@ -169,7 +169,7 @@ export interface Attribution {
 export function createAttribution(options: AttributionOptions = {}): Attribution {
   const resolved = resolveOptions(options);
   // The options are plain data; the runtime objects are the instance's, handed down from here.
-  const hooks = new Hooks(resolved.clock, (name) => worker.wants(name), () => worker.kick());
+  const hooks: Hooks = new Hooks(resolved.clock, (name: string): boolean => worker.wants(name), (): void => worker.kick());
   const transactions = transactionRunner(hooks, resolved.stripeTimeoutMs);
   let opened: Promise<Storage> | undefined;
   const storage = (): Promise<Storage> => {
@@ -188,7 +188,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
   if (resolved.backfillCustomerMetadata && stripe) {
     internal.set(CUSTOMER_KEY_WRITE_BACK, (payload) => writeCustomerKey(stripe, payload as CustomerKeyWriteBack, resolved.stripeTimeoutMs));
   }
-  const worker = new OutboxWorker(storage, hooks, {
+  const worker: OutboxWorker = new OutboxWorker(storage, hooks, {
     options: resolved.outbox,
     endpoints: resolved.outgoingWebhooks,
     internal,
