@@ -65,6 +65,34 @@ describe.each(backends())('hooks on $name', (backend) => {
     expect(seen).toEqual(['sale unattributed', 'commission 3000']);
   });
 
+  it('the commission lifecycle and payouts are announced: approved, paid, clawed back, payout created and paid', async () => {
+    const w = await world(backend, undefined, { program: { holdDays: 30, reward: { type: 'percent', percent: 30 } }, outbox: { worker: false } });
+    const seen: string[] = [];
+    for (const name of ['commission.approved', 'commission.paid', 'commission.clawed_back'] as const) {
+      w.attribution.on(name, ({ commission }) => void seen.push(`${name} ${commission.kind} ${commission.amount}`));
+    }
+    for (const name of ['payout.created', 'payout.paid'] as const) w.attribution.on(name, ({ payout }) => void seen.push(`${name} ${payout.amount} ${payout.status}`));
+    const sale = (id: string) => w.deliver(event('checkout.session.completed', checkoutSession({ id, payment_intent: `pi_${id}`, customer: `cus_${id}`, customer_details: null, customer_email: `${id}@example.com`, metadata: { sa_click_id: w.aliceClick } })));
+    await sale('paid_by_payout');
+    await sale('paid_by_hand');
+    const afterHold = new Date((T0 + 31 * 86_400) * 1000);
+    await w.attribution.commissions.approveDue(afterHold);
+    await w.attribution.outbox.drain();
+    expect(seen).toEqual(['commission.approved sale 3000', 'commission.approved sale 3000']);
+
+    const byHand = (await w.attribution.commissions.list({})).find((c) => c.status === 'approved')!;
+    await w.attribution.commissions.markPaid([byHand.id]);
+    const [payout] = await w.attribution.payouts.create({ livemode: false });
+    await w.attribution.payouts.markPaid(payout!.id);
+    await w.attribution.payouts.markPaid(payout!.id); // paying twice announces nothing
+    await w.deliver(event('charge.refunded', charge({ payment_intent: 'pi_paid_by_hand', amount: 10000, amount_refunded: 10000, refunded: true })));
+    await w.attribution.outbox.drain();
+    // In order per customer and per payout; across them, in any order.
+    expect([...seen.slice(2)].sort()).toEqual(['commission.clawed_back clawback -3000', 'commission.paid sale 3000', 'payout.created 3000 pending', 'payout.paid 3000 paid']);
+    expect(seen.indexOf('payout.created 3000 pending')).toBeLessThan(seen.indexOf('payout.paid 3000 paid'));
+    expect(seen.indexOf('commission.paid sale 3000')).toBeLessThan(seen.indexOf('commission.clawed_back clawback -3000'));
+  });
+
   it('a rolled-back transaction delivers nothing', async () => {
     let failures = 0;
     const w = await world(
