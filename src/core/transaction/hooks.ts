@@ -46,6 +46,9 @@ const EVENT_NAMES: { [K in AttributionEventName]: true } = {
   'commission.clawed_back': true,
   'payout.created': true,
   'payout.paid': true,
+  'partner.applied': true,
+  'partner.approved': true,
+  'partner.rejected': true,
 };
 
 /** Delivery details a handler receives with the payload. */
