@@ -173,14 +173,17 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
   const transactions = transactionRunner(hooks, resolved.stripeTimeoutMs);
   let opened: Promise<Storage> | undefined;
   const storage = (): Promise<Storage> => {
-    if (!opened) {
-      opened = openStorage(resolved).catch((error: unknown) => {
+    opened ??= openStorage(resolved).then(
+      (storage) => {
+        // Delivery starts once the database is open, never at module load.
+        worker.start();
+        return storage;
+      },
+      (error: unknown) => {
         opened = undefined;
         throw error;
-      });
-      // Delivery starts with the first use of the database, never at module load.
-      worker.start();
-    }
+      },
+    );
     return opened;
   };
   const stripe = resolved.stripe;
