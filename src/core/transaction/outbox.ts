@@ -115,8 +115,11 @@ export class OutboxWorker {
 
   async #tick(): Promise<void> {
     try {
-      await this.drain();
-      await this.#purge();
+      // An instance that delivers nothing (no hooks, no outgoing webhooks) never touches the outbox.
+      if (this.#names().length > 0) {
+        await this.drain();
+        await this.#purge();
+      }
     } catch (error) {
       try {
         this.#settings.onError(error, 'delivering hook events from the outbox');
