@@ -49,6 +49,7 @@ const EVENT_NAMES: { [K in AttributionEventName]: true } = {
   'partner.applied': true,
   'partner.approved': true,
   'partner.rejected': true,
+  'commission.flagged': true,
 };
 
 /** Delivery details a handler receives with the payload. */
