@@ -160,7 +160,7 @@ async function seedAndServe(): Promise<never> {
   say(`Seeded ${partners.length} partners, ${sales.length} payments (${sales.filter((sale) => sale.amountRefunded > 0).length} refunded), ${commissions.length} commissions.`);
   say();
   say(`Dashboard:        ${store}/attribution/`);
-  say(`${partners[0]!.name}'s portal: ${attribution.partners.portalUrl(partners[0]!.id)}`);
+  say(`${partners[0]!.name}'s portal: ${await attribution.partners.portalUrl(partners[0]!.id)}`);
   say(`The store:        ${store}/?via=${partners[0]!.codes[0]}`);
   say('Ctrl-C stops it.');
   await new Promise<void>((resolve) => {

@@ -3,6 +3,7 @@ import type { Attribution } from '../core/attribution.js';
 import { stripeKeyMode } from '../core/stripe/key-mode.js';
 import { CONNECT_EVENT_TYPES, HANDLED_EVENT_TYPES } from '../core/webhooks/event-handlers.js';
 import { explain } from './errors.js';
+import type { OutboxStatus } from '../core/storage/types.js';
 
 /** One line of `doctor`: `fail` makes it exit 1, `warn` is worth a look but works. */
 export interface Check {
@@ -58,6 +59,7 @@ export async function runDoctor(attribution: Attribution, context: DoctorContext
 async function databaseChecks(attribution: Attribution, databaseFlags: string): Promise<Check[]> {
   let pending: string[] | undefined;
   let parked: number;
+  let outbox: OutboxStatus;
   let payouts: { live: number; test: number };
   try {
     const storage = await attribution.storage();
@@ -66,6 +68,7 @@ async function databaseChecks(attribution: Attribution, databaseFlags: string): 
       return [{ status: 'fail', name: 'database', detail: `reachable, ${pending.length} migration${pending.length === 1 ? '' : 's'} pending (${pending.join(', ')}): run npx stripe-attribution migrate${databaseFlags}` }];
     }
     parked = await storage.countParkedEvents();
+    outbox = await attribution.outbox.status();
     const [live, test] = await Promise.all([
       attribution.payouts.list({ status: 'pending', livemode: true }),
       attribution.payouts.list({ status: 'pending', livemode: false }),
@@ -79,10 +82,25 @@ async function databaseChecks(attribution: Attribution, databaseFlags: string): 
     parked === 0
       ? { status: 'ok', name: 'parked events', detail: 'none waiting' }
       : { status: 'warn', name: 'parked events', detail: `${parked} waiting for a counterpart: npx stripe-attribution apply-parked retries them` },
+    outboxCheck(outbox),
     payouts.live + payouts.test === 0
       ? { status: 'ok', name: 'payouts', detail: 'none pending' }
       : { status: 'warn', name: 'payouts', detail: `${payouts.live} live and ${payouts.test} test pending: pay them, then npx stripe-attribution payouts mark-paid <id…>` },
   ];
+}
+
+/** Hook events (and the metadata write-back) that fail, were given up, or that no instance is delivering. */
+function outboxCheck(status: OutboxStatus): Check {
+  const name = 'hook events';
+  const why = status.lastError ? ` Last error: ${status.lastError.slice(0, 200)}` : '';
+  if (status.dead > 0) {
+    return { status: 'fail', name, detail: `${status.dead} given up after every attempt, ${status.failing} failing: fix the cause, then npx stripe-attribution outbox retry.${why}` };
+  }
+  if (status.stuck > 0) {
+    return { status: 'warn', name, detail: `${status.stuck} waiting for over 15 minutes: no instance is delivering them (is outbox.worker off everywhere? call attribution.outbox.drain())` };
+  }
+  if (status.failing > 0) return { status: 'warn', name, detail: `${status.failing} failing, retried with backoff (npx stripe-attribution outbox status).${why}` };
+  return { status: 'ok', name, detail: status.pending === 0 ? 'all delivered' : `${status.pending} on their way` };
 }
 
 function keyModeCheck(stripe: Stripe | undefined, livemode: boolean): Check {

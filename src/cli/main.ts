@@ -19,6 +19,7 @@ import { csv, json, maskPasswords, maskUrl, money, table } from './output.js';
 import { whyNoPayouts } from './payouts.js';
 import { applicationCommands } from './applications.js';
 import { defineReviewCommands } from './review.js';
+import { defineOutboxCommands } from './outbox.js';
 
 /**
  * Where a run of the CLI reads and writes: the process's own streams and environment in the bin,
@@ -281,6 +282,16 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
     });
 
   applicationCommands<DatabaseFlags>(program, { databaseCommand, withAttribution, out, stdout: io.stdout });
+  databaseCommand('revoke-portal-links', 'Revoke every portal link issued to a partner so far (new links work)', partners)
+    .argument('<partner-id>', 'the partner (ptn_…)')
+    .action(async (partnerId: string, flags: DatabaseFlags) => {
+      await withAttribution(flags, async (attribution) => {
+        await attribution.partners.revokePortalLinks(partnerId);
+        out(`Revoked every earlier portal link of ${partnerId}.`);
+      });
+    });
+
+  defineOutboxCommands(program, databaseCommand, withAttribution, out);
 
   databaseCommand('report', 'Per partner and period: clicks, leads, sales, revenue, refunds (untaxed) and commissions by status', program)
     .option('--from <date>', 'first day (ISO date, UTC; default: all time)', isoDate)
@@ -375,7 +386,7 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
     },
   );
 
-  databaseCommand('doctor', 'Check the setup: database, webhook secret, IP salt, Stripe endpoint and key mode, parked events, pending payouts', program).action(
+  databaseCommand('doctor', 'Check the setup: database, webhook secret, IP salt, Stripe endpoint and key mode, parked events, hook events, pending payouts', program).action(
     async (flags: DatabaseFlags) => {
       await withAttribution(
         flags,

@@ -16,7 +16,10 @@ import { serveWebhook } from './http/webhook.js';
 import { reconcile, type ReconcileRequest, type ReconcileResult } from './webhooks/reconcile.js';
 import { trackSale, type TrackSaleInput } from './sales/track-sale.js';
 import type { Customer, CustomerLookup, ReportInterval, ReportRow, Sale } from './storage/types.js';
-import { Hooks, type AttributionEventName, type AttributionEvents } from './transaction/hooks.js';
+import { Hooks, type AttributionEventName, type Handler } from './transaction/hooks.js';
+import { OutboxWorker, type DrainResult } from './transaction/outbox.js';
+import { CUSTOMER_KEY_WRITE_BACK, writeCustomerKey, type CustomerKeyWriteBack } from './stripe/customer-key-write-back.js';
+import type { OutboxEvent, OutboxStatus } from './storage/types.js';
 import { transactionRunner } from './transaction/run.js';
 import { createCommissions, type Commissions } from './commissions/ledger.js';
 import { createPayouts, type Payouts } from './payouts/payouts.js';
@@ -126,11 +129,25 @@ export interface Attribution {
    */
   report(request: { from: Date; to: Date; interval?: ReportInterval; partnerId?: string; programId?: string; livemode?: boolean }): Promise<ReportRow[]>;
   /**
-   * Subscribes to ledger events (`lead.created`, `sale.created`, `commission.created`,
-   * `commission.voided`, `payout.created`, `payout.paid`, `payout.failed`,
-   * `partner.payouts_enabled`), delivered after their transaction commits. Returns an unsubscribe.
+   * Subscribes to ledger events (`lead.created`, `sale.created`, `commission.*`, `payout.*`,
+   * `partner.*`). Each
+   * event is written to the outbox in the transaction of its ledger change and delivered after
+   * commit, outside the request, at least once and in order per customer: dedupe on `event.id`.
+   * A handler that throws is reported to `onError` and the event retried with backoff (every
+   * handler of it again). Returns an unsubscribe.
    */
-  on<K extends AttributionEventName>(name: K, handler: (payload: AttributionEvents[K]) => void | Promise<void>): () => void;
+  on<K extends AttributionEventName>(name: K, handler: Handler<K>): () => void;
+  /** The transactional outbox behind `on()`, outgoing webhooks and the metadata write-back. */
+  readonly outbox: {
+    /** Delivers every event due now, here, until none is left: for tests, scripts and serverless functions. */
+    drain(): Promise<DrainResult>;
+    /** Makes failed and given-up events (these ids, or all) due again now, attempts reset. Returns how many. */
+    retry(ids?: readonly string[]): Promise<number>;
+    /** Counts of pending, failing, given-up and stuck events, and the latest error. */
+    status(): Promise<OutboxStatus>;
+    /** Undelivered events that failed at least once, oldest first. */
+    failed(limit?: number): Promise<OutboxEvent[]>;
+  };
   /** The sales ledger: live-mode sales unless `livemode: false` (Stripe test mode), oldest first. */
   readonly sales: { list(filter?: { partnerId?: string; customerId?: string; programId?: string; livemode?: boolean }): Promise<Sale[]> };
   /**
@@ -156,16 +173,35 @@ export interface Attribution {
 export function createAttribution(options: AttributionOptions = {}): Attribution {
   const resolved = resolveOptions(options);
   // The options are plain data; the runtime objects are the instance's, handed down from here.
-  const hooks = new Hooks(resolved.onError);
+  const hooks: Hooks = new Hooks(resolved.clock, (name: string): boolean => worker.wants(name), (): void => worker.kick());
   const transactions = transactionRunner(hooks, resolved.stripeTimeoutMs);
   let opened: Promise<Storage> | undefined;
   const storage = (): Promise<Storage> => {
-    opened ??= openStorage(resolved).catch((error: unknown) => {
-      opened = undefined;
-      throw error;
-    });
+    opened ??= openStorage(resolved).then(
+      (storage) => {
+        // Delivery starts once the database is open, never at module load.
+        worker.start();
+        return storage;
+      },
+      (error: unknown) => {
+        opened = undefined;
+        throw error;
+      },
+    );
     return opened;
   };
+  const stripe = resolved.stripe;
+  const internal = new Map<string, (payload: unknown) => Promise<void>>();
+  if (resolved.backfillCustomerMetadata && stripe) {
+    internal.set(CUSTOMER_KEY_WRITE_BACK, (payload) => writeCustomerKey(stripe, payload as CustomerKeyWriteBack, resolved.stripeTimeoutMs));
+  }
+  const worker: OutboxWorker = new OutboxWorker(storage, hooks, {
+    options: resolved.outbox,
+    endpoints: resolved.outgoingWebhooks,
+    internal,
+    clock: resolved.clock,
+    onError: resolved.onError,
+  });
 
   const clicks = createClickWriter(resolved, storage);
   // Whatever reads the ledger first writes this process's buffered clicks, so it finds them.
@@ -181,6 +217,7 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     flushClicks: () => clicks.flush(),
     close: async () => {
       await clicks.flush();
+      await worker.stop();
       if (!opened) return;
       const pending = opened;
       opened = undefined;
@@ -248,6 +285,19 @@ export function createAttribution(options: AttributionOptions = {}): Attribution
     sales: { list: async ({ livemode = true, ...filter } = {}) => (await ledger()).listSales({ livemode, ...filter }) },
     commissions: createCommissions(ledger, resolved, transactions),
     on: (name, handler) => hooks.on(name, handler),
+    outbox: {
+      drain: async () => {
+        await clicks.flush();
+        return worker.drain();
+      },
+      retry: async (ids) => {
+        const retried = await (await ledger()).retryOutboxEvents({ ...(ids ? { ids } : {}), now: resolved.clock() });
+        if (retried > 0) worker.kick();
+        return retried;
+      },
+      status: () => worker.status(),
+      failed: async (limit = 100) => (await ledger()).listFailedOutboxEvents(limit),
+    },
     report: async ({ interval = 'month', livemode = true, ...rest }) => (await ledger()).report({ interval, livemode, ...rest }),
     payouts: createPayouts(ledger, resolved, transactions),
     connect: createConnect(ledger, resolved),

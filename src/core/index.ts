@@ -2,7 +2,9 @@ export { attributionFromEnv, createAttribution, type Attribution, type ExplicitA
 export type { AttributionOptions, ClickOptions, ConnectOptions, ProgramDefinition, ProgramOptions, ResolvedOptions, ResolvedProgram } from './options/options.js';
 export type { LegacyKeysOption, LegacySource } from './options/legacy-keys.js';
 export type { AttributionContext } from './clicks/context.js';
-export type { AttributionEventName, AttributionEvents } from './transaction/hooks.js';
+export type { AttributionEventName, AttributionEvents, HookEvent } from './transaction/hooks.js';
+export type { DrainResult, OutboxOptions } from './transaction/outbox.js';
+export { SIGNATURE_HEADER as OUTGOING_WEBHOOK_SIGNATURE_HEADER, verifyOutgoingWebhook, type OutgoingWebhookBody, type OutgoingWebhookEndpoint } from './transaction/signed-webhooks.js';
 export type { Payouts } from './payouts/payouts.js';
 export type { PayoutRunResult } from './payouts/transfers.js';
 export type { Connect, OnboardRequest, PayoutMethod } from './partners/connect.js';

@@ -160,15 +160,17 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     if (method === 'GET' && path === '/') return overview(request, url, user, view);
     const partnerPage = /^\/partners\/([^/]+)$/.exec(path);
     const action = /^\/commissions\/([^/]+)\/(approve|mark-paid|clear|void)$/.exec(path);
-    const id = decoded((partnerPage ?? action)?.[1]);
+    const revoke = /^\/partners\/([^/]+)\/revoke-portal-links$/.exec(path);
+    const id = decoded((partnerPage ?? action ?? revoke)?.[1]);
     if (id === null) return text(400, 'Malformed path: an id that is not valid percent-encoding.');
     if (method === 'GET' && partnerPage) return partnerDetail(request, url, id!, user, view);
     if (method === 'GET' && path === '/export.csv') return csvExport(view);
     if (method === 'GET' && path === '/review') return review(request, url, user, view);
-    if (action) {
+    if (action || revoke) {
       if (method !== 'POST') return text(405, 'Use the form’s button (POST).', { allow: 'POST' });
-      if (action[2] === 'clear' || action[2] === 'void') return decide(request, id!, action[2], user);
-      return act(request, url, id!, action[2] as 'approve' | 'mark-paid', user);
+      if (revoke) return revokePortalLinks(request, id!, user);
+      if (action![2] === 'clear' || action![2] === 'void') return decide(request, id!, action![2], user);
+      return act(request, url, id!, action![2] as 'approve' | 'mark-paid', user);
     }
     return text(404, 'No such dashboard page.');
   };
@@ -215,17 +217,20 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     const done = url.searchParams.get('done');
     const count = url.searchParams.get('count');
     if (done === 'clear' || done === 'void') return html`<p class="notice" role="status">${done === 'clear' ? 'Cleared' : 'Voided'}: 1 commission.</p>`;
+    if (done === 'revoked') return html`<p class="notice" role="status">Every earlier portal link of this partner is revoked.</p>`;
     return done === 'approve' || done === 'mark-paid'
       ? html`<p class="notice" role="status">${done === 'approve' ? 'Approved' : 'Marked paid'}: ${count ?? '0'} commission${count === '1' ? '' : 's'}.</p>`
       : html``;
   }
 
   async function overview(request: DashboardRequest, url: URL, user: string, view: DashboardView): Promise<DashboardResponse> {
-    const [data, methods] = await Promise.all([load(view), attribution.connect.payoutMethods()]);
+    const [data, methods, outbox] = await Promise.all([load(view), attribution.connect.payoutMethods(), attribution.outbox.status()]);
     const csrf = csrfFor(request, url, user);
     const names = new Map(data.partners.map((p) => [p.partner.id, p.partner.name]));
     const context: ViewContext = { basePath, csrf: csrf.token, here: withView(`${basePath}/`, view, livemode) };
+    const undelivered = outbox.failing + outbox.dead;
     return htmlPage(200, 'Partner attribution', nav, html`${notice(url)}${viewBar(view, `${basePath}/`)}
+${undelivered > 0 ? html`<p class="notice" role="alert" data-outbox-failing="${String(undelivered)}">Hook events failing: ${String(outbox.failing)} retrying, ${String(outbox.dead)} given up (npx stripe-attribution outbox status).</p>` : html``}
 <h2>Overall</h2>${charts(data, days, 'All partners')}
 <h2>Partners</h2>${partnersTable(data.partners, (p) => withView(`${basePath}/partners/${encodeURIComponent(p.id)}`, view, livemode))}
 <h2>Latest events</h2>${eventStream(data, names)}
@@ -246,7 +251,17 @@ ${charts(data, days, partner.partner.name)}
 <h2>Totals</h2>${partnersTable(data.partners, null)}
 <h2>Latest events</h2>${eventStream(data, names)}
 <h2>Commissions</h2>${commissionsTable(data.commissions, names, { basePath, csrf: csrf.token, here })}
-<h2>Payouts</h2>${payoutsTable(data)}`, csrf.setCookie);
+<h2>Payouts</h2>${payoutsTable(data)}
+<h2>Portal links</h2><form method="post" action="${path}/revoke-portal-links"><input type="hidden" name="csrf" value="${csrf.token}"><button type="submit">Revoke every portal link of ${partner.partner.name}</button></form>`, csrf.setCookie);
+  }
+
+  /** Revokes a partner's portal links (CSRF-checked form), then back to their page. */
+  async function revokePortalLinks(request: DashboardRequest, partnerId: string, user: string): Promise<DashboardResponse> {
+    const nonce = parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE];
+    if (!validCsrf(key, nonce, formFields(request.body).get('csrf') ?? undefined, user)) return text(403, 'The form expired or came from another site: reload the page and try again.');
+    if (!(await attribution.partners.get(partnerId))) return text(404, 'No such partner.');
+    await attribution.partners.revokePortalLinks(partnerId);
+    return { status: 303, headers: { ...SECURITY_HEADERS, location: `${basePath}/partners/${encodeURIComponent(partnerId)}?done=revoked` }, body: '' };
   }
 
   /** The partner a portal token names, or the refusal. */
@@ -260,6 +275,9 @@ ${charts(data, days, partner.partner.name)}
     if (!partner) return text(403, 'This portal link is not valid.');
     if (partner.status === 'disabled') return text(403, 'This partner account is disabled.');
     if (partner.status !== 'active') return text(403, 'This partner account is not approved.');
+    if ((await (await attribution.storage()).portalLinkVersion(partner.id)) !== verdict.version) {
+      return text(403, 'This portal link was revoked: ask for a new one.');
+    }
     return partner;
   }
 

@@ -181,6 +181,7 @@ describe.each(backends())('fraud review on $name', (backend) => {
   it('held → cleared → approved: never approved while held, the decision kept, the hook raised, the customer not flagged again', async () => {
     const w = await fraudWorld(backend);
     const held = await w.buy('cs_temp', { email: 'buyer@mailinator.com', click: w.aliceClick });
+    await w.attribution.outbox.drain();
     expect(w.flagged.map((f) => [f.commission.id, rules(f.flags)])).toEqual([[held.id, ['disposableEmail']]]);
     const later = new Date((T0 + 60 * DAY) * 1000);
     expect(await w.attribution.commissions.approveDue(later)).toEqual({ approved: 0 });

@@ -48,6 +48,7 @@ describe.each(backends())('reward windows by Stripe time on $name', (backend) =>
     await w.deliver(purchase(w, 2, 10));
     await w.deliver(purchase(w, 1, 0));
     expect(await ledger(w)).toEqual({ 0: [['sale', 'pending', 2500, null]], 10: [['sale', 'voided', 0, 'earlier_first_sale']] });
+    await w.attribution.outbox.drain();
     expect(seen).toEqual(['created 2500', 'voided earlier_first_sale', 'created 2500']);
 
     // The voided commission earns nothing any more: a refund of its sale leaves it as it is, and

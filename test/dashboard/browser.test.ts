@@ -119,7 +119,7 @@ describe.each(backends())('dashboard in a browser, on $name', (backend) => {
 
   it('a portal link shows that partner only; an expired or forged link is refused', async () => {
     const page = await (await browser.newContext({ viewport: { width: 390, height: 844 } })).newPage();
-    const link = w.attribution.partners.portalUrl(w.bob, { expiresIn: 600 });
+    const link = await w.attribution.partners.portalUrl(w.bob, { expiresIn: 600 });
     expect((await page.goto(link))!.status()).toBe(200);
     const body = (await page.textContent('body'))!;
     expect(body).toContain('Partner portal: Bob');

@@ -98,12 +98,54 @@ describe.each(backends())('dashboard and portal hardening ($name)', (backend) =>
   it('a portal link is refused once its partner is disabled', async () => {
     const dashboard = createDashboard(w.attribution, { authorize: () => false });
     const bob = await w.attribution.partners.create({ name: 'Bobby', code: 'bobby' });
-    const link = new URL(w.attribution.partners.portalUrl(bob.id, { expiresIn: 600 }));
+    const link = new URL(await w.attribution.partners.portalUrl(bob.id, { expiresIn: 600 }));
     const open = get(`${BASE}/portal${link.search}`);
     expect((await dashboard(open, open))!.status).toBe(200);
     await w.attribution.partners.disable(bob.id);
     const refused = (await dashboard(open, open))!;
     expect(refused.status).toBe(403);
     expect(refused.body).toContain('disabled');
+  });
+
+  it('the overview shows how many hook events are failing', async () => {
+    const hooked = await world(backend, undefined, { livemode: false, outbox: { worker: false }, onError: () => {} });
+    hooked.attribution.on('sale.created', () => {
+      throw new Error('the CRM is down');
+    });
+    const dashboard = createDashboard(hooked.attribution, { authorize: () => true });
+    const before = get(`${BASE}/`);
+    expect((await dashboard(before, before))!.body).not.toContain('Hook events failing');
+    await hooked.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_hooked', payment_intent: 'pi_hooked', metadata: { sa_click_id: hooked.aliceClick } })));
+    await hooked.attribution.outbox.drain();
+    const after = (await dashboard(before, before))!;
+    expect(after.body).toContain('data-outbox-failing="1"');
+    expect(after.body).toContain('Hook events failing: 1 retrying, 0 given up');
+  });
+
+  it('revoking a partner’s portal links refuses every earlier link (API and the partner page’s button); a new link works', async () => {
+    const dashboard = createDashboard<Native>(w.attribution, { authorize: (native) => (native.user ? { user: native.user } : false) });
+    const bob = await w.attribution.partners.create({ name: 'Robert', code: 'robert' });
+    const opener = async (url: string) => {
+      const request = get(`${BASE}/portal${new URL(url).search}`);
+      return (await dashboard(request, {}))!;
+    };
+    const first = await w.attribution.partners.portalUrl(bob.id, { expiresIn: 600 });
+    expect((await opener(first)).status).toBe(200);
+    await w.attribution.partners.revokePortalLinks(bob.id);
+    expect(await opener(first)).toMatchObject({ status: 403, body: expect.stringContaining('revoked') });
+
+    const second = await w.attribution.partners.portalUrl(bob.id, { expiresIn: 600 });
+    expect((await opener(second)).status).toBe(200);
+    // The button on the partner's page, with its CSRF token.
+    const page = (await dashboard(get(`${BASE}/partners/${bob.id}`), { user: 'ada' }))!;
+    const action = `${BASE}/partners/${bob.id}/revoke-portal-links`;
+    const token = new RegExp(`action="${action}"><input type="hidden" name="csrf" value="([^"]+)"`).exec(page.body)![1]!;
+    const post = (csrf: string): DashboardRequest => ({ method: 'POST', url: `https://shop.example${action}`, headers: { cookie: cookieOf(page) }, body: `csrf=${encodeURIComponent(csrf)}` });
+    expect((await dashboard(post('forged'), { user: 'ada' }))!.status).toBe(403);
+    expect((await opener(second)).status).toBe(200);
+    const revoked = (await dashboard(post(token), { user: 'ada' }))!;
+    expect(revoked.status).toBe(303);
+    expect((await opener(second)).status).toBe(403);
+    await expect(w.attribution.partners.revokePortalLinks('ptn_nobody')).rejects.toThrow(/No partner/);
   });
 });

@@ -14,7 +14,7 @@ describe('tables without a schema of their own', () => {
     await sql`create table staging_copy.sa_migrations (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(db);
     await sql`insert into staging_copy.sa_migrations values ('0001_initial', '2026-01-01T00:00:00.000Z')`.execute(db);
 
-    expect(await attribution.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect'] });
+    expect(await attribution.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'] });
     expect(await tablesIn(db, 'public')).toEqual(expect.arrayContaining(['sa_migrations', 'sa_partners', 'sa_sales']));
     expect((await storage.insertPartner({ name: 'Public' })).name).toBe('Public');
     await attribution.close();

@@ -57,12 +57,14 @@ describe.each(backends())('attribution.reconcile() on $name', (backend) => {
     stripeServer.events.push(...sessions);
     // One of them reached the app before it went down.
     await w.deliver(sessions[7]!);
+    await w.attribution.outbox.drain();
     order.length = 0;
     const progress: ReconcileProgress[] = [];
 
     const result = await w.attribution.reconcile({ since, onProgress: (p) => progress.push(p) });
 
     expect(result).toMatchObject({ seen: 130, applied: 129, alreadyProcessed: 1, failed: 0 });
+    await w.attribution.outbox.drain();
     expect(order).toEqual(sessions.filter((_, i) => i !== 7).map((s) => (s.data.object as { id: string }).id));
     const listings = eventListings();
     expect(listings).toHaveLength(2);

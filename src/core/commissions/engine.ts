@@ -196,6 +196,7 @@ async function reconcileLockedSale(tx: StorageOperations, sale: Sale, known?: Co
         approvedAt: new Date(),
       });
       emit('commission.created', { commission: record });
+      if (delta < 0) emit('commission.clawed_back', { commission: record });
     }
     return;
   }

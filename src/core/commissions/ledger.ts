@@ -36,6 +36,12 @@ export interface Commissions {
   readonly review: CommissionReview;
 }
 
+/** Raises `name` for each commission changed; returns how many. */
+function announce(name: 'commission.approved' | 'commission.paid', changed: readonly Commission[]): number {
+  for (const commission of changed) emit(name, { commission });
+  return changed.length;
+}
+
 export function createCommissions(storage: () => Promise<Storage>, options: ResolvedOptions, transactions: TransactionRunner): Commissions {
   const existing = async (id: string) => {
     const commission = await (await storage()).getCommission(id);
@@ -45,11 +51,13 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
   return {
     review: createReview(storage, transactions),
     list: async (filter = {}) => (await storage()).listCommissions(filter),
-    approveDue: async (now = options.clock()) => ({ approved: await (await storage()).approveDueCommissions(now) }),
-    approve: async (ids, now = options.clock()) => ({ approved: await (await storage()).approveCommissions(ids, now) }),
+    approveDue: async (now = options.clock()) =>
+      transactions.run(await storage(), async (tx) => ({ approved: announce('commission.approved', await tx.approveDueCommissions(now)) })),
+    approve: async (ids, now = options.clock()) =>
+      transactions.run(await storage(), async (tx) => ({ approved: announce('commission.approved', await tx.approveCommissions(ids, now)) })),
     markPaid: async (ids, paid = {}) =>
       transactions.run(await storage(), async (tx) => {
-        const count = await tx.markCommissionsPaid(ids, paid.paidAt ?? options.clock(), paid.payoutId ?? null);
+        const count = announce('commission.paid', await tx.markCommissionsPaid(ids, paid.paidAt ?? options.clock(), paid.payoutId ?? null));
         if (count < ids.length) {
           // The update skipped it under its own row lock; rolling back keeps the batch all or nothing.
           const inPayout = (await Promise.all(ids.map((id) => tx.getCommission(id)))).find((c) => c?.status === 'approved' && c.payoutId);

@@ -1,7 +1,8 @@
 import { isClickId } from '../clicks/click-id.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { commissionLead } from '../commissions/engine.js';
-import { afterCommit, emit } from '../transaction/hooks.js';
+import { emit, enqueue } from '../transaction/hooks.js';
+import { CUSTOMER_KEY_WRITE_BACK, type CustomerKeyWriteBack } from '../stripe/customer-key-write-back.js';
 import { FORGOTTEN_PREFIX } from '../storage/redaction.js';
 import { firstCustomer, programOf } from '../programs/programs.js';
 import type { AttributionEvidence, AttributionSource, Customer, Partner, PartnerTerms, SaleKeys, StorageOperations } from '../storage/types.js';
@@ -70,18 +71,24 @@ export async function attributeBuyer(tx: StorageOperations, options: ResolvedOpt
 /**
  * `backfillCustomerMetadata`: an attributed Stripe customer gets the merchant's user id in its
  * metadata, so later subscriptions and invoices made directly on it are found by key. Claimed once
- * per customer in this transaction; the API call waits until it commits (never inside it).
+ * per customer in this transaction; the API call goes through the outbox, after commit and outside
+ * the webhook's answer (`stripe/customer-key-write-back.ts`).
  */
 async function backfillCustomerKey(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence, { customer, partnerId }: Attributed): Promise<void> {
   const stripe = options.stripe;
   const stripeCustomerId = evidence.stripeCustomerId;
   const key = customer.externalId;
-  if (!options.backfillCustomerMetadata || !stripe || !stripeCustomerId || evidence.stripeCustomerHasKey || !partnerId) return;
+  if (!options.backfillCustomerMetadata || !stripe || !stripeCustomerId || !partnerId) return;
   if (customer.stripeCustomerId !== stripeCustomerId || !key || key.startsWith(FORGOTTEN_PREFIX)) return;
+  // A Stripe customer seen with the key already (its customer.created event) is claimed as written,
+  // so its sale later does not write it again.
+  if (evidence.stripeCustomerHasKey) {
+    await tx.claimStripeMetadataWrite(customer.id, options.clock());
+    return;
+  }
   if (!(await tx.claimStripeMetadataWrite(customer.id, options.clock()))) return;
-  afterCommit(`writing sa_customer_key to Stripe customer ${stripeCustomerId}`, () =>
-    stripe.customers.update(stripeCustomerId, { metadata: { sa_customer_key: key } }),
-  );
+  // Unordered: a Stripe outage must not hold the customer's hooks behind it.
+  enqueue(CUSTOMER_KEY_WRITE_BACK, { stripeCustomerId, customerKey: key } satisfies CustomerKeyWriteBack, null);
 }
 
 async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, given: BuyerEvidence): Promise<Attributed> {

@@ -8,6 +8,8 @@ import type { PortalLinkOptions, ResolvedPortalOptions } from '../partners/porta
 import type { Logger } from '../kernel/logger.js';
 import type { LegacyKeysOption, LegacySource } from './legacy-keys.js';
 import type { FraudOptions, ResolvedFraud } from './fraud-options.js';
+import type { OutboxOptions, ResolvedOutboxOptions } from '../transaction/outbox.js';
+import type { OutgoingWebhookEndpoint } from '../transaction/signed-webhooks.js';
 
 export interface ClickOptions {
   /** Query parameters that carry a partner's referral code. Default `['via', 'ref', 'aff']`. */
@@ -214,10 +216,19 @@ export interface AttributionOptions {
   /**
    * When a sale attributes a Stripe customer whose metadata lacks `sa_customer_key`, write your
    * user id there through `stripe` (`customers.update`), once per customer and after the ledger
-   * committed, so its later subscriptions and invoices carry it. A failed write is reported to
-   * `onError` and not retried. Needs `stripe`. Default `false`.
+   * committed, so its later subscriptions and invoices carry it. The write goes through the outbox,
+   * outside the webhook's answer: the customer is read first (a customer whose metadata has the key
+   * is left alone), each call limited by `stripeTimeoutMs`, and a failure is retried with backoff.
+   * Needs `stripe`. Default `false`.
    */
   backfillCustomerMetadata?: boolean;
+  /** Delivery of hook events from the transactional outbox (see `OutboxOptions`). */
+  outbox?: OutboxOptions;
+  /**
+   * URLs that receive every hook event (or those listed in `events`) as a signed POST from the
+   * outbox, for notifications living in another service; verify with `verifyOutgoingWebhook`.
+   */
+  outgoingWebhooks?: OutgoingWebhookEndpoint[];
   /**
    * For merchants moving from a hosted tool: also read the Stripe metadata keys that tool's
    * integration writes, so customers and subscriptions it tracked keep their attribution. `true`
@@ -261,6 +272,8 @@ export interface ResolvedOptions {
   fraud: ResolvedFraud;
   convert: AttributionOptions['convert'];
   backfillCustomerMetadata: boolean;
+  outbox: ResolvedOutboxOptions;
+  outgoingWebhooks: readonly OutgoingWebhookEndpoint[];
   /** The tools whose metadata keys are read besides ours; empty when `legacyKeys` is off. */
   legacyKeys: readonly LegacySource[];
   /** Settings production needs that are missing: reported when click capture is installed. */

@@ -10,6 +10,8 @@ import { resolveLegacyKeys } from './legacy-keys.js';
 import { stripeKeyMode } from '../stripe/key-mode.js';
 import type { AttributionOptions, ProgramDefinition, ResolvedOptions, ResolvedProgram } from './options.js';
 import { resolveFraud } from './fraud-options.js';
+import type { OutboxOptions, ResolvedOutboxOptions } from '../transaction/outbox.js';
+import type { OutgoingWebhookEndpoint } from '../transaction/signed-webhooks.js';
 
 /**
  * What is wrong with click capture in production, if anything: without a stable IP salt the
@@ -121,6 +123,8 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     fraud: resolveFraud(options.fraud),
     convert: options.convert,
     backfillCustomerMetadata: options.backfillCustomerMetadata ?? false,
+    outbox: resolveOutbox(options.outbox),
+    outgoingWebhooks: resolveOutgoingWebhooks(options.outgoingWebhooks),
     legacyKeys: resolveLegacyKeys(options.legacyKeys),
     // A test key's leads must be test data like its sales, or one person becomes two customers.
     livemode: options.livemode ?? stripeKeyMode(options.stripe) !== 'test',
@@ -130,6 +134,38 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     webhooks: { maxBodyBytes },
     portal: resolvePortalOptions(options.portal, env),
   };
+}
+
+function resolveOutbox(given: OutboxOptions = {}): ResolvedOutboxOptions {
+  const resolved = {
+    worker: given.worker ?? true,
+    pollMs: given.pollMs ?? 2_000,
+    leaseMs: given.leaseMs ?? 60_000,
+    maxAttempts: given.maxAttempts ?? 16,
+    backoffMs: given.backoffMs ?? 5_000,
+    maxBackoffMs: given.maxBackoffMs ?? 3_600_000,
+    requestTimeoutMs: given.requestTimeoutMs ?? 10_000,
+  };
+  for (const key of ['pollMs', 'leaseMs', 'maxAttempts', 'backoffMs', 'maxBackoffMs', 'requestTimeoutMs'] as const) {
+    if (!Number.isSafeInteger(resolved[key]) || resolved[key] <= 0) throw new ConfigurationError(`outbox.${key} must be a positive whole number`);
+  }
+  return resolved;
+}
+
+function resolveOutgoingWebhooks(given: OutgoingWebhookEndpoint[] = []): OutgoingWebhookEndpoint[] {
+  return given.map((endpoint, index) => {
+    let url: URL;
+    try {
+      url = new URL(endpoint.url);
+    } catch {
+      throw new ConfigurationError(`outgoingWebhooks[${index}].url is not a URL`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigurationError(`outgoingWebhooks[${index}].url must be http(s)`);
+    if (typeof endpoint.secret !== 'string' || endpoint.secret.length < 32) {
+      throw new ConfigurationError(`outgoingWebhooks[${index}].secret must be at least 32 characters: it signs the events`);
+    }
+    return { ...endpoint };
+  });
 }
 
 const PROGRAM_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;

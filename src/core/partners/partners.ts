@@ -111,7 +111,12 @@ export interface Partners {
    * A link to the partner's own portal (their links, stats and payouts), signed with
    * `portal.secret` and valid for `expiresIn` seconds (default `portal.expiresIn`, 7 days).
    */
-  portalUrl(partnerId: string, options?: { expiresIn?: number }): string;
+  portalUrl(partnerId: string, options?: { expiresIn?: number }): Promise<string>;
+  /**
+   * Revokes every portal link issued to the partner so far (their portal answers 403): the link
+   * version signed into each moves on. Links made afterwards work. Throws for an unknown partner.
+   */
+  revokePortalLinks(partnerId: string): Promise<void>;
   /**
    * A referral code in a program (default: the default program). Codes are unique across
    * programs, so `?via=<code>` alone says both the partner and the program.
@@ -229,7 +234,16 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       const db = await storage();
       return Promise.all((await db.listPartners()).map((partner) => withCodes(db, partner)));
     },
-    portalUrl: (partnerId, { expiresIn } = {}) => portalUrl(options.portal, partnerId, options.clock(), expiresIn),
+    async portalUrl(partnerId, { expiresIn } = {}) {
+      // Checked before the database: a missing secret or URL is a configuration error, whatever the partner.
+      portalUrl(options.portal, partnerId, 0, options.clock(), expiresIn);
+      const version = await (await storage()).portalLinkVersion(partnerId);
+      if (version === undefined) throw new AttributionError(`No partner ${partnerId}`);
+      return portalUrl(options.portal, partnerId, version, options.clock(), expiresIn);
+    },
+    async revokePortalLinks(partnerId) {
+      if ((await (await storage()).bumpPortalLinkVersion(partnerId)) === undefined) throw new AttributionError(`No partner ${partnerId}`);
+    },
     async addCode(partnerId, code, { programId } = {}) {
       const program = configuredProgram(options, programId).id;
       await (await storage()).insertLink({ partnerId, code: validCode(code), programId: program });

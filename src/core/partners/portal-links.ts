@@ -2,9 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { ConfigurationError } from '../kernel/errors.js';
 
 /**
- * Signed, expiring links to a partner's portal. The token carries the partner id and the expiry
- * in the clear and an HMAC-SHA256 of both under the merchant's secret: nothing is stored, and a
- * link cannot be stretched or pointed at another partner without the secret.
+ * Signed, expiring links to a partner's portal. The token carries the partner id, the partner's
+ * portal link version and the expiry in the clear and an HMAC-SHA256 of them under the merchant's
+ * secret: a link cannot be stretched or pointed at another partner without the secret, and
+ * `revokePortalLinks` (the version moved on) refuses every link signed before.
  */
 export interface PortalLinkOptions {
   /** Secret of at least 32 characters the links are signed with. Default `$STRIPE_ATTRIBUTION_PORTAL_SECRET`. */
@@ -34,29 +35,34 @@ function signature(secret: string, payload: string): Buffer {
   return createHmac('sha256', secret).update(`portal:${payload}`).digest();
 }
 
-export function portalToken(secret: string, partnerId: string, expiresAt: Date): string {
-  const payload = `${partnerId}.${Math.floor(expiresAt.getTime() / 1000)}`;
+export function portalToken(secret: string, partnerId: string, version: number, expiresAt: Date): string {
+  const payload = `${partnerId}.${version}.${Math.floor(expiresAt.getTime() / 1000)}`;
   return `${payload}.${signature(secret, payload).toString('base64url')}`;
 }
 
-/** The partner a token was issued for, or why it is refused. */
-export function verifyPortalToken(secret: string, token: string, now: Date): { partnerId: string } | { refused: 'forged' | 'expired' } {
+/**
+ * The partner and link version a token was issued for, or why it is refused. A token from before
+ * link versions (`partner.expiry.mac`) is version 0.
+ */
+export function verifyPortalToken(secret: string, token: string, now: Date): { partnerId: string; version: number } | { refused: 'forged' | 'expired' } {
   const parts = token.split('.');
-  if (parts.length !== 3) return { refused: 'forged' };
-  const [partnerId, expires, mac] = parts as [string, string, string];
-  const expected = signature(secret, `${partnerId}.${expires}`);
+  if (parts.length !== 3 && parts.length !== 4) return { refused: 'forged' };
+  const mac = parts.pop()!;
+  const expected = signature(secret, parts.join('.'));
   const given = Buffer.from(mac, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { refused: 'forged' };
+  const [partnerId, version, expires] = parts.length === 3 ? (parts as [string, string, string]) : [parts[0]!, '0', parts[1]!];
+  if (!/^\d+$/.test(version)) return { refused: 'forged' };
   if (!/^\d+$/.test(expires) || Number(expires) * 1000 <= now.getTime()) return { refused: 'expired' };
-  return { partnerId };
+  return { partnerId, version: Number(version) };
 }
 
-export function portalUrl(options: ResolvedPortalOptions, partnerId: string, now: Date, expiresIn = options.expiresIn): string {
+export function portalUrl(options: ResolvedPortalOptions, partnerId: string, version: number, now: Date, expiresIn = options.expiresIn): string {
   if (!options.secret || !options.url) {
     throw new ConfigurationError('Partner portal links need portal.secret (32+ random characters) and portal.url (where the dashboard is mounted, plus /portal)');
   }
   if (!(expiresIn > 0)) throw new ConfigurationError('expiresIn must be a positive number of seconds');
   const url = new URL(options.url);
-  url.searchParams.set('token', portalToken(options.secret, partnerId, new Date(now.getTime() + expiresIn * 1000)));
+  url.searchParams.set('token', portalToken(options.secret, partnerId, version, new Date(now.getTime() + expiresIn * 1000)));
   return url.href;
 }

@@ -62,7 +62,10 @@ export function createPayouts(storage: () => Promise<Storage>, options: Resolved
     markPaid: async (id, paidAt = options.clock()) =>
       transactions.run(await storage(), async (tx) => {
         const paid = await tx.markPayoutPaid(id, paidAt);
-        if (paid && !paid.alreadyPaid) emit('payout.paid', { payout: paid });
+        if (paid && !paid.alreadyPaid) {
+          const { alreadyPaid: _, ...payout } = paid;
+          emit('payout.paid', { payout });
+        }
         return paid;
       }),
     pay: async (id) => payByTransfer(await storage(), options, transactions, id),

@@ -114,11 +114,11 @@ export interface CommissionStore {
     change: { delta: Amount; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean },
   ): Promise<Commission>;
   /** Approves pending commissions whose hold ended by `now`. Returns how many. */
-  approveDueCommissions(now: Date): Promise<number>;
+  approveDueCommissions(now: Date): Promise<Commission[]>;
   /** Approves the given pending commissions before their hold ends (others are left as they are); each row changes once. */
-  approveCommissions(ids: readonly string[], now: Date): Promise<number>;
-  /** Marks approved commissions that are in no payout paid. Returns how many changed. */
-  markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<number>;
+  approveCommissions(ids: readonly string[], now: Date): Promise<Commission[]>;
+  /** Marks approved commissions that are in no payout paid. Returns those that changed. */
+  markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<Commission[]>;
   /**
    * The customer's sale commissions (not clawbacks), each with its sale's Stripe time: what a
    * moved reward anchor re-derives. Call after `lockRewardTerms`, whose row lock keeps the set still.
@@ -268,37 +268,40 @@ export function commissionStore(db: Db): CommissionStore {
       return toCommission(row);
     },
 
-    async approveDueCommissions(now: Date): Promise<number> {
-      const result = await db
+    async approveDueCommissions(now: Date): Promise<Commission[]> {
+      const rows = await db
         .updateTable('commissions')
         .set({ status: 'approved', approved_at: now, updated_at: now })
         .where('status', '=', 'pending')
         .where('hold_until', '<=', now)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+        .returningAll()
+        .execute();
+      return rows.map(toCommission);
     },
 
-    async approveCommissions(ids: readonly string[], now: Date): Promise<number> {
-      if (ids.length === 0) return 0;
-      const result = await db
+    async approveCommissions(ids: readonly string[], now: Date): Promise<Commission[]> {
+      if (ids.length === 0) return [];
+      const rows = await db
         .updateTable('commissions')
         .set({ status: 'approved', approved_at: now, updated_at: now })
         .where('status', '=', 'pending')
         .where('id', 'in', [...ids])
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+        .returningAll()
+        .execute();
+      return rows.map(toCommission);
     },
 
-    async markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<number> {
-      if (ids.length === 0) return 0;
-      const result = await db
+    async markCommissionsPaid(ids: readonly string[], paidAt: Date, payoutId: string | null): Promise<Commission[]> {
+      if (ids.length === 0) return [];
+      const rows = await db
         .updateTable('commissions')
         .set({ status: 'paid', paid_at: paidAt, payout_id: payoutId, updated_at: paidAt })
         .where('id', 'in', [...ids])
         .where('status', '=', 'approved')
         .where('payout_id', 'is', null)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows);
+        .returningAll()
+        .execute();
+      return rows.map(toCommission);
     },
   };
 }

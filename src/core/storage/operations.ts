@@ -6,6 +6,7 @@ import { customerStore } from './customers.js';
 import { fraudStore } from './fraud.js';
 import { invoicePaymentStore } from './invoice-payments.js';
 import { milestoneStore } from './milestones.js';
+import { outboxStore } from './outbox.js';
 import { partnerProgramStore } from './partner-programs.js';
 import { partnerStore } from './partners.js';
 import { payoutStore } from './payouts.js';
@@ -45,5 +46,6 @@ export function kyselyOperations(db: Db): StorageOperations {
     ...attributionEvidenceStore(db),
     ...applicationStore(db),
     ...fraudStore(db),
+    ...outboxStore(db),
   };
 }

@@ -69,6 +69,10 @@ export interface PartnerStore {
   /** Removes a partner that nothing refers to yet (one inserted earlier in the same transaction). */
   deletePartner(id: string): Promise<void>;
   setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
+  /** The version signed into the partner's portal links; undefined for an unknown partner. */
+  portalLinkVersion(id: string): Promise<number | undefined>;
+  /** Moves the portal link version on by one (one statement): every link signed before is refused. The new version. */
+  bumpPortalLinkVersion(id: string): Promise<number | undefined>;
   /**
    * Codes are stored lower-cased, unique across programs (default program `'default'`). Throws
    * `ConflictError` if another partner owns the code, or the partner has it in another program.
@@ -133,6 +137,21 @@ export function partnerStore(db: Db): PartnerStore {
 
     async setPartnerStatus(id: string, status: PartnerStatus): Promise<void> {
       await db.updateTable('partners').set({ status }).where('id', '=', id).execute();
+    },
+
+    async portalLinkVersion(id: string): Promise<number | undefined> {
+      const row = await db.selectFrom('partners').select('portal_link_version').where('id', '=', id).executeTakeFirst();
+      return row?.portal_link_version;
+    },
+
+    async bumpPortalLinkVersion(id: string): Promise<number | undefined> {
+      const row = await db
+        .updateTable('partners')
+        .set((eb) => ({ portal_link_version: eb('portal_link_version', '+', 1) }))
+        .where('id', '=', id)
+        .returning('portal_link_version')
+        .executeTakeFirst();
+      return row?.portal_link_version;
     },
 
     async insertLink(link: { partnerId: string; code: string; programId?: string }): Promise<Link> {

@@ -21,6 +21,7 @@ export interface Database {
     stripe_account_country: ColumnType<string | null, string | null | undefined, string | null>;
     /** The account's `transfers` capability as `account.updated` last told it; null before any. */
     transfers_status: ColumnType<string | null, string | null | undefined, string | null>;
+    portal_link_version: ColumnType<number, number | undefined, number>;
     created_at: CreatedAt;
     /** Set on a partner who applied through the application form. */
     applied_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
@@ -259,6 +260,20 @@ export interface Database {
     last_error: string | null;
     parked_at: Generated<Date>;
   };
+  outbox_events: {
+    id: string;
+    seq: Generated<string | number>;
+    name: string;
+    payload: Json<unknown>;
+    ordering_key: string | null;
+    attempts: Generated<number>;
+    next_attempt_at: Date | null;
+    claimed_until: Date | null;
+    claim_token: string | null;
+    last_error: string | null;
+    delivered_at: Date | null;
+    created_at: CreatedAt;
+  };
 }
 
 export type TableName = keyof Database;
@@ -287,4 +302,5 @@ export const TABLES: readonly TableName[] = [
   'charge_refunds',
   'application_attempts',
   'commission_reviews',
+  'outbox_events',
 ];

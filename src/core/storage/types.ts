@@ -13,6 +13,7 @@ import type { ForgetRequest } from './forget-customer.js';
 import type { FraudStore } from './fraud.js';
 import type { InvoicePaymentStore } from './invoice-payments.js';
 import type { MilestoneStore } from './milestones.js';
+import type { OutboxStore } from './outbox.js';
 import type { PartnerProgramStore } from './partner-programs.js';
 import type { PartnerStore } from './partners.js';
 import type { PayoutStore } from './payouts.js';
@@ -37,6 +38,7 @@ export type { AttributionSource, Customer, CustomerAttribution, CustomerLookup, 
 export type { ForgetRequest } from './forget-customer.js';
 export type { FraudEvidence, FraudEvidenceRequest, ReviewDecision } from './fraud.js';
 export type { Milestone, NewMilestone } from './milestones.js';
+export type { NewOutboxEvent, OutboxEvent, OutboxStatus } from './outbox.js';
 export type { PartnerGroupRecord, PartnerProgram } from './partner-programs.js';
 export type { Link, NewPartner, Partner, PartnerCodes, PartnerStatus, PromotionCode } from './partners.js';
 export type { PaidPayout, Payout } from './payouts.js';
@@ -75,7 +77,8 @@ export interface StorageOperations
     WebhookEventStore,
     AttributionEvidenceStore,
     ApplicationStore,
-    FraudStore {}
+    FraudStore,
+    OutboxStore {}
 
 export interface Storage extends StorageOperations {
   /** Applies pending schema migrations. Idempotent; concurrent callers serialise on a database lock. */

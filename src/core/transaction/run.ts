@@ -4,8 +4,8 @@ import type { Storage, StorageOperations } from '../storage/types.js';
 /**
  * The one way the core opens a transaction, built once per instance by `createAttribution` from
  * its hook registry and handed down: the hook events and after-commit work a transaction raised
- * (`emit`, `afterCommit`) are delivered only once it has committed. A write made through
- * `storage.transaction` directly would drop them silently.
+ * (`emit`, `enqueue`) are written to the outbox in it, and delivered once it has committed. A
+ * write made through `storage.transaction` directly would drop them silently.
  */
 export interface TransactionRunner {
   run<T>(storage: Storage, fn: (tx: StorageOperations) => Promise<T>): Promise<T>;

@@ -26,6 +26,7 @@ import * as payoutCommissionCount from './0013_payout_commission_count.js';
 import * as partnerApplications from './0014_partner_applications.js';
 import * as fraudReview from './0015_fraud_review.js';
 import * as connect from './0016_connect.js';
+import * as outbox from './0017_outbox.js';
 
 /**
  * Every migration, by name, in order. Static imports (not files found at run time) so they survive
@@ -49,6 +50,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0014_partner_applications': partnerApplications,
   '0015_fraud_review': fraudReview,
   '0016_connect': connect,
+  '0017_outbox': outbox,
 };
 
 class PackagedMigrationProvider implements KyselyMigrationProvider {
