@@ -83,11 +83,15 @@ export interface PartnerStore {
   findLink(code: string): Promise<Link | undefined>;
   /** The code's link and partner, only if both are active. */
   findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined>;
+  /** Deletes the partner's referral code (the code is free again); false when the partner has no such code. */
+  deleteLink(partnerId: string, code: string): Promise<boolean>;
   /** Like `insertLink`, for a Stripe promotion code id. */
   insertPromotionCode(code: { id: string; partnerId: string; programId?: string }): Promise<PromotionCode>;
   /** The partner's referral codes and promotion code ids, oldest first, all of them and by program. */
   listPartnerCodes(partnerId: string): Promise<PartnerCodes>;
   findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]>;
+  /** Deletes the partner's promotion code; false when the partner has no such promotion code. */
+  deletePromotionCode(partnerId: string, id: string): Promise<boolean>;
 }
 
 /** The partner store on the library's tables. */
@@ -182,6 +186,11 @@ export function partnerStore(db: Db): PartnerStore {
       };
     },
 
+    async deleteLink(partnerId: string, code: string): Promise<boolean> {
+      const deleted = await db.deleteFrom('links').where('code', '=', code.toLowerCase()).where('partner_id', '=', partnerId).returning('code').executeTakeFirst();
+      return deleted !== undefined;
+    },
+
     async insertPromotionCode(code: { id: string; partnerId: string; programId?: string }): Promise<PromotionCode> {
       const programId = code.programId ?? DEFAULT_PROGRAM_ID;
       const inserted = await db
@@ -217,6 +226,11 @@ export function partnerStore(db: Db): PartnerStore {
       if (ids.length === 0) return [];
       const rows = await db.selectFrom('promotion_codes').selectAll().where('id', 'in', [...ids]).execute();
       return rows.map(toPromotionCode);
+    },
+
+    async deletePromotionCode(partnerId: string, id: string): Promise<boolean> {
+      const deleted = await db.deleteFrom('promotion_codes').where('id', '=', id).where('partner_id', '=', partnerId).returning('id').executeTakeFirst();
+      return deleted !== undefined;
     },
   };
   return store;
