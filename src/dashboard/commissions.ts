@@ -24,20 +24,20 @@ export function commissionPages(kit: PageKit) {
     const filter = html`<nav aria-label="Filter by status"><a href="${here}"${status ? '' : html` aria-current="page"`}>All</a>${STATUSES.map((s) => html` · <a href="${here}?status=${s}"${status === s ? html` aria-current="page"` : ''}>${s}</a>`)}</nav>`;
     return kit.page(200, 'Commissions', html`${done === 'void' ? html`<p class="notice" role="status">Commission voided.</p>` : done === 'approve' ? html`<p class="notice" role="status">Approved: ${url.searchParams.get('count') ?? '0'} commission${url.searchParams.get('count') === '1' ? '' : 's'}.</p>` : ''}
 <p class="muted">${kit.livemode ? 'Live' : 'Test-mode'} commissions, newest first.</p>${filter}
-${shown.length === 0 ? html`<p>No commissions${status ? ` ${status}` : ''}.</p>` : table(shown, names, csrf.token, `${here}${status ? `?status=${status}` : ''}`)}`, csrf.setCookie);
+${shown.length === 0 ? html`<p>No commissions${status ? ` ${status}` : ''}.</p>` : table(shown, names, csrf.token)}`, csrf.setCookie);
   }
 
-  function table(commissions: Commission[], names: Map<string, string>, csrf: string, back: string): Html {
+  function table(commissions: Commission[], names: Map<string, string>, csrf: string): Html {
     return html`<div class="scroll" tabindex="0" role="region" aria-label="Commissions table"><table><caption>Commissions</caption>
 <thead><tr><th scope="col">Commission</th><th scope="col">Partner</th><th scope="col">Kind</th><th scope="col" class="n">Amount</th><th scope="col">Status</th><th scope="col">Reason</th><th scope="col">Actions</th></tr></thead>
 <tbody>${commissions.map(
       (c) => html`<tr data-commission="${c.id}"><td><code>${c.id}</code></td><td>${names.get(c.partnerId) ?? c.partnerId}</td><td>${c.kind}</td><td class="n">${money(c.amount, c.currency)}</td>
-<td><span class="status status-${c.status}" data-field="status">${c.status}</span></td><td data-field="reason">${c.reason ?? ''}</td><td>${actions(c, csrf, back)}</td></tr>`,
+<td><span class="status status-${c.status}" data-field="status">${c.status}</span></td><td data-field="reason">${c.reason ?? ''}</td><td>${actions(c, csrf)}</td></tr>`,
     )}</tbody></table></div>`;
   }
 
-  function actions(c: Commission, csrf: string, back: string): Html {
-    const hidden = html`<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="return" value="${back}">`;
+  function actions(c: Commission, csrf: string): Html {
+    const hidden = html`<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="return" value="${here}">`;
     // A commission in a pending payout goes with its payout: cancel the payout to change it.
     if (c.payoutId && c.status === 'approved') return html`in payout <code>${c.payoutId}</code>`;
     const approve = c.status === 'pending' ? html`<form class="inline" method="post" action="${basePath}/commissions/${c.id}/approve">${hidden}<button type="submit" aria-label="Approve commission ${c.id}">Approve</button></form> ` : '';

@@ -70,7 +70,7 @@ export function partnerPages(kit: PageKit) {
     const csrf = kit.csrfFor(request, url, user);
     const groups = await attribution.partners.groups.list();
     const done = DONE[url.searchParams.get('done') ?? ''];
-    const act = (action: Action) => `${manageUrl(partner.id)}/${action}`;
+    const act = (action: Action) => `${basePath}/partners/${encodeURIComponent(partner.id)}/${action}`;
     const content = html`${done && !portalLink ? html`<p class="notice" role="status">${done}</p>` : ''}
 <p><a href="${basePath}/partners/${encodeURIComponent(partner.id)}">${partner.name}’s numbers</a> · <a href="${basePath}/partners">All partners</a></p>
 <p>Status: <strong data-field="partner-status">${partner.status}</strong> ${
