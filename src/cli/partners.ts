@@ -188,7 +188,7 @@ export function definePartnerCommands(program: Command, kit: CommandKit): void {
     });
 }
 
-export function describeReward(reward: SaleReward): string {
+function describeReward(reward: SaleReward): string {
   const rate = reward.type === 'percent' ? `${reward.percent}%` : `${reward.amount} (minor units)`;
   const duration = reward.duration ?? 'lifetime';
   return `${rate}, ${typeof duration === 'string' ? duration : `${duration.months} months`}`;

@@ -54,7 +54,8 @@ export async function refusing(kit: PageKit, action: () => Promise<DashboardResp
 }
 
 export function redirect(kit: PageKit, location: string): DashboardResponse {
-  return { ...kit.text(303, ''), headers: { ...kit.text(303, '').headers, location } };
+  const response = kit.text(303, '');
+  return { ...response, headers: { ...response.headers, location } };
 }
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
+import type { ProgramOptions } from '../../src/core/options/options.js';
 import { stripeAttribution } from '../support/cli.js';
 import { DATABASE_URL } from '../support/backends.js';
 import { merchantProject } from '../support/project.js';
@@ -10,7 +11,7 @@ import { checkoutSession, event } from '../support/stripe-fixtures.js';
 
 // The config loads the built package (dist/) from the merchant's node_modules: run `npm run build` first.
 const PORTAL = { secret: 'portal-secret-of-the-cli-partner-suite-0123', url: 'https://shop.example/admin/attribution/portal', siteUrl: 'https://shop.example/' };
-const PROGRAM = { reward: { type: 'percent', percent: 30 } };
+const PROGRAM: ProgramOptions = { reward: { type: 'percent', percent: 30 } };
 
 /** Where the CLI's database is: the embedded one in a directory, or a schema of its own on Postgres. */
 const targets = [
@@ -20,7 +21,7 @@ const targets = [
         {
           name: 'postgres',
           database: () => `sa_cli_partners_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`,
-          flags: (schema: string) => ['--database-url', DATABASE_URL, '--schema', schema],
+          flags: (schema: string) => ['--database-url', DATABASE_URL!, '--schema', schema],
           options: (schema: string) => ({ database: DATABASE_URL, schema }),
         },
       ]
