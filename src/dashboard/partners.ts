@@ -76,7 +76,9 @@ export function partnerPages(kit: PageKit) {
 <p>Status: <strong data-field="partner-status">${partner.status}</strong> ${
       partner.status === 'active'
         ? form(act('disable'), csrf.token, html``, 'Disable partner')
-        : form(act('enable'), csrf.token, html``, 'Enable partner')
+        : partner.status === 'disabled'
+          ? form(act('enable'), csrf.token, html``, 'Enable partner')
+          : html`<a href="${basePath}/applications">an application: decide it on the Applications page</a>`
     }</p>
 <h2 id="details-h">Details</h2>
 <form method="post" action="${act('update')}" aria-labelledby="details-h"><input type="hidden" name="csrf" value="${csrf.token}">

@@ -52,6 +52,15 @@ describe.each(backends())('partner management, on $name', (backend) => {
     }
     expect(await attribution.partners.list()).toEqual([]);
   });
+
+  it('a pending application cannot be enabled around its approval, nor disabled', async () => {
+    const attribution = await instance();
+    const { partner } = await attribution.applications.submit({ name: 'Dana', email: 'dana@partners.example', promotion: 'A cooking blog', code: 'dana' });
+    await expect(attribution.partners.enable(partner.id)).rejects.toThrow('is a pending application');
+    await expect(attribution.partners.disable(partner.id)).rejects.toThrow('is a pending application');
+    expect((await attribution.partners.get(partner.id))!.status).toBe('pending');
+    expect((await attribution.captureClick(visit('dana'))).clickId).toBeNull();
+  });
 });
 
 describe('share links', () => {

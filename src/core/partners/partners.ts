@@ -146,7 +146,10 @@ export interface Partners {
    * first sale comes later.
    */
   setReward(partnerId: string, reward: SaleReward | null, options?: InProgram): Promise<void>;
-  /** A disabled partner's links record no clicks and credit no new customers. */
+  /**
+   * A disabled partner's links record no clicks and credit no new customers. An application
+   * (pending or rejected) is refused: it is decided through `applications`.
+   */
   disable(id: string): Promise<void>;
   enable(id: string): Promise<void>;
 }
@@ -190,6 +193,13 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
     const db = await storage();
     const partner = await db.getPartner(id);
     return partner && withCodes(db, partner);
+  };
+  const setStatus = async (id: string, status: 'active' | 'disabled'): Promise<void> => {
+    const db = await storage();
+    if (await db.setPartnerStatus(id, status)) return;
+    const partner = await db.getPartner(id);
+    if (!partner) throw new AttributionError(`No partner ${id}`);
+    throw new AttributionError(`Partner ${id} is a ${partner.status} application: approve or reject it with attribution.applications (or the dashboard's Applications page)`);
   };
   const existing = async (db: Storage, id: string): Promise<void> => {
     if (!(await db.getPartner(id))) throw new AttributionError(`No partner ${id}`);
@@ -301,16 +311,8 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       await existing(db, partnerId);
       await db.setPartnerReward(partnerId, reward, program);
     },
-    async disable(id) {
-      const db = await storage();
-      await existing(db, id);
-      await db.setPartnerStatus(id, 'disabled');
-    },
-    async enable(id) {
-      const db = await storage();
-      await existing(db, id);
-      await db.setPartnerStatus(id, 'active');
-    },
+    disable: (id) => setStatus(id, 'disabled'),
+    enable: (id) => setStatus(id, 'active'),
   };
 }
 

@@ -68,7 +68,11 @@ export interface PartnerStore {
   updatePartner(id: string, changes: Partial<Pick<Partner, 'name' | 'email' | 'metadata'>>): Promise<void>;
   /** Removes a partner that nothing refers to yet (one inserted earlier in the same transaction). */
   deletePartner(id: string): Promise<void>;
-  setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
+  /**
+   * Moves an active or disabled partner to `status`, in one statement; false for any other partner
+   * (an application, pending or rejected, is decided through the applications instead).
+   */
+  setPartnerStatus(id: string, status: 'active' | 'disabled'): Promise<boolean>;
   /**
    * Codes are stored lower-cased, unique across programs (default program `'default'`). Throws
    * `ConflictError` if another partner owns the code, or the partner has it in another program.
@@ -135,8 +139,9 @@ export function partnerStore(db: Db): PartnerStore {
       await db.deleteFrom('partners').where('id', '=', id).execute();
     },
 
-    async setPartnerStatus(id: string, status: PartnerStatus): Promise<void> {
-      await db.updateTable('partners').set({ status }).where('id', '=', id).execute();
+    async setPartnerStatus(id: string, status: 'active' | 'disabled'): Promise<boolean> {
+      const changed = await db.updateTable('partners').set({ status }).where('id', '=', id).where('status', 'in', ['active', 'disabled']).returning('id').executeTakeFirst();
+      return changed !== undefined;
     },
 
     async insertLink(link: { partnerId: string; code: string; programId?: string }): Promise<Link> {
