@@ -7,7 +7,8 @@ const STATUSES: readonly CommissionStatus[] = ['pending', 'approved', 'held', 'p
 
 /**
  * `/commissions`: every commission of the dashboard's mode, newest first, filtered by status, with
- * approve (the dashboard's own route) and void with a reason (`/commissions/<id>/void`).
+ * approve (the dashboard's own route) and void with a reason (`/commissions/<id>/void-by-hand`;
+ * `/void` is the fraud review's, for held commissions).
  */
 export function commissionPages(kit: PageKit) {
   const { attribution, basePath } = kit;
@@ -41,10 +42,11 @@ ${shown.length === 0 ? html`<p>No commissions${status ? ` ${status}` : ''}.</p>`
     // A commission in a pending payout goes with its payout: cancel the payout to change it.
     if (c.payoutId && c.status === 'approved') return html`in payout <code>${c.payoutId}</code>`;
     const approve = c.status === 'pending' ? html`<form class="inline" method="post" action="${basePath}/commissions/${c.id}/approve">${hidden}<button type="submit" aria-label="Approve commission ${c.id}">Approve</button></form> ` : '';
-    const voidable = c.status === 'pending' || c.status === 'approved' || c.status === 'held';
+    // A held commission is the fraud review's to clear or void.
+    const voidable = c.status === 'pending' || c.status === 'approved';
     const reason = `reason-${c.id}`;
     const voidForm = voidable
-      ? html`<form class="inline" method="post" action="${basePath}/commissions/${c.id}/void">${hidden}<label for="${reason}">Reason</label> <input id="${reason}" name="reason" required size="14"> <button type="submit" aria-label="Void commission ${c.id}">Void</button></form>`
+      ? html`<form class="inline" method="post" action="${basePath}/commissions/${c.id}/void-by-hand">${hidden}<label for="${reason}">Reason</label> <input id="${reason}" name="reason" required size="14"> <button type="submit" aria-label="Void commission ${c.id}">Void</button></form>`
       : '';
     return html`${approve}${voidForm}`;
   }
@@ -61,7 +63,7 @@ ${shown.length === 0 ? html`<p>No commissions${status ? ` ${status}` : ''}.</p>`
   /** The response for a path of these pages; undefined for any other path. */
   return async function route(request: DashboardRequest, url: URL, path: string, method: string, user: string): Promise<DashboardResponse | undefined> {
     if (path === '/commissions') return method === 'GET' ? list(request, url, user) : kit.text(405, 'Use GET.', { allow: 'GET' });
-    const match = /^\/commissions\/([^/]+)\/void$/.exec(path);
+    const match = /^\/commissions\/([^/]+)\/void-by-hand$/.exec(path);
     if (!match) return undefined;
     if (method !== 'POST') return kit.text(405, 'Use the form’s button (POST).', { allow: 'POST' });
     let id: string;

@@ -42,7 +42,7 @@ describe.each(backends())('partner management over HTTP, on $name', (backend) =>
       [`/partners/${w.bob}/reward`, { rate: '90%' }],
       [`/partners/${w.bob}/group`, { group: '' }],
       [`/partners/${w.bob}/portal-link`, {}],
-      [`/commissions/${commission?.id ?? 'com_none'}/void`, { reason: 'forged' }],
+      [`/commissions/${commission?.id ?? 'com_none'}/void-by-hand`, { reason: 'forged' }],
     ];
     for (const [path, fields] of actions) {
       for (const token of [null, 'forged-token']) {
@@ -75,7 +75,7 @@ describe.each(backends())('partner management over HTTP, on $name', (backend) =>
       [`/partners/${w.bob}/group`, { group: 'grp_nope' }, 400, 'No partner group'],
       [`/partners/${w.bob}/reward`, { rate: '20%', program: 'nope' }, 400, 'nope'],
       ['/partners/ptn_nope/disable', {}, 404, 'No such partner'],
-      ['/commissions/com_nope/void', { reason: 'typo' }, 400, 'No commission com_nope'],
+      ['/commissions/com_nope/void-by-hand', { reason: 'typo' }, 400, 'No commission com_nope'],
     ];
     for (const [path, fields, status, message] of cases) {
       const response = await post(path, fields);
@@ -91,11 +91,11 @@ describe.each(backends())('partner management over HTTP, on $name', (backend) =>
     expect(delivered.status).toBe(200);
     const [commission] = await w.attribution.commissions.list();
     expect(commission!.status).toBe('pending');
-    const refused = await post(`/commissions/${commission!.id}/void`, { reason: '   ' });
+    const refused = await post(`/commissions/${commission!.id}/void-by-hand`, { reason: '   ' });
     expect(refused.status).toBe(400);
     expect(refused.body).toContain('needs a reason');
     expect((await w.attribution.commissions.list())[0]!.status).toBe('pending');
-    const voided = await post(`/commissions/${commission!.id}/void`, { reason: 'duplicate order' });
+    const voided = await post(`/commissions/${commission!.id}/void-by-hand`, { reason: 'duplicate order' });
     expect([voided.status, voided.headers.location]).toEqual([303, '/admin/commissions?done=void']);
     expect((await w.attribution.commissions.list())[0]).toMatchObject({ status: 'voided', reason: 'duplicate order' });
   });
