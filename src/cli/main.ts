@@ -16,6 +16,9 @@ import { HOW_TO_ADD_CONFIG, findConfig, loadConfig } from './config.js';
 import { runDoctor } from './doctor.js';
 import { EXIT, UsageError, explain } from './errors.js';
 import { csv, json, maskPasswords, maskUrl, money, table } from './output.js';
+import type { CommandKit, DatabaseFlags, OutputFlags } from './kit.js';
+import { defineLedgerCommands } from './ledger.js';
+import { definePartnerCommands } from './partners.js';
 import { whyNoPayouts } from './payouts.js';
 import { applicationCommands } from './applications.js';
 import { defineReviewCommands } from './review.js';
@@ -67,14 +70,6 @@ interface RunState {
   /** The database flags as typed, to repeat them in a hint ("run migrate with the same flags"). */
   databaseFlagsGiven: string;
   exitCode: number;
-}
-
-interface DatabaseFlags {
-  config?: string;
-  databaseUrl?: string;
-  dataDir?: string;
-  tablePrefix: string;
-  schema?: string;
 }
 
 /** Declares every command on `program`; their actions write to `io` and record the exit code in `state`. */
@@ -246,51 +241,11 @@ function defineCommands(program: Command, io: CliIo, state: RunState): void {
 
   defineReviewCommands<DatabaseFlags>(program, { databaseCommand, withAttribution, out });
 
-  const partners = program.command('partners').description('Add and list partners').exitOverride();
-
-  databaseCommand('add', 'Add a partner with a referral code (their link: https://your.site/?via=<code>)', partners)
-    .argument('<name>', 'the partner’s name')
-    .option('--email <email>', 'the partner’s email (their own purchases then earn nothing)')
-    .option('--code <code>', 'referral code (default: a random 8-character code)')
-    .option('--promotion-code <id...>', 'Stripe promotion code ids (promo_…) whose use credits this partner')
-    .option('--json', 'print the partner as JSON')
-    .action(async (name: string, flags: DatabaseFlags & { email?: string; code?: string; promotionCode?: string[]; json?: boolean }) => {
-      await withAttribution(flags, async (attribution) => {
-        const partner = await attribution.partners.create({
-          name,
-          ...(flags.email ? { email: flags.email } : {}),
-          ...(flags.code ? { code: flags.code } : {}),
-          ...(flags.promotionCode ? { promotionCodes: flags.promotionCode } : {}),
-        });
-        if (flags.json) return void io.stdout(json(partner));
-        out(`Added partner ${partner.name} (${partner.id}), referral code ${partner.codes[0]}: links with ?via=${partner.codes[0]}`);
-      });
-    });
-
-  databaseCommand('list', 'List partners and their codes', partners)
-    .option('--csv', 'CSV')
-    .option('--json', 'JSON')
-    .action(async (flags: DatabaseFlags & OutputFlags) => {
-      await withAttribution(flags, async (attribution) => {
-        const list = await attribution.partners.list();
-        if (flags.json) return void io.stdout(json(list));
-        const header = ['Partner', 'Name', 'Email', 'Status', 'Codes', 'Promotion codes'];
-        const rows = list.map((p) => [p.id, p.name, p.email ?? '', p.status, p.codes.join(' '), p.promotionCodes.join(' ')]);
-        if (flags.csv) return void io.stdout(csv(header.map(snake), rows));
-        io.stdout(list.length === 0 ? 'No partners yet: add one with `npx stripe-attribution partners add <name>`.\n' : table(header, rows, 6));
-      });
-    });
+  const kit: CommandKit = { databaseCommand, withAttribution, out, err, stdout: io.stdout };
+  definePartnerCommands(program, kit);
+  defineLedgerCommands(program, kit);
 
   applicationCommands<DatabaseFlags>(program, { databaseCommand, withAttribution, out, stdout: io.stdout });
-  databaseCommand('revoke-portal-links', 'Revoke every portal link issued to a partner so far (new links work)', partners)
-    .argument('<partner-id>', 'the partner (ptn_…)')
-    .action(async (partnerId: string, flags: DatabaseFlags) => {
-      await withAttribution(flags, async (attribution) => {
-        await attribution.partners.revokePortalLinks(partnerId);
-        out(`Revoked every earlier portal link of ${partnerId}.`);
-      });
-    });
-
   defineOutboxCommands(program, databaseCommand, withAttribution, out);
 
   databaseCommand('report', 'Per partner and period: clicks, leads, sales, revenue, refunds (untaxed) and commissions by status', program)
@@ -422,13 +377,6 @@ interface ReportLine {
   refunded: number;
   commissions: Record<'pending' | 'approved' | 'held' | 'paid' | 'voided', number> | null;
 }
-
-interface OutputFlags {
-  csv?: boolean;
-  json?: boolean;
-}
-
-const snake = (title: string) => title.toLowerCase().replace(/ /g, '_');
 
 function wholeNumber(value: string): number {
   const number = Number(value);

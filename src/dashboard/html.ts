@@ -41,7 +41,9 @@ const CSS = `
 :root{--fg:#111;--muted:#444;--bg:#fff;--line:#bbb;--accent:#0645ad;--ok:#0a5c2b;--warn:#7a4b00;--bad:#8b0000;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--fg);background:var(--bg)}
 body{margin:0;line-height:1.45}
 a{color:var(--accent)}
-a:focus-visible,button:focus-visible,.scroll:focus-visible{outline:3px solid #111;outline-offset:2px}
+a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,.scroll:focus-visible{outline:3px solid #111;outline-offset:2px}
+input,select{font:inherit;padding:.3rem .4rem;border:1px solid var(--muted);border-radius:4px;max-width:100%;min-height:2.25rem;box-sizing:border-box}
+nav a[aria-current]{font-weight:700}
 header{background:#102a43;color:#fff;padding:.75rem 1rem;display:flex;flex-wrap:wrap;gap:1rem;align-items:baseline}
 header a{color:#fff}
 header h1{font-size:1.15rem;margin:0}

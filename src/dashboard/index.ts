@@ -8,6 +8,9 @@ import { header } from '../core/clicks/request.js';
 import { CSRF_COOKIE, csrfKey, csrfToken, newNonce, validCsrf } from './csrf.js';
 import { loadDashboardData, type DashboardData } from './data.js';
 import { html, page, type Html } from './html.js';
+import { formFields, type DashboardRequest, type DashboardResponse, type PageKit } from './kit.js';
+import { commissionPages } from './commissions.js';
+import { partnerPages } from './partners.js';
 import { charts, commissionsTable, eventStream, partnersTable, payoutsTable, type ViewContext } from './views.js';
 import { applicationPages, type ApplicationPageOptions } from './applications.js';
 import { viewOf, viewSwitch, withView, type DashboardView } from './filters.js';
@@ -15,22 +18,7 @@ import { reviewAction, reviewPage, type ReviewAction } from './review.js';
 import { connectSection, payoutMethodsTable, startOnboarding } from './payout-methods.js';
 import type { PartnerWithCodes } from '../core/partners/partners.js';
 
-/** A request as any framework can give it: the body is the raw form text, or the fields a parser already read. */
-export interface DashboardRequest {
-  method: string;
-  /** The full URL, e.g. `https://shop.example/admin/attribution/partners/ptn_1`. */
-  url: string;
-  headers: Headers | Record<string, string | string[] | undefined>;
-  body?: string | Record<string, unknown> | undefined;
-  /** The client's address as the server saw it (the partner application form's rate limit). */
-  remoteAddress?: string | undefined;
-}
-
-export interface DashboardResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type { DashboardRequest, DashboardResponse } from './kit.js';
 
 /** `R` is what `authorize` receives: the framework's own request (Express `req`, Koa `ctx`, …), or the `DashboardRequest`. */
 export interface DashboardOptions<R = DashboardRequest> {
@@ -158,6 +146,8 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     const view = viewOf(url, livemode, programs);
     if (typeof view === 'string') return text(400, view);
     if (method === 'GET' && path === '/') return overview(request, url, user, view);
+    const managed = (await partnerRoutes(request, url, path, method, user)) ?? (await commissionRoutes(request, url, path, method, user));
+    if (managed) return managed;
     const partnerPage = /^\/partners\/([^/]+)$/.exec(path);
     const action = /^\/commissions\/([^/]+)\/(approve|mark-paid|clear|void)$/.exec(path);
     const revoke = /^\/partners\/([^/]+)\/revoke-portal-links$/.exec(path);
@@ -208,10 +198,21 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     };
   }
 
-  const nav = html`<nav aria-label="Dashboard"><a href="${basePath}/">Overview</a> · <a href="${basePath}/review">Review</a> · <a href="${basePath}/applications">Applications</a></nav>`;
+  const nav = html`<nav aria-label="Dashboard"><a href="${basePath}/">Overview</a> · <a href="${basePath}/partners">Partners</a> · <a href="${basePath}/commissions">Commissions</a> · <a href="${basePath}/review">Review</a> · <a href="${basePath}/applications">Applications</a></nav>`;
   /** What a page of the ledger shows and how to change it, and the export of the same view. */
   const viewBar = (view: DashboardView, here: string) =>
     html`${viewSwitch(here, view, programs)}<p><a href="${withView(`${basePath}/export.csv`, view, livemode)}" download>Export CSV</a> <span class="muted">(this view)</span></p>`;
+  const pageKit: PageKit = {
+    attribution,
+    basePath,
+    livemode,
+    csrfFor,
+    csrfValid: (request, token, user) => validCsrf(key, parseCookies(header(request, 'cookie') ?? '')[CSRF_COOKIE], token, user),
+    page: (status, title, content, setCookie) => htmlPage(status, title, nav, content, setCookie),
+    text,
+  };
+  const partnerRoutes = partnerPages(pageKit);
+  const commissionRoutes = commissionPages(pageKit);
 
   function notice(url: URL): Html {
     const done = url.searchParams.get('done');
@@ -247,6 +248,7 @@ ${undelivered > 0 ? html`<p class="notice" role="alert" data-outbox-failing="${S
     const path = `${basePath}/partners/${encodeURIComponent(partnerId)}`;
     const here = withView(path, view, livemode);
     return htmlPage(200, `Partner: ${partner.partner.name}`, nav, html`${notice(url)}${viewBar(view, path)}
+<p><a href="${path}/manage">Manage ${partner.partner.name}: details, codes, reward, portal link</a></p>
 ${charts(data, days, partner.partner.name)}
 <h2>Totals</h2>${partnersTable(data.partners, null)}
 <h2>Latest events</h2>${eventStream(data, names)}
@@ -300,7 +302,7 @@ ${charts(data, days, partner.partner.name)}
     const [data, method] = await Promise.all([load({ livemode }, partner.id), attribution.connect.payoutMethod(partner.id)]);
     const names = new Map([[partner.id, partner.name]]);
     return htmlPage(200, `Partner portal: ${partner.name}`, html``, html`
-<h2>Your links</h2><ul>${partner.codes.map((code) => html`<li><code>?via=${code}</code></li>`)}</ul>
+<h2>Your links</h2><ul>${partner.codes.map((code) => html`<li><code>${attribution.partners.shareUrl(code)}</code></li>`)}</ul>
 ${charts(data, days, 'You')}
 <h2>Totals</h2>${partnersTable(data.partners, null)}
 <h2>Commissions</h2>${commissionsTable(data.commissions, names, null)}
@@ -339,7 +341,7 @@ ${charts(data, days, 'You')}
     const { approved, paid } = counts;
     const back = new URL(fields.get('return') ?? '', url);
     // Only back into the dashboard: a forged return address must not make it an open redirect.
-    const inside = back.origin === url.origin && (back.pathname === `${basePath}/` || back.pathname.startsWith(`${basePath}/partners/`));
+    const inside = back.origin === url.origin && (back.pathname === `${basePath}/` || back.pathname === `${basePath}/commissions` || back.pathname.startsWith(`${basePath}/partners/`));
     const target = inside ? back : new URL(`${basePath}/`, url);
     target.searchParams.set('done', action);
     target.searchParams.set('count', String(approved + paid));
@@ -402,13 +404,6 @@ function decoded(segment: string | undefined): string | null | undefined {
 
 function text(status: number, message: string, extra: Record<string, string> = {}): DashboardResponse {
   return { status, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8', ...extra }, body: message };
-}
-
-function formFields(body: DashboardRequest['body']): Map<string, string> {
-  if (typeof body === 'string') return new Map(new URLSearchParams(body));
-  const fields = new Map<string, string>();
-  for (const [key, value] of Object.entries(body ?? {})) if (typeof value === 'string') fields.set(key, value);
-  return fields;
 }
 
 /** Free text that a spreadsheet would run as a formula gets a leading quote. */

@@ -16,7 +16,7 @@ describe.each(backends())('Connect in the dashboard and the partner portal ($nam
     const w = await world(backend, undefined, { portal: PORTAL, connect: { country: 'US' } });
     const dashboard = createDashboard(w.attribution, { basePath: BASE, authorize: () => true, secret: 'dashboard-secret' });
     const call = async (req: DashboardRequest) => (await dashboard(req, req))!;
-    const token = new URL(w.attribution.partners.portalUrl(w.alice)).searchParams.get('token')!;
+    const token = new URL(await w.attribution.partners.portalUrl(w.alice)).searchParams.get('token')!;
 
     const portal = await call(request('GET', `${BASE}/portal?token=${encodeURIComponent(token)}`));
     expect(portal.status).toBe(200);

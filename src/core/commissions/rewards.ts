@@ -132,3 +132,23 @@ export function convertedCommissionOnRemaining(
   return Number((2n * top + bottom) / (2n * bottom));
 }
 
+
+/**
+ * A sale reward typed by a person (the CLI, the dashboard): `20%` or a flat whole number of minor
+ * units (`500` = 5.00), for `duration` `lifetime` (default), `once` or `12m` (months). `none` or
+ * nothing: null, back to the group's or program's reward.
+ */
+export function rewardFromText(rate: string, duration = ''): SaleReward | null {
+  const text = rate.trim().toLowerCase();
+  if (text === '' || text === 'none') return null;
+  const percent = /^(\d+(?:\.\d{1,2})?)\s*%$/.exec(text);
+  const parsed: Rate | undefined = percent ? { type: 'percent', percent: Number(percent[1]) } : /^\d+$/.test(text) ? { type: 'flat', amount: Number(text) } : undefined;
+  if (!parsed || (parsed.type === 'percent' && parsed.percent > 100) || (parsed.type === 'flat' && !Number.isSafeInteger(parsed.amount))) {
+    throw new ConfigurationError(`Reward "${rate}": a percent such as 20% (two decimals at most, 100% at most), or a flat amount in minor units such as 500 for 5.00`);
+  }
+  const months = /^(\d+)\s*m$/.exec(duration.trim().toLowerCase());
+  const span = duration.trim().toLowerCase();
+  const length: RewardDuration | undefined = span === '' || span === 'lifetime' ? 'lifetime' : span === 'once' ? 'once' : months && Number(months[1]) > 0 ? { months: Number(months[1]) } : undefined;
+  if (!length) throw new ConfigurationError(`Reward duration "${duration}": lifetime, once, or a number of months such as 12m`);
+  return { ...parsed, duration: length };
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AttributionError, ConflictError } from '../kernel/errors.js';
 import type { Partner, PartnerGroupRecord, Storage } from '../storage/types.js';
 import type { ResolvedOptions } from '../options/options.js';
-import { portalUrl } from './portal-links.js';
+import { portalUrl, shareLink } from './portal-links.js';
 import { rewardTerms, type SaleReward } from '../commissions/rewards.js';
 import { configuredProgram } from '../programs/programs.js';
 import type { TransactionRunner } from '../transaction/run.js';
@@ -72,6 +72,14 @@ export interface PartnerGroups {
   unassign(partnerId: string, options?: InProgram): Promise<void>;
 }
 
+/** What `partners.update` changes; a field left out is kept. */
+export interface PartnerChanges {
+  name?: string;
+  /** Null removes it. */
+  email?: string | null;
+  metadata?: Record<string, unknown>;
+}
+
 export interface PartnerWithCodes extends Partner {
   /** Every referral code, in all programs. */
   codes: string[];
@@ -107,6 +115,8 @@ export interface Partners {
   get(id: string): Promise<PartnerWithCodes | undefined>;
   /** Every partner with their codes, by name. */
   list(): Promise<PartnerWithCodes[]>;
+  /** Changes the given fields (name, email, metadata) and keeps the rest. */
+  update(id: string, changes: PartnerChanges): Promise<PartnerWithCodes>;
   /**
    * A link to the partner's own portal (their links, stats and payouts), signed with
    * `portal.secret` and valid for `expiresIn` seconds (default `portal.expiresIn`, 7 days).
@@ -118,18 +128,33 @@ export interface Partners {
    */
   revokePortalLinks(partnerId: string): Promise<void>;
   /**
+   * The link a partner shares for one of their codes: `https://shop.example/?via=alice` with
+   * `portal.siteUrl` set, else `?via=alice` (the first of `clicks.params`).
+   */
+  shareUrl(code: string): string;
+  /**
    * A referral code in a program (default: the default program). Codes are unique across
    * programs, so `?via=<code>` alone says both the partner and the program.
    */
   addCode(partnerId: string, code: string, options?: InProgram): Promise<void>;
   addPromotionCode(partnerId: string, promotionCodeId: string, options?: InProgram): Promise<void>;
   /**
+   * Removes a referral code: its links record no more clicks, and the code is free for anyone.
+   * Customers it brought stay the partner's. Throws when the partner has no such code.
+   */
+  removeCode(partnerId: string, code: string): Promise<void>;
+  /** Removes a promotion code: its later uses credit no one. Throws when the partner has no such promotion code. */
+  removePromotionCode(partnerId: string, promotionCodeId: string): Promise<void>;
+  /**
    * Gives the partner a sale reward of their own in a program (or back to the program's with
    * `null`). Customers already locked keep their terms; the new reward applies to customers whose
    * first sale comes later.
    */
   setReward(partnerId: string, reward: SaleReward | null, options?: InProgram): Promise<void>;
-  /** A disabled partner's links record no clicks and credit no new customers. */
+  /**
+   * A disabled partner's links record no clicks and credit no new customers. An application
+   * (pending or rejected) is refused: it is decided through `applications`.
+   */
   disable(id: string): Promise<void>;
   enable(id: string): Promise<void>;
 }
@@ -143,6 +168,9 @@ export function validCode(code: string): string {
   }
   return normalized;
 }
+
+/** Enough to catch a name typed into the email field; the partner's inbox is the real check. */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** Unambiguous letters and digits only, so a code read aloud or typed from a flyer still works. */
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
@@ -170,6 +198,13 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
     const db = await storage();
     const partner = await db.getPartner(id);
     return partner && withCodes(db, partner);
+  };
+  const setStatus = async (id: string, status: 'active' | 'disabled'): Promise<void> => {
+    const db = await storage();
+    if (await db.setPartnerStatus(id, status)) return;
+    const partner = await db.getPartner(id);
+    if (!partner) throw new AttributionError(`No partner ${id}`);
+    throw new AttributionError(`Partner ${id} is a ${partner.status} application: approve or reject it with attribution.applications (or the dashboard's Applications page)`);
   };
   const existing = async (db: Storage, id: string): Promise<void> => {
     if (!(await db.getPartner(id))) throw new AttributionError(`No partner ${id}`);
@@ -234,6 +269,20 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       const db = await storage();
       return Promise.all((await db.listPartners()).map((partner) => withCodes(db, partner)));
     },
+    async update(id, changes) {
+      if (changes.name !== undefined && !changes.name.trim()) throw new AttributionError('A partner needs a name');
+      const email = changes.email?.trim() || null;
+      if (email !== null && !EMAIL.test(email)) throw new AttributionError(`"${changes.email}" is not an email address`);
+      const db = await storage();
+      await existing(db, id);
+      await db.updatePartner(id, {
+        ...(changes.name !== undefined ? { name: changes.name.trim() } : {}),
+        ...(changes.email !== undefined ? { email } : {}),
+        ...(changes.metadata !== undefined ? { metadata: changes.metadata } : {}),
+      });
+      return (await get(id))!;
+    },
+    shareUrl: (code) => shareLink(options.portal.siteUrl, options.clicks.params[0]!, code),
     async portalUrl(partnerId, { expiresIn } = {}) {
       // Checked before the database: a missing secret or URL is a configuration error, whatever the partner.
       portalUrl(options.portal, partnerId, 0, options.clock(), expiresIn);
@@ -246,11 +295,28 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
     },
     async addCode(partnerId, code, { programId } = {}) {
       const program = configuredProgram(options, programId).id;
-      await (await storage()).insertLink({ partnerId, code: validCode(code), programId: program });
+      const normalized = validCode(code);
+      const db = await storage();
+      await existing(db, partnerId);
+      await db.insertLink({ partnerId, code: normalized, programId: program });
     },
     async addPromotionCode(partnerId, promotionCodeId, { programId } = {}) {
       const program = configuredProgram(options, programId).id;
-      await (await storage()).insertPromotionCode({ id: promotionCodeId, partnerId, programId: program });
+      const id = promotionCodeId.trim();
+      if (!id) throw new AttributionError('A promotion code id is needed (promo_… in your Stripe dashboard)');
+      const db = await storage();
+      await existing(db, partnerId);
+      await db.insertPromotionCode({ id, partnerId, programId: program });
+    },
+    async removeCode(partnerId, code) {
+      const db = await storage();
+      await existing(db, partnerId);
+      if (!(await db.deleteLink(partnerId, code.trim()))) throw new AttributionError(`Partner ${partnerId} has no referral code "${code}"`);
+    },
+    async removePromotionCode(partnerId, promotionCodeId) {
+      const db = await storage();
+      await existing(db, partnerId);
+      if (!(await db.deletePromotionCode(partnerId, promotionCodeId.trim()))) throw new AttributionError(`Partner ${partnerId} has no promotion code ${promotionCodeId}`);
     },
     async setReward(partnerId, reward, { programId } = {}) {
       if (reward) rewardTerms(reward);
@@ -259,12 +325,8 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       await existing(db, partnerId);
       await db.setPartnerReward(partnerId, reward, program);
     },
-    async disable(id) {
-      await (await storage()).setPartnerStatus(id, 'disabled');
-    },
-    async enable(id) {
-      await (await storage()).setPartnerStatus(id, 'active');
-    },
+    disable: (id) => setStatus(id, 'disabled'),
+    enable: (id) => setStatus(id, 'active'),
   };
 }
 

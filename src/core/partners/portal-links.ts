@@ -14,12 +14,18 @@ export interface PortalLinkOptions {
   url?: string;
   /** Default lifetime of a link, in seconds. Default 7 days. */
   expiresIn?: number;
+  /**
+   * Your site's address, where partner links point (`https://shop.example/`): the portal and the
+   * dashboard then show each code as a link to share, `https://shop.example/?via=alice`.
+   */
+  siteUrl?: string;
 }
 
 export interface ResolvedPortalOptions {
   secret: string | undefined;
   url: string | undefined;
   expiresIn: number;
+  siteUrl: string | undefined;
 }
 
 export function resolvePortalOptions(options: PortalLinkOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedPortalOptions {
@@ -28,7 +34,16 @@ export function resolvePortalOptions(options: PortalLinkOptions = {}, env: NodeJ
   const expiresIn = options.expiresIn ?? 7 * 86_400;
   if (!(expiresIn > 0)) throw new ConfigurationError('portal.expiresIn must be a positive number of seconds');
   if (options.url !== undefined) new URL(options.url); // a typo fails at boot
-  return { secret, url: options.url, expiresIn };
+  if (options.siteUrl !== undefined && !/^https?:$/.test(new URL(options.siteUrl).protocol)) throw new ConfigurationError('portal.siteUrl must be an http(s) address, such as https://shop.example/');
+  return { secret, url: options.url, expiresIn, siteUrl: options.siteUrl };
+}
+
+/** The link a partner shares for `code`: on `siteUrl` when configured, else just its query (`?via=alice`). */
+export function shareLink(siteUrl: string | undefined, param: string, code: string): string {
+  if (!siteUrl) return `?${new URLSearchParams({ [param]: code })}`;
+  const url = new URL(siteUrl);
+  url.searchParams.set(param, code);
+  return url.href;
 }
 
 function signature(secret: string, payload: string): Buffer {

@@ -68,7 +68,11 @@ export interface PartnerStore {
   updatePartner(id: string, changes: Partial<Pick<Partner, 'name' | 'email' | 'metadata'>>): Promise<void>;
   /** Removes a partner that nothing refers to yet (one inserted earlier in the same transaction). */
   deletePartner(id: string): Promise<void>;
-  setPartnerStatus(id: string, status: PartnerStatus): Promise<void>;
+  /**
+   * Moves an active or disabled partner to `status`, in one statement; false for any other partner
+   * (an application, pending or rejected, is decided through the applications instead).
+   */
+  setPartnerStatus(id: string, status: 'active' | 'disabled'): Promise<boolean>;
   /** The version signed into the partner's portal links; undefined for an unknown partner. */
   portalLinkVersion(id: string): Promise<number | undefined>;
   /** Moves the portal link version on by one (one statement): every link signed before is refused. The new version. */
@@ -87,11 +91,15 @@ export interface PartnerStore {
   findLink(code: string): Promise<Link | undefined>;
   /** The code's link and partner, only if both are active. */
   findActiveLink(code: string): Promise<{ link: Link; partner: Partner } | undefined>;
+  /** Deletes the partner's referral code (the code is free again); false when the partner has no such code. */
+  deleteLink(partnerId: string, code: string): Promise<boolean>;
   /** Like `insertLink`, for a Stripe promotion code id. */
   insertPromotionCode(code: { id: string; partnerId: string; programId?: string }): Promise<PromotionCode>;
   /** The partner's referral codes and promotion code ids, oldest first, all of them and by program. */
   listPartnerCodes(partnerId: string): Promise<PartnerCodes>;
   findPromotionCodes(ids: readonly string[]): Promise<PromotionCode[]>;
+  /** Deletes the partner's promotion code; false when the partner has no such promotion code. */
+  deletePromotionCode(partnerId: string, id: string): Promise<boolean>;
 }
 
 /** The partner store on the library's tables. */
@@ -135,8 +143,9 @@ export function partnerStore(db: Db): PartnerStore {
       await db.deleteFrom('partners').where('id', '=', id).execute();
     },
 
-    async setPartnerStatus(id: string, status: PartnerStatus): Promise<void> {
-      await db.updateTable('partners').set({ status }).where('id', '=', id).execute();
+    async setPartnerStatus(id: string, status: 'active' | 'disabled'): Promise<boolean> {
+      const changed = await db.updateTable('partners').set({ status }).where('id', '=', id).where('status', 'in', ['active', 'disabled']).returning('id').executeTakeFirst();
+      return changed !== undefined;
     },
 
     async portalLinkVersion(id: string): Promise<number | undefined> {
@@ -201,6 +210,11 @@ export function partnerStore(db: Db): PartnerStore {
       };
     },
 
+    async deleteLink(partnerId: string, code: string): Promise<boolean> {
+      const deleted = await db.deleteFrom('links').where('code', '=', code.toLowerCase()).where('partner_id', '=', partnerId).returning('code').executeTakeFirst();
+      return deleted !== undefined;
+    },
+
     async insertPromotionCode(code: { id: string; partnerId: string; programId?: string }): Promise<PromotionCode> {
       const programId = code.programId ?? DEFAULT_PROGRAM_ID;
       const inserted = await db
@@ -236,6 +250,11 @@ export function partnerStore(db: Db): PartnerStore {
       if (ids.length === 0) return [];
       const rows = await db.selectFrom('promotion_codes').selectAll().where('id', 'in', [...ids]).execute();
       return rows.map(toPromotionCode);
+    },
+
+    async deletePromotionCode(partnerId: string, id: string): Promise<boolean> {
+      const deleted = await db.deleteFrom('promotion_codes').where('id', '=', id).where('partner_id', '=', partnerId).returning('id').executeTakeFirst();
+      return deleted !== undefined;
     },
   };
   return store;
