@@ -32,7 +32,7 @@ describe('npx stripe-attribution outbox, doctor and revoke-portal-links (embedde
     expect(retry).toMatchObject({ code: 0, stdout: '1 hook event due again.\n' });
 
     const revoke = await stripeAttribution(['partners', 'revoke-portal-links', partner.id, '--data-dir', dir]);
-    expect(revoke).toMatchObject({ code: 0, stdout: `Revoked every earlier portal link of ${partner.id}.\n` });
+    expect(revoke).toMatchObject({ code: 0, stdout: `Revoked every earlier portal link of ${partner.name} (${partner.id}).\n` });
 
     const restarted = createAttribution({ database: dir, livemode: false, onError: () => {}, outbox: { worker: false } });
     const seen: number[] = [];
