@@ -81,6 +81,7 @@ describe.each(backends())('Connect onboarding on $name', (backend) => {
     expect(await w.deliver(updated('active'))).toMatchObject({ status: 200 });
     expect(await w.deliver(updated('active'))).toMatchObject({ status: 200 });
     expect(await w.attribution.connect.payoutMethod(w.alice)).toMatchObject({ transfersStatus: 'active', state: 'enabled', method: 'stripe' });
+    await w.attribution.outbox.drain();
     expect(w.raised.filter((r) => r.name === 'partner.payouts_enabled').map((r) => r.payload)).toEqual([{ partnerId: w.alice, stripeAccountId }]);
 
     expect(await w.deliver(updated('inactive'))).toMatchObject({ status: 200 });

@@ -4,7 +4,7 @@ import { PayoutChangedError, PayoutTransferError } from '../../src/core/index.js
 import { backends } from '../support/backends.js';
 import { T0, account, charge, event, transfer } from '../support/stripe-fixtures.js';
 import { stripeServer } from '../support/world.js';
-import { connectWorld, transferRequests, transfersMade, type ConnectWorld } from './support.js';
+import { afterHold, connectWorld, transferRequests, transfersMade, type ConnectWorld } from './support.js';
 
 async function pendingPayout(w: ConnectWorld) {
   const [payout] = await w.attribution.payouts.create({ livemode: false });
@@ -13,12 +13,20 @@ async function pendingPayout(w: ConnectWorld) {
 }
 
 describe.each(backends())('payouts by Stripe transfer on $name', (backend) => {
-  it('goes sale → approval → payout → transfer → paid, with one transfer naming the payout', async () => {
+  it('goes sale → flagged and held → cleared → approval → payout → transfer → paid, with one transfer naming the payout', async () => {
     const w = await connectWorld(backend);
-    await w.sale('e2e');
-    const commission = (await w.attribution.commissions.list()).find((c) => c.saleId !== null)!;
-    expect(commission).toMatchObject({ status: 'approved', amount: 3000 });
-    // (Fraud review's flag-and-clear step goes here once it lands.)
+    // A throwaway address: fraud review holds the commission, and no payout may include it.
+    await w.sale('e2e', { customer_email: 'e2e@mailinator.com' });
+    const held = (await w.attribution.commissions.list()).find((c) => c.saleId !== null)!;
+    expect(held).toMatchObject({ status: 'held', amount: 3000, review: 'pending' });
+    expect(held.flags.map((flag) => flag.rule)).toEqual(['disposableEmail']);
+    expect(await w.attribution.payouts.run({ livemode: false })).toEqual({ created: [], paid: [], failed: [] });
+    expect(transferRequests(w.aliceAccount)).toHaveLength(0);
+
+    await w.attribution.commissions.review.clear(held.id, { note: 'a real customer', by: 'merchant' });
+    await w.attribution.commissions.approveDue(afterHold);
+    const commission = (await w.attribution.commissions.list()).find((c) => c.id === held.id)!;
+    expect(commission).toMatchObject({ status: 'approved', amount: 3000, review: 'cleared' });
 
     const result = await w.attribution.payouts.run({ livemode: false });
     expect(result.failed).toEqual([]);
@@ -42,6 +50,7 @@ describe.each(backends())('payouts by Stripe transfer on $name', (backend) => {
     const [payout] = await w.attribution.payouts.list({ livemode: false });
     expect(payout).toMatchObject({ id: payoutId, status: 'paid', transferId: made[0]!.id, transferError: null });
     expect((await w.attribution.commissions.list()).find((c) => c.id === commission.id)).toMatchObject({ status: 'paid', payoutId });
+    await w.attribution.outbox.drain();
     expect(w.raised.map((r) => r.name)).toEqual(['partner.payouts_enabled', 'payout.created', 'payout.paid']);
 
     // Nothing left to pay: a second run sends nothing.
@@ -75,6 +84,7 @@ describe.each(backends())('payouts by Stripe transfer on $name', (backend) => {
       // And once recorded, paying again asks Stripe nothing.
       expect(await w.attribution.payouts.pay(payout.id)).toMatchObject({ alreadyPaid: true });
       expect(transferRequests(w.aliceAccount)).toHaveLength(sent + 1);
+      await w.attribution.outbox.drain();
       expect(w.raised.filter((r) => r.name === 'payout.paid')).toHaveLength(1);
     });
   }
@@ -91,6 +101,7 @@ describe.each(backends())('payouts by Stripe transfer on $name', (backend) => {
     const [stored] = await w.attribution.payouts.list({ livemode: false });
     expect(stored).toMatchObject({ status: 'pending', transferId: null, transferError: expect.stringMatching(/insufficient available funds/) });
     expect(transfersMade(w.aliceAccount)).toHaveLength(0);
+    await w.attribution.outbox.drain();
     const failed = w.raised.find((r) => r.name === 'payout.failed')!.payload as { refused: boolean; payout: { id: string } };
     expect(failed).toMatchObject({ refused: true, payout: { id: payout.id } });
 
