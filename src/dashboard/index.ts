@@ -130,7 +130,7 @@ export function createDashboard<R = DashboardRequest>(attribution: Attribution, 
     if (path === '/portal' && method === 'GET') return portal(url);
     if (path === '/apply') return applications.enabled ? applications.apply(request, url, method) : text(404, 'No such dashboard page.');
     // Stripe's onboarding: the button's POST, and Stripe's GET back when its link expired.
-    if (path === '/portal/connect' && (method === 'POST' || method === 'GET')) return portalConnect(url, method === 'POST' ? formFields(request.body) : url.searchParams);
+    if (path === '/portal/connect' && (method === 'POST' || method === 'GET') && attribution.options.connect.enabled) return portalConnect(url, method === 'POST' ? formFields(request.body) : url.searchParams);
 
     const allowed = await authorized(native);
     if (typeof allowed === 'number') return text(allowed, allowed === 401 ? 'Sign in to see the attribution dashboard.' : 'You may not see the attribution dashboard.');
@@ -307,7 +307,7 @@ ${charts(data, days, 'You')}
 <h2>Totals</h2>${partnersTable(data.partners, null)}
 <h2>Commissions</h2>${commissionsTable(data.commissions, names, null)}
 <h2>Payouts</h2>${payoutsTable(data)}
-<h2>Getting paid</h2>${method ? connectSection(method, `${basePath}/portal/connect`, token) : ''}`);
+${method && attribution.options.connect.enabled ? html`<h2>Getting paid</h2>${connectSection(method, `${basePath}/portal/connect`, token)}` : html``}`);
   }
 
   async function review(request: DashboardRequest, url: URL, user: string, view: DashboardView): Promise<DashboardResponse> {

@@ -185,7 +185,8 @@ ${portalSection(partner, csrf.token, act('portal-link'), portalLink)}`;
       return kit.text(400, 'Malformed path: an id that is not valid percent-encoding.');
     }
     if (match[2] === 'manage') return method === 'GET' ? manage(request, url, id, user) : kit.text(405, 'Use GET.', { allow: 'GET' });
-    if (!(ACTIONS as readonly string[]).includes(match[2]!)) return kit.text(404, 'No such dashboard page.');
+    // Other partner paths (revoking portal links) are the dashboard's own routes.
+    if (!(ACTIONS as readonly string[]).includes(match[2]!)) return undefined;
     if (method !== 'POST') return kit.text(405, 'Use the form’s button (POST).', { allow: 'POST' });
     return act(request, url, id, match[2] as Action, user);
   };

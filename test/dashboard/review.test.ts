@@ -50,7 +50,8 @@ describe.each(backends())('fraud review in the dashboard ($name)', (backend) => 
     expect(after.body).toContain('Voided: 1 commission.');
     expect(after.body).not.toContain(`data-commission="${first}"`);
 
-    const portal = (await dashboard(get(new URL(w.attribution.partners.portalUrl(w.alice, { expiresIn: 600 })).pathname + new URL(w.attribution.partners.portalUrl(w.alice, { expiresIn: 600 })).search), {}))!;
+    const link = new URL(await w.attribution.partners.portalUrl(w.alice, { expiresIn: 600 }));
+    const portal = (await dashboard(get(link.pathname + link.search), {}))!;
     expect(portal.status).toBe(200);
     expect(portal.body).toMatch(new RegExp(`data-commission="${third}"[\\s\\S]*?under review`));
     expect(portal.body).not.toContain('throwaway');

@@ -171,6 +171,7 @@ describe('npx stripe-attribution doctor', { timeout: 180_000 }, () => {
         expect.stringMatching(/^ok {4}config +\S+stripe-attribution\.config\.ts$/),
         expect.stringMatching(/^ok {4}database +reachable, migrations up to date$/),
         expect.stringMatching(/^warn {2}parked events +1 waiting for a counterpart/),
+        expect.stringMatching(/^ok {4}hook events +all delivered$/),
         expect.stringMatching(/^warn {2}payouts +0 live and 1 test pending/),
         expect.stringMatching(/^ok {4}webhook secret +1 signing secret set$/),
         expect.stringMatching(/^warn {2}ip salt +NODE_ENV is not production/),

@@ -136,7 +136,10 @@ export interface AttributionOptions {
   webhookSecret?: string | string[];
   /** Your Stripe client. Used to verify webhooks and for the few API look-ups an event may need. */
   stripe?: Stripe;
-  /** Paying partners through Stripe Connect (`connect.onboard`, `payouts.pay`, `payouts.run`). */
+  /**
+   * Paying partners through Stripe Connect (`connect.onboard`, `payouts.pay`, `payouts.run`). Pass it
+   * (`connect: {}` at least) with `stripe` to offer partners "Get paid with Stripe" in their portal.
+   */
   connect?: ConnectOptions;
   /**
    * How long one Stripe API look-up made for a webhook may take before the event fails (answered
@@ -251,7 +254,8 @@ export interface ResolvedOptions {
   schema: string | undefined;
   webhookSecrets: string[];
   stripe: Stripe | undefined;
-  connect: ConnectOptions;
+  /** `enabled`: the merchant passed `connect` and a Stripe client, so partners are offered onboarding in their portal. */
+  connect: ConnectOptions & { enabled: boolean };
   stripeTimeoutMs: number;
   attributionModel: 'last-click' | 'first-click';
   clicks: Required<Omit<ClickOptions, 'cookieDomain' | 'consent'>> & Pick<ClickOptions, 'cookieDomain' | 'consent'>;

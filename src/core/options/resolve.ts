@@ -102,7 +102,7 @@ export function resolveOptions(options: AttributionOptions, env: NodeJS.ProcessE
     schema: options.schema,
     webhookSecrets: secrets,
     stripe: options.stripe,
-    connect: { ...(options.connect?.country ? { country: options.connect.country.toUpperCase() } : {}) },
+    connect: { enabled: options.connect !== undefined && options.stripe !== undefined, ...(options.connect?.country ? { country: options.connect.country.toUpperCase() } : {}) },
     stripeTimeoutMs,
     attributionModel: options.attributionModel ?? 'last-click',
     clicks: {
