@@ -1,10 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { backends } from '../support/backends.js';
 import { stripeAttribution } from '../support/cli.js';
+import { migratedDataDir } from '../support/data-dirs.js';
 import { merchantProject } from '../support/project.js';
 import { T0, charge, checkoutSession, event } from '../support/stripe-fixtures.js';
 import { world } from '../support/world.js';
@@ -61,7 +61,7 @@ describe.each(backends())('payouts on $name', (backend) => {
 
 describe('npx stripe-attribution payouts create --csv', () => {
   it('creates the payouts from the app’s own config and prints them as CSV', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sa-payouts-'));
+    const dataDir = migratedDataDir('sa-payouts-');
     const program = { holdDays: 0, reward: { type: 'flat', amount: 1234 } } as const;
     const attribution = createAttribution({ database: dataDir, program, clock: () => new Date((T0 - 60) * 1000), clicks: { ipSalt: 's' } });
     await attribution.migrate();

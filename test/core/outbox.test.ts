@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -12,6 +11,7 @@ import { verifyOutgoingWebhook } from '../../src/core/transaction/signed-webhook
 import { backends, DATABASE_URL, uniqueSchema } from '../support/backends.js';
 import { checkoutSession, customer, event, T0 } from '../support/stripe-fixtures.js';
 import { SECRET, stripeServer, world } from '../support/world.js';
+import { emptyDataDir } from '../support/data-dirs.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const until = async (done: () => boolean | Promise<boolean>) => {
@@ -188,7 +188,7 @@ describe('a hook survives a crash between commit and delivery', () => {
 
   it(`killed (SIGKILL) while delivering, the restarted process delivers the hook exactly once (${DATABASE_URL ? 'Postgres' : 'embedded'})`, async () => {
     // Postgres when the suite has one; else an embedded data directory, which the dead process's lock must not block.
-    const directory = DATABASE_URL ? undefined : mkdtempSync(join(tmpdir(), 'sa-outbox-db-'));
+    const directory = DATABASE_URL ? undefined : emptyDataDir('sa-outbox-db-');
     const database = DATABASE_URL ?? directory!;
     const schema = DATABASE_URL ? uniqueSchema() : '-';
     try {

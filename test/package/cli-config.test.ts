@@ -8,6 +8,7 @@ import { createAttribution, type Attribution } from '../../src/core/attribution.
 import { HANDLED_EVENT_TYPES } from '../../src/core/webhooks/event-handlers.js';
 import type { ProgramOptions } from '../../src/core/options/options.js';
 import { stripeAttribution } from '../support/cli.js';
+import { migratedDataDirAt } from '../support/data-dirs.js';
 import { merchantProject } from '../support/project.js';
 import { charge, checkoutSession, event, webhookEndpoint } from '../support/stripe-fixtures.js';
 import { startStripeServer } from '../support/stripe-server.js';
@@ -34,8 +35,7 @@ export default () => createAttribution(options);
 
 /** A migrated embedded database with partner Alice and one click of hers. */
 async function seeded(dataDir: string): Promise<string> {
-  const app = createAttribution({ database: dataDir, clicks: { ipSalt: 'pepper' }, program: PROGRAM });
-  await app.migrate();
+  const app = createAttribution({ database: migratedDataDirAt(dataDir), clicks: { ipSalt: 'pepper' }, program: PROGRAM });
   await app.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice' });
   const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } });
   await app.close();

@@ -1,11 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { stripeAttribution } from '../support/cli.js';
+import { emptyDataDir } from '../support/data-dirs.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'sa-cli-outbox-'));
+const dir = emptyDataDir('sa-cli-outbox-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('npx stripe-attribution outbox, doctor and revoke-portal-links (embedded PGlite)', { timeout: 180_000 }, () => {

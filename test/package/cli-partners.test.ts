@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
@@ -8,6 +7,7 @@ import { stripeAttribution } from '../support/cli.js';
 import { DATABASE_URL } from '../support/backends.js';
 import { merchantProject } from '../support/project.js';
 import { checkoutSession, event } from '../support/stripe-fixtures.js';
+import { emptyDataDir } from '../support/data-dirs.js';
 
 // The config loads the built package (dist/) from the merchant's node_modules: run `npm run build` first.
 const PORTAL = { secret: 'portal-secret-of-the-cli-partner-suite-0123', url: 'https://shop.example/admin/attribution/portal', siteUrl: 'https://shop.example/' };
@@ -15,7 +15,7 @@ const PROGRAM: ProgramOptions = { reward: { type: 'percent', percent: 30 } };
 
 /** Where the CLI's database is: the embedded one in a directory, or a schema of its own on Postgres. */
 const targets = [
-  { name: 'pglite', database: () => mkdtempSync(join(tmpdir(), 'sa-cli-partners-')), flags: (db: string) => ['--data-dir', db], options: (db: string) => ({ database: db }) },
+  { name: 'pglite', database: () => emptyDataDir('sa-cli-partners-'), flags: (db: string) => ['--data-dir', db], options: (db: string) => ({ database: db }) },
   ...(DATABASE_URL
     ? [
         {

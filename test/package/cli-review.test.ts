@@ -6,13 +6,14 @@ import { createAttribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import { stripeAttribution } from '../support/cli.js';
 import { checkoutSession, event } from '../support/stripe-fixtures.js';
+import { migratedDataDirAt } from '../support/data-dirs.js';
 
 const SOURCE = resolve(import.meta.dirname, '../../src/core/index.ts');
 
 /** A project whose config (loaded by the CLI through jiti) builds its instance from this repository's source, on an embedded database. */
 function project(): { dir: string; options: AttributionOptions } {
   const dir = mkdtempSync(join(tmpdir(), 'sa-review-'));
-  const options: AttributionOptions = { database: join(dir, '.data'), clicks: { ipSalt: 'pepper' }, program: { currency: 'usd', holdDays: 0, reward: { type: 'percent', percent: 30 } } };
+  const options: AttributionOptions = { database: migratedDataDirAt(join(dir, '.data')), clicks: { ipSalt: 'pepper' }, program: { currency: 'usd', holdDays: 0, reward: { type: 'percent', percent: 30 } } };
   writeFileSync(
     join(dir, 'stripe-attribution.config.ts'),
     `import { createAttribution } from ${JSON.stringify(SOURCE)};\nexport default () => createAttribution(${JSON.stringify(options)});\n`,

@@ -1,5 +1,5 @@
 import { execFile, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stripeAttribution } from '../support/cli.js';
+import { emptyDataDir, migratedDataDir } from '../support/data-dirs.js';
 import { createAttribution } from '../../src/core/attribution.js';
 import { EmbeddedDatabaseLockedError } from '../../src/core/kernel/errors.js';
 import { DATABASE_URL } from '../support/backends.js';
@@ -33,23 +34,6 @@ async function spawnedStripeAttribution(args: string[], env: NodeJS.ProcessEnv =
   }
 }
 
-let template: Promise<string> | undefined;
-
-/**
- * Fills `dataDir` with a database the CLI migrated, copied from one it migrated once for this
- * file: a closed PGlite database is plain files, and migrating anew costs seconds per test.
- * (The migration itself is the first test's subject.)
- */
-async function copyMigrated(dataDir: string): Promise<void> {
-  template ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sa-cli-template-'));
-    const { code, stderr } = await stripeAttribution(['migrate', '--data-dir', dir]);
-    if (code !== 0) throw new Error(`migrate failed: ${stderr}`);
-    return dir;
-  })();
-  cpSync(await template, dataDir, { recursive: true });
-}
-
 /**
  * A config file beside `dataDir` for the commands that compute money: plain JavaScript (the
  * TypeScript path is cli-config.test.ts's), the built package, and the stand-in Stripe at `port`.
@@ -68,7 +52,7 @@ function writeConfig(dataDir: string, options: { stripePort?: number; program?: 
 
 describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   it('applies the migrations, then reports nothing pending', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-'));
+    const dataDir = emptyDataDir('sa-cli-');
     const first = await stripeAttribution(['migrate', '--data-dir', dataDir]);
     expect(first).toMatchObject({ code: 0, stdout: 'Applied migration 0001_initial\nApplied migration 0002_invoice_payments\nApplied migration 0003_disputes_credits_subscriptions\nApplied migration 0004_rewards\nApplied migration 0005_payouts\nApplied migration 0006_charge_amounts\nApplied migration 0007_guest_customers\nApplied migration 0008_milestones\nApplied migration 0009_programs\nApplied migration 0010_partner_groups\nApplied migration 0011_charge_refunds\nApplied migration 0012_trial_seat_leads\nApplied migration 0013_payout_commission_count\nApplied migration 0014_partner_applications\nApplied migration 0015_fraud_review\nApplied migration 0016_connect\nApplied migration 0017_outbox\n' });
     const second = await stripeAttribution(['migrate', '--data-dir', dataDir]);
@@ -76,7 +60,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   });
 
   it('refuses a directory another process has open, and the directory stays usable', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sa-lock-'));
+    const dataDir = emptyDataDir('sa-lock-');
     const app = createAttribution({ database: dataDir });
     await app.migrate();
     const storage = await app.storage();
@@ -103,8 +87,7 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   });
 
   it('takes over a lock left by a process that crashed, or by this pid in a previous life of the container', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sa-stale-'));
-    await copyMigrated(dataDir);
+    const dataDir = migratedDataDir('sa-stale-');
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']);
     writeFileSync(join(dataDir, 'stripe-attribution.1.lock'), JSON.stringify({ pid: dead.pid, hostname: hostname(), token: 'crashed' }));
     const result = await stripeAttribution(['migrate', '--data-dir', dataDir]);
@@ -192,8 +175,7 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
   const recent = (stripeEvent: ReturnType<typeof event>, secondsAgo: number) => ({ ...stripeEvent, created: Math.floor(Date.now() / 1000) - secondsAgo });
 
   it('applies the events the webhook missed, prints progress to stderr and a summary to stdout', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sa-reconcile-'));
-    await copyMigrated(dataDir);
+    const dataDir = migratedDataDir('sa-reconcile-');
     const app = createAttribution({ database: dataDir, clicks: { ipSalt: 'pepper' } });
     await app.partners.create({ name: 'Alice', code: 'alice' });
     const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: {} });
@@ -228,8 +210,7 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
   });
 
   it('exits 1 when an event failed, after applying the others', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sa-reconcile-fail-'));
-    await copyMigrated(dataDir);
+    const dataDir = migratedDataDir('sa-reconcile-fail-');
     stripe.events.length = 0;
     stripe.events.push(
       recent(event('invoice.paid', invoice({ id: 'in_long', lines: { object: 'list', data: [invoiceLine()], has_more: true, url: '/v1/invoices/in_long/lines' } })), 60),
@@ -247,8 +228,7 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
   });
 
   it('says what is missing: a Stripe client in the config, or a --since it can read', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sa-nokey-'));
-    await copyMigrated(dataDir);
+    const dataDir = migratedDataDir('sa-nokey-');
     const config = writeConfig(dataDir);
     const noClient = await stripeAttribution(['reconcile', '--since', '3d', '--config', config]);
     expect(noClient.code).toBe(2);
@@ -261,14 +241,13 @@ describe('npx stripe-attribution reconcile (embedded PGlite, a local Stripe stan
 
 // Each command opens PGlite afresh (a second on a busy machine), hence the generous timeout.
 describe('npx stripe-attribution partners, report and payouts (embedded PGlite)', { timeout: 180_000 }, () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'sa-cli-report-'));
+  const dataDir = migratedDataDir('sa-cli-report-');
   const db = ['--data-dir', dataDir];
   // The app's configuration, which payouts create needs: its program's rewards.
   let config = '';
   let alice = '';
 
   beforeAll(async () => {
-    await copyMigrated(dataDir);
     config = writeConfig(dataDir, { program: { reward: { type: 'percent', percent: 30 } } });
     const added = await stripeAttribution(['partners', 'add', 'Alice Martin', '--email', 'alice@partners.example', '--code', 'alice', '--promotion-code', 'promo_alice', '--json', ...db]);
     expect(added.code).toBe(0);
