@@ -8,6 +8,7 @@ import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/o
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
 import { fromWebResponse, toWebRequest } from '../core/http/node.js';
 import { fromNodeRequest } from '../core/clicks/request.js';
+import { clickWithoutVisit } from '../core/clicks/capture.js';
 
 export interface FastifyAttributionOptions {
   /**
@@ -39,16 +40,25 @@ export function attributionMiddleware(
   assertClickCaptureConfigured(attribution.options);
   if (webhookPath !== false) assertWebhookConfigured(attribution.options);
   const contexts = new WeakMap<FastifyRequest, AttributionContext>();
+  const settings = attribution.options.clicks;
 
   const plugin: FastifyPluginCallback = (fastify: FastifyInstance, _opts, done) => {
     fastify.decorate('attribution', attribution);
 
     fastify.addHook('onRequest', (request, reply, next) => {
-      attribution.captureClick(fromNodeRequest(request.raw)).then(({ clickId, setCookie, programId }) => {
-        if (setCookie) void reply.header('set-cookie', setCookie);
-        const context = { clickId, programId };
+      const enter = (context: AttributionContext) => {
         contexts.set(request, context);
         attribution.runInContext(context, next);
+      };
+      const { raw } = request;
+      const known = clickWithoutVisit(settings, raw.method ?? 'GET', raw.url ?? '/', raw.headers.cookie);
+      if (known !== undefined) {
+        enter({ clickId: known });
+        return;
+      }
+      attribution.captureClick(fromNodeRequest(raw)).then(({ clickId, setCookie, programId }) => {
+        if (setCookie) void reply.header('set-cookie', setCookie);
+        enter({ clickId, programId });
       }, next);
     });
     // Fastify parses the body outside the onRequest continuation, which loses the async context:
