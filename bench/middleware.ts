@@ -56,12 +56,15 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
   const { clickId } = await setup.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': 'Mozilla/5.0' } });
   await db.destroy();
 
-  const scenarios = [
+  const allScenarios = [
     { scenario: 'no referral' as const, with: 'attribution' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 },
     // No cookie: every request is a new visitor through Alice's link, so each records a click.
     { scenario: 'referral visit' as const, with: 'attribution' as const, path: '/?via=alice', headers: {}, target: 0.9 },
     { scenario: 'referral visit, batched' as const, with: 'batched' as const, path: '/?via=alice', headers: {}, target: 0.9 },
   ];
+  // BENCH_MW_SCENARIOS=no-referral,referral-visit,referral-visit-batched picks some (all by default).
+  const picked = process.env.BENCH_MW_SCENARIOS?.split(',');
+  const scenarios = allScenarios.filter(({ scenario }) => !picked || picked.includes(scenario.replace(/,? /g, '-')));
   const figures: MiddlewareFigure[] = [];
   for (const framework of frameworks) {
     const servers = {

@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
 import { fromNodeRequest } from '../core/clicks/request.js';
+import { clickWithoutVisit } from '../core/clicks/capture.js';
 import { createDashboard, type DashboardOptions } from '../dashboard/index.js';
 import { serveDashboard } from '../dashboard/node.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
@@ -34,6 +35,7 @@ export function attributionMiddleware(
   const webhookPath = options.webhookPath ?? DEFAULT_WEBHOOK_PATH;
   assertClickCaptureConfigured(attribution.options);
   if (webhookPath !== false) assertWebhookConfigured(attribution.options);
+  const settings = attribution.options.clicks;
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     if (req.method === 'POST' && req.path === webhookPath) {
@@ -41,6 +43,11 @@ export function attributionMiddleware(
         .then(fromWebResponse)
         .then(({ status, headers, body }) => void res.status(status).set(headers).send(body))
         .catch(next);
+      return;
+    }
+    const known = clickWithoutVisit(settings, req.method, req.originalUrl, req.headers.cookie);
+    if (known !== undefined) {
+      attribution.runInContext({ clickId: known }, next);
       return;
     }
     attribution.captureClick(fromNodeRequest(req, req.originalUrl)).then(({ clickId, setCookie, programId }) => {

@@ -8,6 +8,7 @@ import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/o
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
 import { fromWebResponse, toWebRequest } from '../core/http/node.js';
 import { fromNodeRequest } from '../core/clicks/request.js';
+import { clickWithoutVisit } from '../core/clicks/capture.js';
 
 export interface FastifyAttributionOptions {
   /**
@@ -38,24 +39,37 @@ export function attributionMiddleware(
   const webhookPath = options.webhookPath ?? DEFAULT_WEBHOOK_PATH;
   assertClickCaptureConfigured(attribution.options);
   if (webhookPath !== false) assertWebhookConfigured(attribution.options);
-  const contexts = new WeakMap<FastifyRequest, AttributionContext>();
+  const settings = attribution.options.clicks;
+  // Each request's context, on the request itself: a property Fastify builds into every request
+  // object (a decorator) costs less than a WeakMap entry per request.
+  const CONTEXT = Symbol('stripe-attribution context');
+  const contextOf = (request: FastifyRequest) => (request as unknown as Record<symbol, AttributionContext | null>)[CONTEXT];
+  const enter = (request: FastifyRequest, context: AttributionContext, next: () => void) => {
+    (request as unknown as Record<symbol, AttributionContext | null>)[CONTEXT] = context;
+    attribution.runInContext(context, next);
+  };
 
   const plugin: FastifyPluginCallback = (fastify: FastifyInstance, _opts, done) => {
     fastify.decorate('attribution', attribution);
+    fastify.decorateRequest(CONTEXT, null);
 
     fastify.addHook('onRequest', (request, reply, next) => {
-      attribution.captureClick(fromNodeRequest(request.raw)).then(({ clickId, setCookie, programId }) => {
+      const { raw } = request;
+      const known = clickWithoutVisit(settings, raw.method ?? 'GET', raw.url ?? '/', raw.headers.cookie);
+      if (known !== undefined) {
+        enter(request, { clickId: known }, next);
+        return;
+      }
+      attribution.captureClick(fromNodeRequest(raw)).then(({ clickId, setCookie, programId }) => {
         if (setCookie) void reply.header('set-cookie', setCookie);
-        const context = { clickId, programId };
-        contexts.set(request, context);
-        attribution.runInContext(context, next);
+        enter(request, { clickId, programId }, next);
       }, next);
     });
-    // Fastify parses the body outside the onRequest continuation, which loses the async context:
-    // enter it again just before the handler runs.
+    // Fastify parses a body outside the onRequest continuation, which loses the async context:
+    // enter it again just before the handler runs (a request without a body still has it).
     fastify.addHook('preHandler', (request, _reply, next) => {
-      const context = contexts.get(request);
-      if (context) attribution.runInContext(context, next);
+      const context = contextOf(request);
+      if (context && attribution.context() !== context) attribution.runInContext(context, next);
       else next();
     });
 

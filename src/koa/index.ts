@@ -2,6 +2,7 @@ import type { Context, Next } from 'koa';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
 import { fromNodeRequest } from '../core/clicks/request.js';
+import { clickWithoutVisit } from '../core/clicks/capture.js';
 import { createDashboard, type DashboardOptions } from '../dashboard/index.js';
 import { serveDashboard } from '../dashboard/node.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
@@ -31,19 +32,29 @@ export function attributionMiddleware(
   assertClickCaptureConfigured(attribution.options);
   if (webhookPath !== false) assertWebhookConfigured(attribution.options);
 
-  const middleware = async (ctx: Context, next: Next): Promise<void> => {
-    if (ctx.method === 'POST' && ctx.path === webhookPath) {
-      const { status, headers, body } = await fromWebResponse(await webhook(attribution, ctx));
-      ctx.status = status;
-      ctx.set(headers);
-      ctx.body = body;
-      return;
-    }
-    const { clickId, setCookie, programId } = await attribution.captureClick(fromNodeRequest(ctx.req, ctx.originalUrl));
-    if (setCookie) ctx.append('Set-Cookie', setCookie);
-    await attribution.runInContext({ clickId, programId }, next);
+  const settings = attribution.options.clicks;
+
+  // Not an async function: a page view without a referral returns the next middleware's promise as is.
+  const middleware = (ctx: Context, next: Next): Promise<void> => {
+    if (ctx.method === 'POST' && ctx.path === webhookPath) return answerWebhook(attribution, ctx);
+    const known = clickWithoutVisit(settings, ctx.method, ctx.originalUrl, ctx.req.headers.cookie);
+    if (known !== undefined) return attribution.runInContext({ clickId: known }, next);
+    return captureThenNext(attribution, ctx, next);
   };
   return Object.assign(middleware, { attribution });
+}
+
+async function captureThenNext(attribution: Attribution, ctx: Context, next: Next): Promise<void> {
+  const { clickId, setCookie, programId } = await attribution.captureClick(fromNodeRequest(ctx.req, ctx.originalUrl));
+  if (setCookie) ctx.append('Set-Cookie', setCookie);
+  await attribution.runInContext({ clickId, programId }, next);
+}
+
+async function answerWebhook(attribution: Attribution, ctx: Context): Promise<void> {
+  const { status, headers, body } = await fromWebResponse(await webhook(attribution, ctx));
+  ctx.status = status;
+  ctx.set(headers);
+  ctx.body = body;
 }
 
 function webhook(attribution: Attribution, ctx: Context): Promise<Response> {

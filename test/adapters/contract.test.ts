@@ -118,6 +118,34 @@ describe.each(backends())('adapter contract on $name', (backend) => {
       expect(await clicks()).toEqual([]);
     });
 
+    it('a returning visitor without a referral: the cookie’s click reaches the page and the wrapped client, without the database', async () => {
+      const { app, calls, clicks } = await setup(backend, adapter);
+      const clickId = cookieValue((await app.send('GET', '/?via=alice', { headers: { 'user-agent': BROWSER } })).setCookies[0]);
+      calls.length = 0;
+      const cookie = `theme=dark; sa_click=${clickId}`;
+      for (const path of ['/pricing', '/pricing?utm_source=ads', '/pricing?utm_source=ads&ref=']) {
+        const reply = await app.send('GET', path, { headers: { 'user-agent': BROWSER, cookie } });
+        expect(reply, path).toMatchObject({ status: 200, setCookies: [], body: { clickId } });
+      }
+      expect(calls).toEqual([]);
+      const order = `${adapter.name}-${backend.name}-returning-${Math.random()}`;
+      const checkout = await app.send('POST', '/checkout?via=bob', {
+        headers: { 'user-agent': BROWSER, cookie, 'content-type': 'application/json' },
+        body: Buffer.from(JSON.stringify({ order })),
+      });
+      expect(checkout.status).toBe(200);
+      expect(stripeServer.requests.find((recorded) => recorded.form['metadata[order]'] === order)?.form).toMatchObject({ 'metadata[sa_click_id]': clickId });
+      expect(await clicks()).toHaveLength(1);
+    });
+
+    it('a referral parameter whose name is percent-encoded still records the click', async () => {
+      const { app, clicks, partners } = await setup(backend, adapter);
+      const reply = await app.send('GET', '/pricing?utm_source=ads&v%69a=alice', { headers: { 'user-agent': BROWSER } });
+      expect(reply.setCookies).toHaveLength(1);
+      expect(reply.body).toEqual({ clickId: cookieValue(reply.setCookies[0]) });
+      expect((await clicks()).map((click) => click.partner_id)).toEqual([partners.alice]);
+    });
+
     it('an unknown code, or a disabled partner’s code, records nothing', async () => {
       const { app, clicks } = await setup(backend, adapter);
       for (const path of ['/?via=nobody', '/?via=dora', '/?via=%3Cscript%3E']) {

@@ -68,6 +68,14 @@ describe('click capture rules', () => {
     expect(await storage.getClick(clickId)).toMatchObject({ partnerId: bob.id, linkCode: 'bobby' });
   });
 
+  it('finds a referral parameter however the URL spells its name: percent-encoded, or split by a tab the URL parser drops', async () => {
+    const { attribution, storage, alice } = await instance();
+    for (const url of ['http://shop.example/?v%69a=alice', 'http://shop.example/?v\tia=alice', 'http://shop.example/?utm_source=x&%76ia=alice']) {
+      const clickId = await clickOf(attribution, visit(url));
+      expect(await storage.getClick(clickId), url).toMatchObject({ partnerId: alice.id });
+    }
+  });
+
   it('ignores prefetches', async () => {
     const { attribution } = await instance();
     const prefetch = await attribution.captureClick(visit('http://shop.example/?via=alice', { 'sec-purpose': 'prefetch;prerender' }));

@@ -89,15 +89,44 @@ function clickCookie(request: AttributionRequest, options: ResolvedOptions, id: 
 
 /** The click id carried by the request's cookie, if it is well-formed. */
 export function readClickCookie(request: AttributionRequest, cookieName: string): string | null {
-  const cookieHeader = header(request, 'cookie');
-  if (!cookieHeader) return null;
+  return clickOfCookieHeader(header(request, 'cookie'), cookieName);
+}
+
+/**
+ * What `captureClick` answers for a request that cannot be a referral visit, without a promise:
+ * the cookie's click. `undefined` when the request may be one (a GET whose query may name a
+ * referral code): then `captureClick` decides. For the Node adapters, which call it on every
+ * request before anything else, so a page view pays for no promise, no parsed URL and no database.
+ * `target` is the request target as received (path and query).
+ */
+export function clickWithoutVisit(settings: ResolvedOptions['clicks'], method: string, target: string, cookieHeader: string | undefined): string | null | undefined {
+  if (method.toUpperCase() === 'GET' && mayNameReferral(target, settings.params)) return undefined;
+  return clickOfCookieHeader(cookieHeader, settings.cookieName);
+}
+
+function clickOfCookieHeader(cookieHeader: string | undefined, cookieName: string): string | null {
+  // Cookie names are not decoded: a header without ours spelled out cannot carry it.
+  if (!cookieHeader?.includes(cookieName)) return null;
   const value = parseCookies(cookieHeader)[cookieName];
   return isClickId(value) ? value : null;
 }
 
+/**
+ * Whether the URL's query may hold one of `params`, by a look at the text alone: a parameter name
+ * is written out, percent-encoded, or split by a tab the URL parser drops. False positives only
+ * cost the full parse.
+ */
+function mayNameReferral(url: string, params: readonly string[]): boolean {
+  const query = url.indexOf('?');
+  if (query === -1) return false;
+  if (url.includes('%', query) || url.includes('\t', query)) return true;
+  for (const param of params) if (url.includes(param, query)) return true;
+  return false;
+}
+
 function referralCode(url: string, params: readonly string[]): string | undefined {
-  // Cheap test first: most requests carry no query string at all.
-  if (!url.includes('?')) return undefined;
+  // Cheap test first: most requests carry no referral parameter, many no query string at all.
+  if (!mayNameReferral(url, params)) return undefined;
   let searchParams: URLSearchParams;
   try {
     searchParams = new URL(url).searchParams;
