@@ -66,9 +66,10 @@ const DAY_MS = 86_400_000;
  * already attributed (by Stripe customer id, then `sa_customer_key`, then email); else a live
  * known click of that program (metadata, then `client_reference_id`, then subscription metadata,
  * as the caller orders them); else a partner's promotion code of that program. A customer who
- * already bought unattributed before the purchase, by Stripe time, is not claimed; one whose only
- * unattributed purchases come later is, and those are the caller's to credit (`laterSales`). The customer record (one per program) is created or
- * linked to the Stripe customer on the way, and credited once, by a conditional update.
+ * already bought unattributed before the purchase, by Stripe time, is not claimed; one whose
+ * unattributed purchases all come later is, and those are the caller's to credit (`laterSales`).
+ * The customer record (one per program) is created or linked to the Stripe customer on the way,
+ * and credited once, by a conditional update.
  */
 export async function attributeBuyer(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence): Promise<Attributed> {
   const attributed = await matchAndCredit(tx, options, evidence);

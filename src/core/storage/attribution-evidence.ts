@@ -1,9 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { toClick, type Click } from './clicks.js';
 import { toCustomer, type Customer } from './customers.js';
 import { toPartner, type Partner } from './partners.js';
 import type { Db, Row } from './rows.js';
+import type { Database } from './schema.js';
 import { saleKeyConditions, type SaleKeys } from './sale-keys.js';
 
 /** What a purchase names about its buyer: the identifiers DESIGN §3 looks a buyer up by. */
@@ -88,6 +89,14 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
       if (clickIds.length === 0 && !stripeCustomerId && !customerKey && !email && !subscriptionId) return { clicks: [], customers: [], subscriptionEndedAt: null };
       const except = saleKeyConditions(request.purchase ?? {});
       const at = request.at ?? null;
+      // The customer's (`cu`) sales other than the purchase being attributed.
+      const otherSales = (c: ExpressionBuilder<Database & { cu: Database['customers'] }, 'cu'>) =>
+        c
+          .selectFrom('sales as s')
+          .select('s.id')
+          .whereRef('s.customer_id', '=', 'cu.id')
+          // `is distinct from`: a sale with no value in a key column is a different sale, not an unknown one.
+          .where((w) => w.and(except.map(([column, value]) => w(`s.${column}` as const, 'is distinct from', value))));
       const row = await db
         .selectNoFrom((eb) => [
           jsonArrayFrom(
@@ -110,26 +119,12 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
                 'g.reward as group_reward',
                 sql<Row<'customers'>>`to_jsonb(cu)`.as('customer'),
                 sql<Row<'partners'> | null>`case when p.id is null then null else to_jsonb(p) end`.as('partner'),
-                // `is distinct from`: a sale with no value in a key column is a different sale, not an unknown one.
                 c
-                  .exists(
-                    c
-                      .selectFrom('sales as s')
-                      .select('s.id')
-                      .whereRef('s.customer_id', '=', 'cu.id')
-                      .where((w) => w.and(except.map(([column, value]) => w(`s.${column}` as const, 'is distinct from', value))))
-                      .where((w) => (at ? w('s.occurred_at', '<', at) : w.and([]))),
-                  )
+                  .exists(otherSales(c).$if(at !== null, (q) => q.where('s.occurred_at', '<', at!)))
                   .as('has_earlier_sales'),
+                // Without the purchase's time no sale is known to be later.
                 c
-                  .exists(
-                    c
-                      .selectFrom('sales as s')
-                      .select('s.id')
-                      .whereRef('s.customer_id', '=', 'cu.id')
-                      .where((w) => w.and(except.map(([column, value]) => w(`s.${column}` as const, 'is distinct from', value))))
-                      .where((w) => (at ? w.and([w('s.occurred_at', '>=', at), w('s.partner_id', 'is', null)]) : w.or([]))),
-                  )
+                  .exists(otherSales(c).where((w) => (at ? w.and([w('s.occurred_at', '>=', at), w('s.partner_id', 'is', null)]) : w.lit(false))))
                   .as('has_later_unattributed_sales'),
                 // Nulls last: attributed customers first, then the oldest (as `findCustomer` orders them).
                 sql<number>`row_number() over (order by cu.attributed_at asc, cu.created_at, cu.id)`.as('rank'),
