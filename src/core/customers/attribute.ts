@@ -50,6 +50,13 @@ export interface Attributed {
   partner?: { partner: Partner; terms: PartnerTerms };
   /** When the purchase's subscription ended (null: it has not, or there is none), read with the evidence. */
   subscriptionEndedAt: Date | null;
+  /**
+   * True when this attribution credited a stored customer who has unattributed sales recorded at or
+   * after the purchase's time (delivered before it): `creditLaterSales` (sales/record-sale.ts)
+   * credits them, once the purchase's own sale has its commission, so the ledger equals in-order
+   * delivery (DESIGN §5).
+   */
+  laterSales: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -59,8 +66,10 @@ const DAY_MS = 86_400_000;
  * already attributed (by Stripe customer id, then `sa_customer_key`, then email); else a live
  * known click of that program (metadata, then `client_reference_id`, then subscription metadata,
  * as the caller orders them); else a partner's promotion code of that program. A customer who
- * already bought unattributed is not claimed. The customer record (one per program) is created or
- * linked to the Stripe customer on the way, and credited once, by a conditional update.
+ * already bought unattributed before the purchase, by Stripe time, is not claimed; one whose
+ * unattributed purchases all come later is, and those are the caller's to credit (`laterSales`).
+ * The customer record (one per program) is created or linked to the Stripe customer on the way,
+ * and credited once, by a conditional update.
  */
 export async function attributeBuyer(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence): Promise<Attributed> {
   const attributed = await matchAndCredit(tx, options, evidence);
@@ -102,6 +111,7 @@ async function matchAndCredit(tx: StorageOperations, options: ResolvedOptions, g
     customerKey: evidence.customerKey,
     email: evidence.email,
     stripeSubscriptionId: evidence.stripeSubscriptionId ?? null,
+    at: evidence.at,
     ...(evidence.purchase ? { purchase: evidence.purchase } : {}),
   });
   const attributed = await decide(tx, options, evidence, stored, clickIds);
@@ -119,6 +129,12 @@ function partnerInEvidence(stored: AttributionEvidence, { customer, partnerId, c
 }
 
 type Decided = Omit<Attributed, 'partner' | 'subscriptionEndedAt'>;
+
+/** A stored customer's other sales, by the purchase's Stripe time. */
+interface OtherSales {
+  earlier: boolean;
+  laterUnattributed: boolean;
+}
 
 async function decide(tx: StorageOperations, options: ResolvedOptions, evidence: BuyerEvidence, stored: AttributionEvidence, clickIds: readonly string[]): Promise<Decided> {
   const { livemode } = evidence;
@@ -142,9 +158,11 @@ async function decide(tx: StorageOperations, options: ResolvedOptions, evidence:
       name: evidence.name ?? null,
       ...(credit ? { attribution: { ...credit, at: evidence.at } } : {}),
     });
-    if (created) return credit ? credited(tx, options, record, evidence.at) : { customer: record, partnerId: null, clickId: null, attributedBy: null };
+    if (created) return credit ? credited(tx, options, record, evidence.at) : { customer: record, partnerId: null, clickId: null, attributedBy: null, laterSales: false };
     // A concurrent delivery created it first: what it decided stands, as for any stored customer.
-    return creditStored(tx, options, evidence, stored, clickIds, record, await tx.customerHasSales(record.id, evidence.purchase));
+    // Its sales were not in the evidence: whether any is later is left to `creditLaterSales` to find.
+    const earlier = await tx.customerHasSales(record.id, evidence.purchase, evidence.at);
+    return creditStored(tx, options, evidence, stored, clickIds, record, { earlier, laterUnattributed: true });
   }
   // Fill in identifiers no other customer holds (two records may exist until Stripe links them).
   const ids = {
@@ -153,8 +171,8 @@ async function decide(tx: StorageOperations, options: ResolvedOptions, evidence:
     ...(evidence.email ? { email: evidence.email } : {}),
   };
   const customer = fillsGap(match, ids) ? await tx.linkCustomer(match.id, ids) : match;
-  const hasSales = stored.customers.find((found) => found.customer.id === match.id)!.hasOtherSales;
-  return creditStored(tx, options, evidence, stored, clickIds, customer, hasSales);
+  const found = stored.customers.find((candidate) => candidate.customer.id === match.id)!;
+  return creditStored(tx, options, evidence, stored, clickIds, customer, { earlier: found.hasEarlierSales, laterUnattributed: found.hasLaterUnattributedSales });
 }
 
 /** Whether `linkCustomer` would change anything: it fills empty identifiers only (a forgotten customer's email stays empty). */
@@ -165,7 +183,11 @@ function fillsGap(customer: Customer, ids: { stripeCustomerId?: string; external
     (ids.email !== undefined && customer.email === null && !forgotten);
 }
 
-/** A stored customer keeps its partner; an unattributed one without earlier purchases is credited now, once (a conditional update). */
+/**
+ * A stored customer keeps its partner; an unattributed one without purchases earlier by Stripe time
+ * is credited now, once (a conditional update). Its later purchases, delivered first, do not stop
+ * it: in Stripe's order they came after this credit.
+ */
 async function creditStored(
   tx: StorageOperations,
   options: ResolvedOptions,
@@ -173,27 +195,28 @@ async function creditStored(
   stored: AttributionEvidence,
   clickIds: readonly string[],
   customer: Customer,
-  hasSales: boolean,
+  sales: OtherSales,
 ): Promise<Decided> {
-  if (customer.partnerId) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
-  const unattributed: Decided = { customer, partnerId: null, clickId: null, attributedBy: null };
-  if (hasSales) return unattributed;
+  if (customer.partnerId) return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy, laterSales: false };
+  const unattributed: Decided = { customer, partnerId: null, clickId: null, attributedBy: null, laterSales: false };
+  if (sales.earlier) return unattributed;
   const credit = (await liveClick(options, evidence, stored, clickIds, customer.programId)) ?? (await promotionCodePartner(tx, evidence, customer.programId));
   if (!credit) return unattributed;
   if (!(await tx.attributeCustomer(customer.id, { ...credit, at: evidence.at }))) {
     // Credited concurrently by another delivery: its partner stands.
     const winner = (await tx.findCustomer({ id: customer.id }))!;
-    return { customer: winner, partnerId: winner.partnerId, clickId: winner.clickId, attributedBy: winner.attributedBy };
+    return { customer: winner, partnerId: winner.partnerId, clickId: winner.clickId, attributedBy: winner.attributedBy, laterSales: false };
   }
   // What attributeCustomer wrote, without reading the row back.
-  return credited(tx, options, { ...customer, partnerId: credit.partnerId, clickId: credit.clickId, attributedBy: credit.attributedBy, attributedAt: evidence.at }, evidence.at);
+  const attributed = { ...customer, partnerId: credit.partnerId, clickId: credit.clickId, attributedBy: credit.attributedBy, attributedAt: evidence.at };
+  return { ...(await credited(tx, options, attributed, evidence.at)), laterSales: sales.laterUnattributed };
 }
 
 /** A customer this transaction credited: its lead, and the lead reward. */
 async function credited(tx: StorageOperations, options: ResolvedOptions, customer: Customer, at: Date): Promise<Decided> {
   emit('lead.created', { customer });
   await commissionLead(tx, options, customer, at);
-  return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy };
+  return { customer, partnerId: customer.partnerId, clickId: customer.clickId, attributedBy: customer.attributedBy, laterSales: false };
 }
 
 /** The first of the purchase's clicks that is known, of its program, live at the purchase and of an active partner. */

@@ -5,6 +5,8 @@ import type { ResolvedOptions } from '../options/options.js';
 import { attributeBuyer } from '../customers/attribute.js';
 import { commissionEvent } from '../commissions/engine.js';
 import { configuredProgram } from '../programs/programs.js';
+import { creditLaterSales } from '../sales/record-sale.js';
+import { transactionWithLookups } from '../transaction/lookups.js';
 import type { TransactionRunner } from '../transaction/run.js';
 import type { Commission, Milestone, Storage } from '../storage/types.js';
 
@@ -58,7 +60,7 @@ export async function trackEvent(options: ResolvedOptions, transactions: Transac
   const at = input.at ?? options.clock();
   const clickId = input.clickId === undefined ? (currentContext()?.clickId ?? null) : input.clickId;
 
-  return transactions.run(storage, async (tx) => {
+  return transactionWithLookups(storage, transactions, async (tx, lookup) => {
     // A repeat returns before attributing anything; a concurrent duplicate meets the first on the unique key.
     const known = await tx.findMilestone({ livemode, idempotencyKey: input.idempotencyKey });
     if (known) return { event: known, created: false, commission: null };
@@ -90,6 +92,7 @@ export async function trackEvent(options: ResolvedOptions, transactions: Transac
       currency: value === null ? null : currency,
       occurredAt: at,
     });
+    await creditLaterSales(tx, options, lookup, buyer);
     if (!created) return { event: record, created, commission: null };
     return { event: record, created, commission: await commissionEvent(tx, options, record, buyer.customer) };
   });

@@ -26,9 +26,15 @@ export async function recordSale(
 ): Promise<SaleKeys | null> {
   const buyer = await attributeBuyer(tx, options, { ...evidence, stripeSubscriptionId: facts.stripeSubscriptionId ?? null });
   const { record, created, eventsWaiting } = await tx.insertSale({ ...facts, customerId: buyer.customer.id, partnerId: buyer.partnerId, clickId: buyer.clickId });
-  if (!created) return claim ? claimSale(tx, options, lookup, record, buyer) : null;
+  if (!created) {
+    const claimed = claim ? await claimSale(tx, options, lookup, record, buyer) : null;
+    // Unclaimed, the payment stays its own object's sale, even as one of the customer's later ones.
+    await creditLaterSales(tx, options, lookup, buyer, claim ? null : record.id);
+    return claimed;
+  }
   emit('sale.created', { sale: record });
   await commissionSale(tx, options, lookup, record, { ...knownOf(buyer), subscriptionEndedAt: buyer.subscriptionEndedAt, inserted: { lines: facts.lines ?? [] } });
+  await creditLaterSales(tx, options, lookup, buyer);
   // The insert said whether any event waits for this sale: when none does, none is looked for.
   return eventsWaiting ? saleKeys(record) : null;
 }
@@ -47,10 +53,30 @@ export async function attributeSubscriptionSignup(
 ): Promise<SaleKeys | null> {
   const buyer = await attributeBuyer(tx, options, evidence);
   const sale = firstInvoiceId ? await tx.findSale({ stripeInvoiceId: firstInvoiceId }) : undefined;
-  return sale ? claimSale(tx, options, lookup, sale, buyer) : null;
+  const claimed = sale ? await claimSale(tx, options, lookup, sale, buyer) : null;
+  await creditLaterSales(tx, options, lookup, buyer);
+  return claimed;
 }
 
-/** Credits an unattributed sale to the buyer's partner, once (a conditional update), with its commission. */
+/**
+ * DESIGN §5, when a customer is credited by a purchase delivered after their later ones: in
+ * Stripe's order those came after the credit, so each becomes the partner's sale with the
+ * commission in-order delivery gives it — the reward window anchored by the earlier sales already
+ * commissioned (listed by Stripe time), net of the refunds and disputes recorded on it meanwhile.
+ * Only when the attribution found such sales (`buyer.laterSales`): otherwise no statement. The
+ * customer's row is locked by its credit, then each sale's by its claim, in the engine's order.
+ */
+export async function creditLaterSales(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, buyer: Attributed, exceptSaleId: string | null = null): Promise<void> {
+  if (!buyer.laterSales) return;
+  for (const sale of await tx.listSales({ customerId: buyer.customer.id })) {
+    if (sale.id !== exceptSaleId) await claimSale(tx, options, lookup, sale, buyer);
+  }
+}
+
+/**
+ * Credits an unattributed sale to the buyer's partner, once (a conditional update), with its
+ * commission; a refund or dispute already recorded on it is netted by `commissionSale`.
+ */
 async function claimSale(tx: StorageOperations, options: ResolvedOptions, lookup: Lookup, sale: Sale, buyer: Attributed): Promise<SaleKeys | null> {
   if (sale.partnerId || !buyer.partnerId) return null;
   const attribution = { partnerId: buyer.partnerId, clickId: buyer.clickId, customerId: buyer.customer.id };

@@ -3,6 +3,7 @@ import { assertAmount } from '../kernel/money.js';
 import type { ResolvedOptions } from '../options/options.js';
 import type { Sale, Storage } from '../storage/types.js';
 import { attributeBuyer } from '../customers/attribute.js';
+import { creditLaterSales } from './record-sale.js';
 import { commissionSale } from '../commissions/engine.js';
 import { emit } from '../transaction/hooks.js';
 import { transactionWithLookups } from '../transaction/lookups.js';
@@ -61,6 +62,7 @@ export async function trackSale(options: ResolvedOptions, transactions: Transact
       emit('sale.created', { sale: record });
       await commissionSale(tx, options, lookup, record);
     }
+    await creditLaterSales(tx, options, lookup, buyer);
     return { sale: record, duplicate: !created };
   });
 }

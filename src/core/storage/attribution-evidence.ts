@@ -1,9 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { toClick, type Click } from './clicks.js';
 import { toCustomer, type Customer } from './customers.js';
 import { toPartner, type Partner } from './partners.js';
 import type { Db, Row } from './rows.js';
+import type { Database } from './schema.js';
 import { saleKeyConditions, type SaleKeys } from './sale-keys.js';
 
 /** What a purchase names about its buyer: the identifiers DESIGN §3 looks a buyer up by. */
@@ -16,8 +17,14 @@ export interface EvidenceRequest {
   customerKey: string | null;
   /** Within `livemode`; compared lower-cased. */
   email: string | null;
-  /** The purchase being attributed: a customer's `hasOtherSales` does not count it. */
+  /** The purchase being attributed: a customer's `hasEarlierSales` and `hasLaterUnattributedSales` do not count it. */
   purchase?: SaleKeys;
+  /**
+   * The purchase's Stripe time: a customer's sales before it are earlier purchases, those at or
+   * after it later ones (DESIGN §5 judges by Stripe time, not delivery order). Without it, every
+   * other sale counts as earlier.
+   */
+  at?: Date;
   /** The purchase's subscription, whose end is read along (a sale after a churn earns nothing). */
   stripeSubscriptionId?: string | null;
 }
@@ -44,8 +51,10 @@ export interface EvidenceCustomer {
   terms: PartnerTerms;
   /** Which of the request's identifiers it matched. */
   matchedBy: { stripeCustomerId: boolean; customerKey: boolean; email: boolean };
-  /** Whether a sale other than the request's `purchase` is recorded for it. */
-  hasOtherSales: boolean;
+  /** Whether a sale other than the request's `purchase` is recorded for it before the request's `at`. */
+  hasEarlierSales: boolean;
+  /** Whether an unattributed sale other than the request's `purchase` is recorded for it at or after the request's `at`. */
+  hasLaterUnattributedSales: boolean;
   /**
    * Its place when several match one identifier: the attributed first (by time of attribution),
    * then the oldest — the order the customer look-ups speak for a person in.
@@ -79,6 +88,15 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
       const subscriptionId = request.stripeSubscriptionId ?? null;
       if (clickIds.length === 0 && !stripeCustomerId && !customerKey && !email && !subscriptionId) return { clicks: [], customers: [], subscriptionEndedAt: null };
       const except = saleKeyConditions(request.purchase ?? {});
+      const at = request.at ?? null;
+      // The customer's (`cu`) sales other than the purchase being attributed.
+      const otherSales = (c: ExpressionBuilder<Database & { cu: Database['customers'] }, 'cu'>) =>
+        c
+          .selectFrom('sales as s')
+          .select('s.id')
+          .whereRef('s.customer_id', '=', 'cu.id')
+          // `is distinct from`: a sale with no value in a key column is a different sale, not an unknown one.
+          .where((w) => w.and(except.map(([column, value]) => w(`s.${column}` as const, 'is distinct from', value))));
       const row = await db
         .selectNoFrom((eb) => [
           jsonArrayFrom(
@@ -102,15 +120,12 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
                 sql<Row<'customers'>>`to_jsonb(cu)`.as('customer'),
                 sql<Row<'partners'> | null>`case when p.id is null then null else to_jsonb(p) end`.as('partner'),
                 c
-                  .exists(
-                    c
-                      .selectFrom('sales as s')
-                      .select('s.id')
-                      .whereRef('s.customer_id', '=', 'cu.id')
-                      // `is distinct from`: a sale with no value in a key column is a different sale, not an unknown one.
-                      .where((w) => w.and(except.map(([column, value]) => w(`s.${column}` as const, 'is distinct from', value)))),
-                  )
-                  .as('has_other_sales'),
+                  .exists(otherSales(c).$if(at !== null, (q) => q.where('s.occurred_at', '<', at!)))
+                  .as('has_earlier_sales'),
+                // Without the purchase's time no sale is known to be later.
+                c
+                  .exists(otherSales(c).where((w) => (at ? w.and([w('s.occurred_at', '>=', at), w('s.partner_id', 'is', null)]) : w.lit(false))))
+                  .as('has_later_unattributed_sales'),
                 // Nulls last: attributed customers first, then the oldest (as `findCustomer` orders them).
                 sql<number>`row_number() over (order by cu.attributed_at asc, cu.created_at, cu.id)`.as('rank'),
               ])
@@ -142,7 +157,8 @@ export function attributionEvidenceStore(db: Db): AttributionEvidenceStore {
               customerKey: customerKey !== null && customer.livemode === livemode && customer.externalId === customerKey,
               email: email !== null && customer.livemode === livemode && customer.email === email,
             },
-            hasOtherSales: Boolean(found.has_other_sales),
+            hasEarlierSales: Boolean(found.has_earlier_sales),
+            hasLaterUnattributedSales: Boolean(found.has_later_unattributed_sales),
             rank: Number(found.rank),
           };
         }),

@@ -94,9 +94,10 @@ export interface CustomerStore {
   attributeCustomer(id: string, attribution: CustomerAttribution): Promise<boolean>;
   /**
    * Whether any sale is recorded for the customer (a buyer is not claimed by a later click),
-   * not counting the sale known under `except` — the purchase being attributed right now.
+   * not counting the sale known under `except` — the purchase being attributed right now — and,
+   * with `before`, only sales earlier than it by Stripe time.
    */
-  customerHasSales(customerId: string, except?: SaleKeys): Promise<boolean>;
+  customerHasSales(customerId: string, except?: SaleKeys, before?: Date): Promise<boolean>;
   /** Attributed customers (leads), the most recently attributed first. */
   listLeads(filter: { partnerId?: string; programId?: string; livemode?: boolean; limit: number }): Promise<Customer[]>;
   /**
@@ -217,8 +218,9 @@ export function customerStore(db: Db): CustomerStore {
       return result.numUpdatedRows > 0n;
     },
 
-    async customerHasSales(customerId: string, except: SaleKeys = {}): Promise<boolean> {
+    async customerHasSales(customerId: string, except: SaleKeys = {}, before?: Date): Promise<boolean> {
       let query = db.selectFrom('sales').select('id').where('customer_id', '=', customerId);
+      if (before) query = query.where('occurred_at', '<', before);
       // `is distinct from`: a sale with no value in a key column is a different sale, not an unknown one.
       for (const [column, value] of saleKeyConditions(except)) query = query.where(column, 'is distinct from', value);
       return (await query.limit(1).executeTakeFirst()) !== undefined;

@@ -1,7 +1,7 @@
 import type Stripe from 'stripe';
 import { attributeBuyer, type BuyerEvidence } from '../../customers/attribute.js';
 import { scaleRoundHalfUp } from '../../kernel/money.js';
-import { attributeSubscriptionSignup, recordSale } from '../../sales/record-sale.js';
+import { attributeSubscriptionSignup, creditLaterSales, recordSale } from '../../sales/record-sale.js';
 import { checkoutLineItems, lineItemPromotionCodes } from '../../stripe/checkout-line-items.js';
 import { idOf } from '../../stripe/expandable.js';
 import type { EventContext, EventOutcome } from '../event-context.js';
@@ -24,7 +24,7 @@ export async function checkoutSessionCompleted(context: EventContext): Promise<E
   if (session.mode === 'subscription') return { saleKnown: await attributeSubscriptionSignup(context.tx, context.options, context.lookup, evidence, invoiceId) };
   const amount = checkoutSaleAmount(session);
   if (session.payment_status !== 'paid' || amount.amount <= 0) {
-    await attributeBuyer(context.tx, context.options, evidence);
+    await creditLaterSales(context.tx, context.options, context.lookup, await attributeBuyer(context.tx, context.options, evidence));
     return;
   }
   const saleKnown = await recordSale(context.tx, context.options, context.lookup, evidence, {

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import { isClickId } from '../../clicks/click-id.js';
 import { attributeBuyer } from '../../customers/attribute.js';
+import { creditLaterSales } from '../../sales/record-sale.js';
 import type { EventContext, EventOutcome } from '../event-context.js';
 import { readLegacyKeys } from '../legacy-keys.js';
 import { waitingForClick } from '../parking.js';
@@ -21,7 +22,7 @@ export async function customerCreated(context: EventContext): Promise<EventOutco
   // on its way from an Edge middleware) is waited for: applyParked() retries it. Another tool's
   // click is never waited for: it exists only if it was imported before.
   if (isClickId(metadata.sa_click_id) && !(await context.tx.getClick(metadata.sa_click_id))) return { waitingFor: waitingForClick(metadata.sa_click_id) };
-  await attributeBuyer(context.tx, context.options, {
+  const buyer = await attributeBuyer(context.tx, context.options, {
     livemode: customer.livemode,
     at: toDate(customer.created),
     stripeCustomerId: customer.id,
@@ -33,4 +34,5 @@ export async function customerCreated(context: EventContext): Promise<EventOutco
     programIds: [metadata.sa_program_id],
     stripeCustomerHasKey: Boolean(metadata.sa_customer_key),
   });
+  await creditLaterSales(context.tx, context.options, context.lookup, buyer);
 }

@@ -20,7 +20,7 @@ export async function customerSubscriptionCreated(context: EventContext): Promis
   const attributed = isTrialLead || metadata.sa_click_id || customerKey || legacy.clickIds.length;
   const quantity = (subscription.items?.data ?? []).reduce((sum, line) => sum + (line.quantity ?? 0), 0) || null;
   const item = subscription.items?.data[0];
-  await recordSubscription(context.tx, context.options, {
+  await recordSubscription(context.tx, context.options, context.lookup, {
     buyer: attributed
       ? {
           livemode: subscription.livemode,
