@@ -1,11 +1,18 @@
 import { rmSync } from 'node:fs';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { stripeAttribution } from '../support/cli.js';
 import { emptyDataDir } from '../support/data-dirs.js';
 
 const dir = emptyDataDir('sa-cli-outbox-');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Open throughout: the in-process CLI and the instances below share a directory this process has
+// open instead of loading it again each time (opening it is cli.test.ts's subject).
+const keeper = createAttribution({ database: dir });
+beforeAll(() => keeper.storage());
+afterAll(async () => {
+  await keeper.close();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 describe('npx stripe-attribution outbox, doctor and revoke-portal-links (embedded PGlite)', { timeout: 180_000 }, () => {
   it('doctor reports a given-up hook event, outbox status lists it, outbox retry replays it; revoke-portal-links moves the link version on', async () => {

@@ -52,8 +52,8 @@ describe.each(targets)('partner management in the CLI, on $name', { timeout: 180
     const now = Math.floor(Date.now() / 1000);
     await app.handleEvent({ ...event('checkout.session.completed', checkoutSession({ created: now + 5, amount_total: 10000, amount_subtotal: 10000, metadata: { sa_click_id: clickId! } })), created: now + 6 });
     await app.handleEvent({ ...event('checkout.session.completed', checkoutSession({ id: 'cs_second', payment_intent: 'pi_second', created: now + 7, amount_total: 5000, amount_subtotal: 5000, metadata: { sa_click_id: clickId! } })), created: now + 8 });
-    // The CLI opens the embedded database itself: one process at a time.
-    await app.close();
+    // Kept open: the in-process CLI shares an embedded directory this process has open, instead of
+    // loading it again for every command (the opening itself is cli.test.ts's subject).
   });
   afterAll(() => app.close());
 

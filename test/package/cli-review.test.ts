@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import { stripeAttribution } from '../support/cli.js';
@@ -39,6 +39,11 @@ async function twoHeld(options: AttributionOptions): Promise<string[]> {
 describe('review in the CLI', { timeout: 120_000 }, () => {
   it('lists held commissions with their flags, clears one and voids the other on the app’s config', async () => {
     const { dir, options } = project();
+    // Open throughout: the in-process CLI shares a directory this process has open instead of
+    // loading it again for every command (opening it is cli.test.ts's subject).
+    const keeper = createAttribution({ ...options, onError: () => {} });
+    onTestFinished(() => keeper.close());
+    await keeper.storage();
     const [first, second] = await twoHeld(options);
     expect(first && second).toBeTruthy();
 

@@ -246,8 +246,13 @@ describe('npx stripe-attribution partners, report and payouts (embedded PGlite)'
   // The app's configuration, which payouts create needs: its program's rewards.
   let config = '';
   let alice = '';
+  // Open for the whole block: the in-process CLI shares an embedded directory this process has open
+  // instead of loading it again for every command (opening it is the tests above's subject).
+  const keeper = createAttribution({ database: dataDir });
+  afterAll(() => keeper.close());
 
   beforeAll(async () => {
+    await keeper.storage();
     config = writeConfig(dataDir, { program: { reward: { type: 'percent', percent: 30 } } });
     const added = await stripeAttribution(['partners', 'add', 'Alice Martin', '--email', 'alice@partners.example', '--code', 'alice', '--promotion-code', 'promo_alice', '--json', ...db]);
     expect(added.code).toBe(0);
