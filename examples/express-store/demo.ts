@@ -173,8 +173,9 @@ async function seedAndServe(): Promise<never> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await standIn!.close();
   await attribution.close();
-  say('Stopped: the server, the Stripe stand-in and the database are closed.');
-  process.exit(0);
+  // Exit once the line is out: writes to a pipe are asynchronous, and exit() would drop them.
+  process.stdout.write('Stopped: the server, the Stripe stand-in and the database are closed.\n', () => process.exit(0));
+  return new Promise<never>(() => {});
 }
 
 /** A JSON POST to the store, as the visitor's browser (with its cookie) would send it. */
