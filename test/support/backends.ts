@@ -28,31 +28,20 @@ export interface Backend {
 
 export const DATABASE_URL = process.env.DATABASE_URL;
 
-/**
- * The worker's embedded database: started once (seconds) and shared by the files the worker runs;
- * tests keep apart by schema, as they do on Postgres.
- */
-let embedded: Backend | undefined;
-
-function pgliteBackend(): Backend {
-  if (embedded) return embedded;
+export function backends(): Backend[] {
+  const list: Backend[] = [];
   const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
-  const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
-  embedded = {
+  const pgliteDb = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+  list.push({
     name: 'pglite',
-    db,
-    other: () => db,
+    db: pgliteDb,
+    other: () => pgliteDb,
     exec: async (script) => {
       await pglite.exec(script);
     },
     concurrent: false,
-  };
-  return embedded;
-}
-
-export function backends(): Backend[] {
-  const list: Backend[] = [pgliteBackend()];
-  const toDestroy: Kysely<any>[] = [];
+  });
+  const toDestroy: Kysely<any>[] = [pgliteDb];
   if (DATABASE_URL) {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
@@ -76,8 +65,7 @@ export function backends(): Backend[] {
   afterAll(async () => {
     // Leave a developer's database as it was; CI's is fresh per run anyway.
     const postgres = list.find((backend) => backend.name === 'postgres');
-    const made = schemas.splice(0);
-    for (const schema of postgres ? made : []) {
+    for (const schema of postgres ? schemas : []) {
       await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(postgres!.db);
     }
     await Promise.all(toDestroy.map((db) => db.destroy()));
