@@ -4,7 +4,7 @@ import Koa from 'koa';
 import { NextRequest } from 'next/server.js';
 import Stripe from 'stripe';
 import request from 'supertest';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import { attributionMiddleware as expressAttribution } from '../../src/express/index.js';
@@ -94,16 +94,11 @@ describe('Next.js proxy', () => {
 });
 
 describe('attributionMiddleware() without an instance', () => {
-  const saved = { ...process.env };
-  afterEach(() => {
-    process.env = { ...saved };
-  });
-
   it('builds one from DATABASE_URL, STRIPE_WEBHOOK_SECRET and STRIPE_SECRET_KEY, and exposes it', async () => {
-    process.env.DATABASE_URL = 'memory://';
-    process.env.STRIPE_ATTRIBUTION_IP_SALT = 'env-test-salt';
-    process.env.STRIPE_WEBHOOK_SECRET = 'whsec_old, whsec_new';
-    process.env.STRIPE_SECRET_KEY = 'sk_test_123';
+    vi.stubEnv('DATABASE_URL', 'memory://');
+    vi.stubEnv('STRIPE_ATTRIBUTION_IP_SALT', 'env-test-salt');
+    vi.stubEnv('STRIPE_WEBHOOK_SECRET', 'whsec_old, whsec_new');
+    vi.stubEnv('STRIPE_SECRET_KEY', 'sk_test_123');
     const middlewares = [expressAttribution(), koaAttribution(), fastifyAttribution(), nextAttribution()];
     for (const middleware of middlewares) {
       expect(middleware.attribution.options.webhookSecrets).toEqual(['whsec_old', 'whsec_new']);
@@ -124,28 +119,28 @@ describe('attributionMiddleware() without an instance', () => {
   });
 
   it('refuses, in production, to fall back to an embedded database because DATABASE_URL is missing', () => {
-    process.env.NODE_ENV = 'production';
-    process.env.STRIPE_ATTRIBUTION_IP_SALT = 'salt';
-    delete process.env.DATABASE_URL;
+    vi.stubEnv('NODE_ENV', 'production');
+    vi.stubEnv('STRIPE_ATTRIBUTION_IP_SALT', 'salt');
+    vi.stubEnv('DATABASE_URL', undefined);
     expect(() => expressAttribution()).toThrow(ConfigurationError);
     expect(() => expressAttribution()).toThrow('DATABASE_URL is not set');
   });
 
   it('refuses to capture clicks in production without an IP salt, naming the setting', () => {
-    process.env.NODE_ENV = 'production';
-    delete process.env.STRIPE_ATTRIBUTION_IP_SALT;
+    vi.stubEnv('NODE_ENV', 'production');
+    vi.stubEnv('STRIPE_ATTRIBUTION_IP_SALT', undefined);
     const unsalted = createAttribution({ database: 'memory://' });
     for (const install of [() => expressAttribution(unsalted), () => koaAttribution(unsalted), () => fastifyAttribution(unsalted)]) {
       expect(install).toThrow(ConfigurationError);
       expect(install).toThrow('STRIPE_ATTRIBUTION_IP_SALT');
     }
-    process.env.STRIPE_ATTRIBUTION_IP_SALT = 'a-long-random-secret';
+    vi.stubEnv('STRIPE_ATTRIBUTION_IP_SALT', 'a-long-random-secret');
     expect(() => expressAttribution(createAttribution({ database: 'memory://', webhookSecret: 'whsec_x' }))).not.toThrow();
   });
 
   it('refuses, in production, to mount a webhook route without a webhook secret, unless the route is off', () => {
-    process.env.NODE_ENV = 'production';
-    process.env.STRIPE_ATTRIBUTION_IP_SALT = 'a-long-random-secret';
+    vi.stubEnv('NODE_ENV', 'production');
+    vi.stubEnv('STRIPE_ATTRIBUTION_IP_SALT', 'a-long-random-secret');
     const unsigned = createAttribution({ database: 'memory://' });
     for (const install of [() => expressAttribution(unsigned), () => koaAttribution(unsigned), () => fastifyAttribution(unsigned)]) {
       expect(install).toThrow(ConfigurationError);
@@ -163,8 +158,8 @@ describe('attributionMiddleware() without an instance', () => {
   });
 
   it('Next.js, in production without a salt or a secret: pages pass through, capture is off, webhooks answer 500, each logged once', async () => {
-    process.env.NODE_ENV = 'production';
-    delete process.env.STRIPE_ATTRIBUTION_IP_SALT;
+    vi.stubEnv('NODE_ENV', 'production');
+    vi.stubEnv('STRIPE_ATTRIBUTION_IP_SALT', undefined);
     const logged: string[] = [];
     const logger: Logger = { error: (_obj, msg) => logged.push(msg ?? ''), warn: () => {}, info: () => {}, debug: () => {} };
     const bare = createAttribution({ database: 'memory://', logger });
@@ -198,9 +193,9 @@ describe('attributionMiddleware() without an instance', () => {
   });
 
   it('Next.js does not log a missing secret while `next build` loads the routes', () => {
-    process.env.NODE_ENV = 'production';
-    process.env.NEXT_PHASE = 'phase-production-build';
-    delete process.env.STRIPE_ATTRIBUTION_IP_SALT;
+    vi.stubEnv('NODE_ENV', 'production');
+    vi.stubEnv('NEXT_PHASE', 'phase-production-build');
+    vi.stubEnv('STRIPE_ATTRIBUTION_IP_SALT', undefined);
     const logged: string[] = [];
     const bare = createAttribution({ database: 'memory://', logger: { error: (_obj, msg) => logged.push(msg ?? ''), warn: () => {}, info: () => {}, debug: () => {} } });
     nextAttribution(bare);
@@ -209,7 +204,7 @@ describe('attributionMiddleware() without an instance', () => {
   });
 
   it('outside production, a route without a secret still mounts and names the setting when Stripe calls', async () => {
-    process.env.NODE_ENV = 'development';
+    vi.stubEnv('NODE_ENV', 'development');
     const app = express();
     app.use(expressAttribution(createAttribution({ database: 'memory://', clicks: { ipSalt: 'salt' } })));
     const reply = await request(app).post('/webhooks/stripe').set('content-type', 'application/json').set('stripe-signature', signature()).send(payload);

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDashboard, type DashboardRequest, type DashboardResponse } from '../../src/dashboard/index.js';
 import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import { backends } from '../support/backends.js';
@@ -38,13 +38,8 @@ describe.each(backends())('dashboard and portal hardening ($name)', (backend) =>
     expect((await pending()).length).toBeGreaterThanOrEqual(3);
   });
 
-  const nodeEnv = process.env.NODE_ENV;
-  afterEach(() => {
-    process.env.NODE_ENV = nodeEnv;
-  });
-
   it('in production, refuses to start without a configured secret', () => {
-    process.env.NODE_ENV = 'production';
+    vi.stubEnv('NODE_ENV', 'production');
     const bare = { ...w.attribution, options: { ...w.attribution.options, portal: { ...w.attribution.options.portal, secret: undefined } } } as typeof w.attribution;
     expect(() => createDashboard(bare, { authorize: () => true })).toThrow(ConfigurationError);
     expect(() => createDashboard(bare, { authorize: () => true })).toThrow(/needs a stable secret in production/);

@@ -28,20 +28,31 @@ export interface Backend {
 
 export const DATABASE_URL = process.env.DATABASE_URL;
 
-export function backends(): Backend[] {
-  const list: Backend[] = [];
+/**
+ * The worker's embedded database: started once (seconds) and shared by the files the worker runs;
+ * tests keep apart by schema, as they do on Postgres.
+ */
+let embedded: Backend | undefined;
+
+function pgliteBackend(): Backend {
+  if (embedded) return embedded;
   const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
-  const pgliteDb = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
-  list.push({
+  const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+  embedded = {
     name: 'pglite',
-    db: pgliteDb,
-    other: () => pgliteDb,
+    db,
+    other: () => db,
     exec: async (script) => {
       await pglite.exec(script);
     },
     concurrent: false,
-  });
-  const toDestroy: Kysely<any>[] = [pgliteDb];
+  };
+  return embedded;
+}
+
+export function backends(): Backend[] {
+  const list: Backend[] = [pgliteBackend()];
+  const toDestroy: Kysely<any>[] = [];
   if (DATABASE_URL) {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
     const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
@@ -62,23 +73,16 @@ export function backends(): Backend[] {
       concurrent: true,
     });
   }
-  afterAll(async () => {
-    // Leave a developer's database as it was; CI's is fresh per run anyway.
-    const postgres = list.find((backend) => backend.name === 'postgres');
-    for (const schema of postgres ? schemas : []) {
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(postgres!.db);
-    }
-    await Promise.all(toDestroy.map((db) => db.destroy()));
-  });
+  afterAll(() => Promise.all(toDestroy.map((db) => db.destroy())));
   return list;
 }
 
-const schemas: string[] = [];
-
+/**
+ * A schema name of the test's own. The suite's teardown drops every schema so named
+ * (`test/support/pglite-template.ts`), once no file can still be using one.
+ */
 export function uniqueSchema(): string {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  schemas.push(schema);
-  return schema;
+  return `t_${randomBytes(6).toString('hex')}`;
 }
 
 /**

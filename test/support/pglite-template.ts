@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
 import { cpSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -47,5 +48,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgliteTemplate', file);
   project.provide('pgliteDataDir', empty);
   project.provide('pgliteMigratedDataDir', migrated);
-  return () => rm(directory, { recursive: true, force: true });
+  return async () => {
+    await rm(directory, { recursive: true, force: true });
+    await dropTestSchemas();
+  };
+}
+
+/**
+ * Leaves a developer's Postgres as it was (CI's is fresh per run anyway). Only here, once every
+ * file has finished: files run side by side on the same database, so none may drop what it made
+ * while another could be reading the catalog.
+ */
+async function dropTestSchemas(): Promise<void> {
+  if (!process.env.DATABASE_URL) return;
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>(`select nspname as name from pg_namespace where nspname ~ '^t_[0-9a-f]{12}$'`);
+    for (const { name } of rows) await client.query(`drop schema if exists "${name}" cascade`);
+  } finally {
+    await client.end();
+  }
 }

@@ -52,7 +52,7 @@ export interface StripeServerFaults {
  * A local stand-in for api.stripe.com: the real stripe SDK talks to it over HTTP, it records
  * exactly what Stripe would have received and answers with an object of the right kind.
  */
-export async function startStripeServer(options: { faults?: StripeServerFaults } = {}) {
+export async function startStripeServer(options: { faults?: StripeServerFaults; keepProcessAlive?: boolean } = {}) {
   const requests: RecordedRequest[] = [];
   /** What the faults did: requests delayed, answered 500, stalled. */
   const faulted = { delayed: 0, failed: 0, stalled: 0 };
@@ -153,6 +153,7 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
     return made;
   }
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  if (options.keepProcessAlive === false) server.unref();
   const { port } = server.address() as AddressInfo;
   return {
     requests,
@@ -174,6 +175,13 @@ export async function startStripeServer(options: { faults?: StripeServerFaults }
     /** A real Stripe client pointed at this server (of another stripe-node major when given its class). */
     client: (StripeClass: new (key: string, config: object) => unknown = Stripe): Stripe =>
       new StripeClass('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }) as Stripe,
+    /** Forgets everything recorded and scripted, as a server started afresh would. */
+    reset() {
+      for (const list of [requests, events, created]) list.length = 0;
+      for (const map of [answers, failures, idempotent]) map.clear();
+      Object.assign(faulted, { delayed: 0, failed: 0, stalled: 0 });
+      faults = options.faults;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,6 +1,5 @@
 import { sql } from 'kysely';
 import Stripe from 'stripe';
-import { afterAll, beforeAll } from 'vitest';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import type { Storage } from '../../src/core/storage/types.js';
@@ -16,11 +15,11 @@ import { T0 } from './stripe-fixtures.js';
 export const SECRET = 'whsec_sales_suite';
 export const signer = new Stripe('sk_test_signer');
 
-export let stripeServer: Awaited<ReturnType<typeof startStripeServer>>;
-beforeAll(async () => {
-  stripeServer = await startStripeServer();
-});
-afterAll(() => stripeServer.close());
+/**
+ * One Stripe stand-in per test worker, shared by the files it runs (they share loaded modules) and
+ * made clean again before each file by the suite's setup (`test/support/each-file.ts`).
+ */
+export const stripeServer = await startStripeServer({ keepProcessAlive: false });
 
 export interface World {
   attribution: Attribution;
