@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { NextRequest } from 'next/server.js';
 import Stripe from 'stripe';
 import request from 'supertest';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Attribution } from '../src/core/attribution.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -12,14 +12,9 @@ const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefo
 const secret = 'whsec_examples';
 const payload = JSON.stringify({ id: 'evt_example', object: 'event', type: 'product.created', data: { object: { id: 'prod_1', object: 'product' } } });
 
-beforeAll(() => {
-  // The environment the quickstarts read, with an in-memory database for the test.
-  Object.assign(process.env, {
-    STRIPE_SECRET_KEY: 'sk_test_examples',
-    STRIPE_WEBHOOK_SECRET: secret,
-    DATABASE_URL: 'memory://',
-    STRIPE_ATTRIBUTION_IP_SALT: 'examples-salt',
-  });
+beforeEach(() => {
+  const env = { STRIPE_SECRET_KEY: 'sk_test_examples', STRIPE_WEBHOOK_SECRET: secret, DATABASE_URL: 'memory://', STRIPE_ATTRIBUTION_IP_SALT: 'examples-salt' };
+  for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
 });
 
 const quickstarts = ['express.ts', 'dashboard-express.ts', 'koa.ts', 'fastify.ts', 'nextjs/lib/attribution.ts', 'nextjs/proxy.ts', 'nextjs/app/page.tsx', 'nextjs-14-15/middleware.ts',

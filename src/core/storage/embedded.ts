@@ -24,6 +24,13 @@ interface OpenDirectory {
 }
 
 /**
+ * The first `memory://` database's cluster as initdb left it. Later ones in the process load this
+ * image (about a second) instead of running initdb again (several): a test suite that makes an
+ * instance per test pays initdb once. Kept for the life of the process (some 40 MB).
+ */
+let freshCluster: Promise<Blob> | undefined;
+
+/**
  * Directories this process has open, shared by every instance in it (through `globalThis`, so
  * that separately bundled copies of the library — Next's proxy and route bundles, a dev server's
  * reloads — share them too instead of locking each other out).
@@ -43,7 +50,15 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDat
   const { PGlite } = await importOptional('@electric-sql/pglite', 'The embedded database', () =>
     import(/* webpackIgnore: true */ '@electric-sql/pglite'));
   if (dataDir === IN_MEMORY) {
-    const db = new Kysely<any>({ dialect: new PGliteDialect(new PGlite()) });
+    const image = freshCluster;
+    const pglite = image ? new PGlite({ loadDataDir: await image }) : new PGlite();
+    if (!image) {
+      freshCluster = pglite.waitReady.then(() => pglite.dumpDataDir('none'));
+      // A failed first start must not leave every later one failing on its image.
+      freshCluster.catch(() => (freshCluster = undefined));
+      await freshCluster;
+    }
+    const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
     return { db, close: () => db.destroy() };
   }
   const directory = resolve(dataDir);
