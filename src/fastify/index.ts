@@ -3,7 +3,6 @@ import { createDashboard, MAX_FORM_BYTES, type DashboardOptions } from '../dashb
 import { serveDashboard } from '../dashboard/node.js';
 import fastifyPlugin from 'fastify-plugin';
 import { attributionFromEnv, type Attribution } from '../core/attribution.js';
-import type { AttributionContext } from '../core/clicks/context.js';
 import { assertClickCaptureConfigured, assertWebhookConfigured } from '../core/options/resolve.js';
 import { DEFAULT_WEBHOOK_PATH, serveWebhook } from '../core/http/webhook.js';
 import { fromWebResponse, toWebRequest } from '../core/http/node.js';
@@ -40,37 +39,23 @@ export function attributionMiddleware(
   assertClickCaptureConfigured(attribution.options);
   if (webhookPath !== false) assertWebhookConfigured(attribution.options);
   const settings = attribution.options.clicks;
-  // Each request's context, on the request itself: a property Fastify builds into every request
-  // object (a decorator) costs less than a WeakMap entry per request.
-  const CONTEXT = Symbol('stripe-attribution context');
-  const contextOf = (request: FastifyRequest) => (request as unknown as Record<symbol, AttributionContext | null>)[CONTEXT];
-  const enter = (request: FastifyRequest, context: AttributionContext, next: () => void) => {
-    (request as unknown as Record<symbol, AttributionContext | null>)[CONTEXT] = context;
-    attribution.runInContext(context, next);
-  };
 
   const plugin: FastifyPluginCallback = (fastify: FastifyInstance, _opts, done) => {
     fastify.decorate('attribution', attribution);
-    fastify.decorateRequest(CONTEXT, null);
 
+    // The rest of the request runs inside the context: Fastify carries it through body parsing
+    // itself (an AsyncResource around its content-type parsers), so one hook is enough.
     fastify.addHook('onRequest', (request, reply, next) => {
       const { raw } = request;
       const known = clickWithoutVisit(settings, raw.method ?? 'GET', raw.url ?? '/', raw.headers.cookie);
       if (known !== undefined) {
-        enter(request, { clickId: known }, next);
+        attribution.runInContext({ clickId: known }, next);
         return;
       }
       attribution.captureClick(fromNodeRequest(raw)).then(({ clickId, setCookie, programId }) => {
         if (setCookie) void reply.header('set-cookie', setCookie);
-        enter(request, { clickId, programId }, next);
+        attribution.runInContext({ clickId, programId }, next);
       }, next);
-    });
-    // Fastify parses a body outside the onRequest continuation, which loses the async context:
-    // enter it again just before the handler runs (a request without a body still has it).
-    fastify.addHook('preHandler', (request, _reply, next) => {
-      const context = contextOf(request);
-      if (context && attribution.context() !== context) attribution.runInContext(context, next);
-      else next();
     });
 
     if (webhookPath !== false) {
