@@ -9,12 +9,12 @@ const NAME = 'Zoë Buyer';
 const USER = 'user_42';
 const USER_AGENT = 'Mozilla/5.0 (Macintosh) Safari/605.1.15';
 
-/** Every row of every table of the world's schema, as text. */
+/** Every row of every table of the world's schema, as text, in an order that only the data decides. */
 async function everything(w: World, backend: { db: any }): Promise<string> {
   const schema = (w.storage as unknown as { layout: { schema: string } }).layout.schema;
-  const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema}`.execute(backend.db);
+  const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = ${schema} order by table_name`.execute(backend.db);
   const dumps = await Promise.all(
-    tables.rows.map(async ({ table_name }) => (await sql<{ row: string }>`select t::text as row from ${sql.id(schema, table_name)} t`.execute(backend.db)).rows.map((r) => r.row)),
+    tables.rows.map(async ({ table_name }) => (await sql<{ row: string }>`select t::text as row from ${sql.id(schema, table_name)} t order by 1`.execute(backend.db)).rows.map((r) => r.row)),
   );
   return dumps.flat().join('\n');
 }
