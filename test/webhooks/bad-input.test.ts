@@ -52,6 +52,12 @@ describe.each(backends())('bad input answers 400 and writes nothing ($name)', (b
     await refused(legacy(1000, -12001), /currency_conversion\.amount_total must be a non-negative integer/);
   });
 
+  it('an invoice without the time it was created, refused before any query carries an invalid date', async () => {
+    const paid = invoice({ metadata: { sa_click_id: w.aliceClick } }) as unknown as Record<string, unknown>;
+    delete paid.created;
+    await refused(event('invoice.paid', paid as unknown as Stripe.Invoice), /not a Stripe timestamp/);
+  });
+
   it('a negative dispute amount on a known sale', async () => {
     expect((await w.deliver(event('checkout.session.completed', checkoutSession({ id: 'cs_known', payment_intent: 'pi_known', metadata: { sa_click_id: w.aliceClick } })))).status).toBe(200);
     await refused(event('charge.dispute.created', dispute({ amount: -5000, charge: charge({ payment_intent: 'pi_known', amount: 10000 }) })), /data\.object\.amount cannot be negative/);

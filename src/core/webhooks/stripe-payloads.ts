@@ -102,8 +102,12 @@ export function paymentIntentInvoiceId(intent: Stripe.PaymentIntent): string | n
   return idOf((intent as unknown as { invoice?: string | { id: string } | null }).invoice);
 }
 
+/** A Stripe timestamp (seconds) as a Date; a payload without a usable one is malformed (RangeError). */
 export function toDate(seconds: number): Date {
-  return new Date(seconds * 1000);
+  const date = new Date(seconds * 1000);
+  // Caught here rather than by the database: pg is deprecating invalid dates in favour of throwing.
+  if (Number.isNaN(date.getTime())) throw new RangeError(`not a Stripe timestamp: ${JSON.stringify(seconds)}`);
+  return date;
 }
 
 /**
