@@ -34,9 +34,14 @@ export const DATABASE_URL = process.env.DATABASE_URL;
  */
 let embedded: Backend | undefined;
 
+/** A new embedded database loaded from the one the global setup initialised: no initdb of its own. */
+export function templatePGlite(): PGlite {
+  return new PGlite({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
+}
+
 function pgliteBackend(): Backend {
   if (embedded) return embedded;
-  const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
+  const pglite = templatePGlite();
   const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
   embedded = {
     name: 'pglite',
