@@ -39,7 +39,8 @@ export function templatePGlite(): PGlite {
   return new PGlite({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
 }
 
-function pgliteBackend(): Backend {
+/** The worker's embedded database, for tests that need no Postgres run of their own. */
+export function embeddedBackend(): Backend {
   if (embedded) return embedded;
   const pglite = templatePGlite();
   const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
@@ -56,7 +57,7 @@ function pgliteBackend(): Backend {
 }
 
 export function backends(): Backend[] {
-  const list: Backend[] = [pgliteBackend()];
+  const list: Backend[] = [embeddedBackend()];
   const toDestroy: Kysely<any>[] = [];
   if (DATABASE_URL) {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
