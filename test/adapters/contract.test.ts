@@ -3,6 +3,7 @@ import Stripe from 'stripe';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
+import type { KyselyStorage } from '../../src/core/storage/kysely-storage.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { backends, freshStorage, type Backend } from '../support/backends.js';
 import { adapters, type App } from './apps.js';
@@ -47,8 +48,38 @@ afterEach(async () => {
   await Promise.all(open.splice(0).map((app) => app.close()));
 });
 
+/** A storage one adapter's tests share, and its partners: Alice, Bob, and Dora (disabled). */
+interface Shared {
+  real: KyselyStorage;
+  partners: { alice: string; bob: string };
+}
+
+/**
+ * One migrated storage and its partners per backend and adapter, made by its first test: a schema
+ * per test was most of this file's time. Tests keep apart by what they make: each sees only the
+ * clicks made since its own setup, and uses ids of its own.
+ */
+const shared = new Map<string, Promise<Shared>>();
+
+function sharedStorage(backend: Backend, adapter: (typeof adapters)[number]): Promise<Shared> {
+  const key = `${backend.name}/${adapter.name}`;
+  let made = shared.get(key);
+  if (!made) {
+    made = (async () => {
+      const real = await freshStorage(backend);
+      const attribution = createAttribution({ database: real });
+      const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice' });
+      const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
+      await attribution.partners.create({ name: 'Dora', code: 'dora' }).then((dora) => attribution.partners.disable(dora.id));
+      return { real, partners: { alice: alice.id, bob: bob.id } };
+    })();
+    shared.set(key, made);
+  }
+  return made;
+}
+
 async function setup(backend: Backend, adapter: (typeof adapters)[number], options: AttributionOptions = {}): Promise<Setup> {
-  const real = await freshStorage(backend);
+  const { real, partners } = await sharedStorage(backend, adapter);
   const { storage, calls } = counted(real);
   const attribution = createAttribution({
     database: storage,
@@ -56,19 +87,17 @@ async function setup(backend: Backend, adapter: (typeof adapters)[number], optio
     clicks: { ipSalt: 'contract-salt', ...options.clicks },
     ...options,
   });
-  const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice' });
-  const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
-  await attribution.partners.create({ name: 'Dora', code: 'dora' }).then((dora) => attribution.partners.disable(dora.id));
+  const table = sql.id(real.layout.schema!, 'sa_clicks');
+  const earlier = new Set((await sql<{ id: string }>`select id from ${table}`.execute(backend.db)).rows.map((row) => row.id));
   const app = await adapter.start(attribution, stripeServer.client());
   open.push(app);
   calls.length = 0;
-  const schema = real.layout.schema!;
   return {
     app,
     attribution,
     calls,
-    partners: { alice: alice.id, bob: bob.id },
-    clicks: async () => (await sql<any>`select * from ${sql.id(schema, 'sa_clicks')} order by created_at`.execute(backend.db)).rows,
+    partners,
+    clicks: async () => (await sql<any>`select * from ${table} order by created_at`.execute(backend.db)).rows.filter((row) => !earlier.has(row.id)),
   };
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import { portalToken, verifyPortalToken } from '../../src/core/partners/portal-links.js';
+import { embeddedBackend, freshStorage } from '../support/backends.js';
 
 const SECRET = 'a-portal-secret-long-enough-0123456789';
 const NOW = new Date('2026-05-01T10:00:00Z');
@@ -27,8 +28,7 @@ describe('partner portal links', () => {
   });
 
   it('portalUrl signs with the configured secret, lifetime and the partner’s link version, and needs both settings', async () => {
-    const attribution = createAttribution({ database: 'memory://', clock: () => NOW, portal: { secret: SECRET, url: 'https://shop.example/admin/attribution/portal' } });
-    await attribution.migrate();
+    const attribution = createAttribution({ database: await freshStorage(embeddedBackend()), clock: () => NOW, portal: { secret: SECRET, url: 'https://shop.example/admin/attribution/portal' } });
     const alice = await attribution.partners.create({ name: 'Alice', code: 'alice' });
     const url = new URL(await attribution.partners.portalUrl(alice.id, { expiresIn: 120 }));
     expect(url.origin + url.pathname).toBe('https://shop.example/admin/attribution/portal');

@@ -1,6 +1,7 @@
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
+import { embeddedBackend, freshStorage } from '../support/backends.js';
 import { checkoutSession, event } from '../support/stripe-fixtures.js';
 
 const PROGRAM = { currency: 'usd', reward: { type: 'percent', percent: 30 }, leadReward: { type: 'flat', amount: 200 } } as const;
@@ -17,9 +18,8 @@ describe('test mode follows the Stripe client’s key when livemode is not set',
   });
 
   it('one person in test mode is one customer: their lead and their test-mode purchase, one lead reward', async () => {
-    const app = createAttribution({ database: 'memory://', stripe: new Stripe('sk_test_quickstart'), clicks: { ipSalt: 'pepper' }, program: PROGRAM });
+    const app = createAttribution({ database: await freshStorage(embeddedBackend()), stripe: new Stripe('sk_test_quickstart'), clicks: { ipSalt: 'pepper' }, program: PROGRAM });
     try {
-      await app.migrate();
       await app.partners.create({ name: 'Alice', code: 'alice' });
       const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } });
       const { customer: lead } = await app.trackLead({ customerExternalId: 'user_1', email: 'zoe@example.com', clickId });

@@ -3,21 +3,28 @@ import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { ConfigurationError } from '../../src/core/kernel/errors.js';
 import pg from 'pg';
-import { DATABASE_URL, tablesIn, uniqueSchema } from '../support/backends.js';
+import { DATABASE_URL, embeddedBackend, tablesIn, uniqueSchema } from '../support/backends.js';
 
 describe('tables without a schema of their own', () => {
   it('land in the current schema even when another schema has a migrations table of the same name', async () => {
-    const attribution = createAttribution({ database: 'memory://' });
-    const storage = await attribution.storage();
-    const db = (storage as unknown as { db: Parameters<typeof tablesIn>[0] }).db;
-    await sql`create schema staging_copy`.execute(db);
-    await sql`create table staging_copy.sa_migrations (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(db);
-    await sql`insert into staging_copy.sa_migrations values ('0001_initial', '2026-01-01T00:00:00.000Z')`.execute(db);
-
-    expect(await attribution.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'] });
-    expect(await tablesIn(db, 'public')).toEqual(expect.arrayContaining(['sa_migrations', 'sa_partners', 'sa_sales']));
-    expect((await storage.insertPartner({ name: 'Public' })).name).toBe('Public');
-    await attribution.close();
+    // The worker's database, with a current schema of this test's own (the session's, put back after).
+    const { db } = embeddedBackend();
+    const current = uniqueSchema();
+    const other = uniqueSchema();
+    await sql`create schema ${sql.id(current)}`.execute(db);
+    await sql`create schema ${sql.id(other)}`.execute(db);
+    await sql`create table ${sql.id(other, 'sa_migrations')} (name varchar(255) primary key, timestamp varchar(255) not null)`.execute(db);
+    await sql`insert into ${sql.id(other, 'sa_migrations')} values ('0001_initial', '2026-01-01T00:00:00.000Z')`.execute(db);
+    await sql`set search_path to ${sql.id(current)}`.execute(db);
+    try {
+      const attribution = createAttribution({ database: db });
+      expect(await attribution.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'] });
+      expect(await tablesIn(db, current)).toEqual(expect.arrayContaining(['sa_migrations', 'sa_partners', 'sa_sales']));
+      expect((await (await attribution.storage()).insertPartner({ name: 'Current' })).name).toBe('Current');
+      await attribution.close();
+    } finally {
+      await sql`reset search_path`.execute(db);
+    }
   });
 });
 

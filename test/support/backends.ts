@@ -34,9 +34,15 @@ export const DATABASE_URL = process.env.DATABASE_URL;
  */
 let embedded: Backend | undefined;
 
-function pgliteBackend(): Backend {
+/** A new embedded database loaded from the one the global setup initialised: no initdb of its own. */
+export function templatePGlite(): PGlite {
+  return new PGlite({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
+}
+
+/** The worker's embedded database, for tests that need no Postgres run of their own. */
+export function embeddedBackend(): Backend {
   if (embedded) return embedded;
-  const pglite = new PGlite({ loadDataDir: new Blob([readFileSync(inject('pgliteTemplate'))]) });
+  const pglite = templatePGlite();
   const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
   embedded = {
     name: 'pglite',
@@ -51,7 +57,7 @@ function pgliteBackend(): Backend {
 }
 
 export function backends(): Backend[] {
-  const list: Backend[] = [pgliteBackend()];
+  const list: Backend[] = [embeddedBackend()];
   const toDestroy: Kysely<any>[] = [];
   if (DATABASE_URL) {
     const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });

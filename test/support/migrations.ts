@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { scopeDatabase } from '../../src/core/storage/layout.js';
 import { Migrator, type KyselyMigration } from '../../src/core/storage/migrations/kysely-migrator.js';
 import type { MigrationContext } from '../../src/core/storage/migrations/migration.js';
+import { introspectingOnly } from '../../src/core/storage/migrations/own-schema.js';
 
 type PackagedUp = { up(db: Kysely<any>, context: MigrationContext): Promise<void> };
 
@@ -12,7 +13,8 @@ export async function migratedWith(db: Kysely<any>, schema: string, release: Rec
     Object.entries(release).map(([name, migration]) => [name, { up: (scoped: Kysely<any>) => migration.up(scoped, context) }]),
   );
   const migrator = new Migrator({
-    db: scopeDatabase(db, { tablePrefix: 'sa_', schema }),
+    // As migrate() gives it: Kysely's own look-up of its tables reads the whole catalog, seconds on a test worker's.
+    db: introspectingOnly(scopeDatabase(db, { tablePrefix: 'sa_', schema }), db, schema),
     provider: { getMigrations: async () => migrations },
     migrationTableName: 'sa_migrations',
     migrationLockTableName: 'sa_migrations_lock',

@@ -9,6 +9,7 @@ import {
 import { Migrator, type KyselyMigration, type KyselyMigrationProvider } from './kysely-migrator.js';
 import { MigrationError } from '../../kernel/errors.js';
 import { scopeDatabase, type TableLayout } from '../layout.js';
+import { introspectingOnly } from './own-schema.js';
 import type { MigrationContext, MigrationReport, PackagedMigration } from './migration.js';
 import * as initial from './0001_initial.js';
 import * as invoicePayments from './0002_invoice_payments.js';
@@ -89,15 +90,16 @@ export function migrationTables(layout: TableLayout) {
 export async function migrateToLatest(db: Kysely<any>, given: TableLayout): Promise<MigrationReport> {
   // Without a schema of their own the tables land in the connection's current schema: name it, or
   // Kysely would take a migrations table of the same name in any other schema for ours.
-  const layout = given.schema ? given : { ...given, schema: await currentSchema(db) };
+  const schema = given.schema ?? (await currentSchema(db));
+  const layout = { ...given, schema };
   // During a rolling deploy an older instance meets migrations a newer one applied: with all of
   // its own applied it has nothing to do (Kysely's Migrator would call that history corrupted).
   if (await allApplied(db, layout)) return { applied: [] };
   const migrator = new Migrator({
-    db: scopeDatabase(db, given),
+    db: introspectingOnly(scopeDatabase(db, given), db, schema),
     provider: new PackagedMigrationProvider(migrationContext(layout)),
     ...migrationTables(layout),
-    ...(layout.schema ? { migrationTableSchema: layout.schema } : {}),
+    migrationTableSchema: schema,
   });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error) {
