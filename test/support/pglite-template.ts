@@ -25,6 +25,10 @@ declare module 'vitest' {
  * opens in a fraction of initdb's seconds.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  // Every temporary file of the run (tests' directories, the CLI's and demo's children, Chromium's
+  // profiles) lands under one directory, removed when the run ends however a test left it.
+  const scratch = await mkdtemp(join(tmpdir(), 'sa-test-run-'));
+  process.env.TMPDIR = scratch;
   const pglite = new PGlite();
   // Without it the dump waits on a database that is still starting, and never settles.
   await pglite.waitReady;
@@ -49,7 +53,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgliteDataDir', empty);
   project.provide('pgliteMigratedDataDir', migrated);
   return async () => {
-    await rm(directory, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true });
     await dropTestSchemas();
   };
 }
