@@ -13,7 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Stripe from 'stripe';
 import { createAttribution } from 'stripe-attribution';
 import { attributionDashboard } from 'stripe-attribution/express';
@@ -36,6 +36,13 @@ if (!Number.isInteger(days) || days < 1) {
   console.error('--days takes a whole number of days, e.g. --days 30');
   process.exit(1);
 }
+// `--data-dir DIR`: the embedded database in DIR (one no earlier demo wrote to) instead of a fresh temporary directory.
+const dataDirFlag = process.argv.indexOf('--data-dir');
+const dataDirArg = dataDirFlag === -1 ? undefined : process.argv[dataDirFlag + 1];
+if (dataDirFlag !== -1 && (!dataDirArg || dataDirArg.startsWith('--'))) {
+  console.error('--data-dir takes a directory, e.g. --data-dir ./demo-data');
+  process.exit(1);
+}
 if (serve && realStripe) {
   console.error('--serve seeds its history through the local stand-in: run it without Stripe keys.');
   process.exit(1);
@@ -47,7 +54,7 @@ const clock = () => seededNow ?? new Date();
 const standIn = realStripe ? undefined : await startStripeStandIn({ clock });
 const stripe = new Stripe(realStripe ? process.env.STRIPE_SECRET_KEY! : 'sk_test_demo', standIn?.clientOptions ?? {});
 const webhookSecret = realStripe ? process.env.STRIPE_WEBHOOK_SECRET! : 'whsec_demo_local';
-const dataDir = mkdtempSync(join(tmpdir(), 'stripe-attribution-demo-'));
+const dataDir = dataDirArg ? resolve(dataDirArg) : mkdtempSync(join(tmpdir(), 'stripe-attribution-demo-'));
 
 // Listening before the attribution instance exists, because partner portal links name the port.
 let app: ReturnType<typeof createStore> | undefined;

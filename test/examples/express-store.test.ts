@@ -4,13 +4,16 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { migratedDataDir } from '../support/data-dirs.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
 describe('npm run demo (examples/express-store)', () => {
   it('walks the journey through real HTTP and signed webhooks, and prints the partner report with the right numbers', async () => {
-    // Exactly the README's command, with no Stripe keys: the local stand-in for Stripe's API.
-    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'demo'], {
+    // The README's command, with no Stripe keys: the local stand-in for Stripe's API. Its database is a
+    // copy of one initialised and migrated once: a fresh directory's initdb is the package test's subject.
+    const dataDir = migratedDataDir('sa-demo-');
+    const { stdout } = await promisify(execFile)('npm', ['run', '--silent', 'demo', '--', '--data-dir', dataDir], {
       cwd: root,
       env: { ...process.env, STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', DATABASE_URL: '' },
     });
@@ -33,6 +36,7 @@ describe('npm run demo (examples/express-store)', () => {
       ['2', '1', '1', '$49.00', '$0.00', '$16.70', '$0.00', '$0.00', '$0.00'],
       ['0', '0', '1', '$49.00', '$19.60', '$8.82', '$0.00', '$0.00', '$0.00'],
     ]);
+    expect(stdout).toContain(`on embedded PGlite in ${dataDir}`);
     expect(stdout).toMatch(/npm run cli -- report --data-dir \S+ --test\n\(in your own app, where the package is installed: npx stripe-attribution report …\)\n$/);
   }, 60_000);
 });
@@ -40,7 +44,7 @@ describe('npm run demo (examples/express-store)', () => {
 describe('npm run demo -- --serve', () => {
   it('seeds the program, serves the dashboard and a partner portal with the seeded partners, and stops on Ctrl-C', async () => {
     // Three days of history instead of 90: the same seeding, quicker.
-    const demo = spawn('npm', ['run', '--silent', 'demo', '--', '--serve', '--days', '3'], {
+    const demo = spawn('npm', ['run', '--silent', 'demo', '--', '--serve', '--days', '3', '--data-dir', migratedDataDir('sa-demo-serve-')], {
       cwd: root,
       env: { ...process.env, STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', DATABASE_URL: '', PORT: '' },
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -33,14 +33,21 @@ export default () => createAttribution(options);
 `;
 }
 
-/** A migrated embedded database with partner Alice and one click of hers. */
-async function seeded(dataDir: string): Promise<string> {
+/**
+ * A migrated embedded database with partner Alice and one click of hers; `more` adds to it while
+ * it is open (each opening costs a PGlite start).
+ */
+async function seeded(dataDir: string, more?: (app: Attribution, clickId: string) => Promise<void>): Promise<string> {
   const app = createAttribution({ database: migratedDataDirAt(dataDir), clicks: { ipSalt: 'pepper' }, program: PROGRAM });
-  await app.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice' });
-  const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } });
-  await app.close();
-  if (!clickId) throw new Error('the visit recorded no click');
-  return clickId;
+  try {
+    await app.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice' });
+    const { clickId } = await app.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': 'Mozilla/5.0 Firefox/130.0' } });
+    if (!clickId) throw new Error('the visit recorded no click');
+    await more?.(app, clickId);
+    return clickId;
+  } finally {
+    await app.close();
+  }
 }
 
 const ledger = async (app: Attribution) => (await app.commissions.list()).map(({ kind, amount, currency, status }) => ({ kind, amount, currency, status })).sort((a, b) => a.kind.localeCompare(b.kind));
@@ -51,11 +58,14 @@ describe('the CLI on the app’s own configuration', { timeout: 180_000 }, () =>
     // Bought a moment after the click (a click counts for objects created after it).
     const purchase = (clickId: string) => ({ ...event('checkout.session.completed', checkoutSession({ created: now + 5, metadata: { sa_click_id: clickId } })), created: now + 6 });
 
-    // The app received the webhook.
+    // The app received the webhook; the CLI's database is a copy of the app's from before it did.
     const appDir = mkdtempSync(join(tmpdir(), 'sa-app-'));
-    const appClick = await seeded(appDir);
+    const click = await seeded(appDir);
+    const project = merchantProject();
+    const dataDir = join(project, '.data');
+    cpSync(appDir, dataDir, { recursive: true });
     const app = createAttribution({ database: appDir, clicks: { ipSalt: 'pepper' }, program: PROGRAM });
-    await app.handleEvent(purchase(appClick));
+    await app.handleEvent(purchase(click));
     const earned = await ledger(app);
     await app.close();
     expect(earned).toEqual([
@@ -64,9 +74,6 @@ describe('the CLI on the app’s own configuration', { timeout: 180_000 }, () =>
     ]);
 
     // The same purchase missed by the webhook, applied by the CLI from the app's config.
-    const project = merchantProject();
-    const dataDir = join(project, '.data');
-    const click = await seeded(dataDir);
     const config = merchantProjectConfig(project, typescriptConfig(dataDir));
     stripe.events.length = 0;
     stripe.events.push(purchase(click));
@@ -145,14 +152,13 @@ describe('npx stripe-attribution doctor', { timeout: 180_000 }, () => {
   it('reports each check; a Stripe endpoint missing event types, a key of the other mode and no salt in production fail (exit 1)', async () => {
     const project = merchantProject();
     const dataDir = join(project, '.data');
-    const click = await seeded(dataDir);
-    const app = createAttribution({ database: dataDir, clicks: { ipSalt: 'pepper' }, program: PROGRAM });
-    // A refund whose sale has not arrived waits, parked; a paid-out sale leaves a pending payout.
-    await app.handleEvent(event('charge.refunded', charge({ id: 'ch_orphan', payment_intent: 'pi_orphan', amount: 10000, amount_refunded: 10000, refunded: true })));
-    await app.handleEvent(event('checkout.session.completed', checkoutSession({ created: Math.floor(Date.now() / 1000) + 5, metadata: { sa_click_id: click } })));
-    await app.commissions.approveDue(new Date(Date.now() + 60 * 86_400_000));
-    expect(await app.payouts.create({ livemode: false })).toHaveLength(1);
-    await app.close();
+    await seeded(dataDir, async (app, click) => {
+      // A refund whose sale has not arrived waits, parked; a paid-out sale leaves a pending payout.
+      await app.handleEvent(event('charge.refunded', charge({ id: 'ch_orphan', payment_intent: 'pi_orphan', amount: 10000, amount_refunded: 10000, refunded: true })));
+      await app.handleEvent(event('checkout.session.completed', checkoutSession({ created: Math.floor(Date.now() / 1000) + 5, metadata: { sa_click_id: click } })));
+      await app.commissions.approveDue(new Date(Date.now() + 60 * 86_400_000));
+      expect(await app.payouts.create({ livemode: false })).toHaveLength(1);
+    });
 
     merchantProjectConfig(project, typescriptConfig(dataDir, ", webhookSecret: 'whsec_doctor'"), 'stripe-attribution.config.ts');
     stripe.answers.set('GET /v1/webhook_endpoints', {

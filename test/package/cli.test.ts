@@ -60,7 +60,8 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
   });
 
   it('refuses a directory another process has open, and the directory stays usable', async () => {
-    const dataDir = emptyDataDir('sa-lock-');
+    // Migrated already: migrating is the test above's subject.
+    const dataDir = migratedDataDir('sa-lock-');
     const app = createAttribution({ database: dataDir });
     await app.migrate();
     const storage = await app.storage();

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -56,11 +57,23 @@ function postgresOnlyApp(): string {
 }
 
 describe('the published types', () => {
-  it('type-check in a Postgres-only app with skipLibCheck off (no optional peer is needed)', async () => {
-    const app = postgresOnlyApp();
-    const result = await outcome(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', app], app);
-    expect(result.output).toBe('');
-    expect(result.code).toBe(0);
+  it('type-check in a Postgres-only app with skipLibCheck off (no optional peer is needed)', () => {
+    const app = realpathSync(postgresOnlyApp());
+    const config = ts.getParsedCommandLineOfConfigFile(join(app, 'tsconfig.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: () => {} })!;
+    const program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
+    // What tsc reports with skipLibCheck off, for this package's declaration files and the app's own:
+    // the app's other declaration files (Stripe's, Kysely's, Node's, TypeScript's lib) are their
+    // publishers' to check, and checking them was two thirds of the time.
+    const ours = program.getSourceFiles().filter((file) => file.fileName.startsWith(join(app, 'node_modules', 'stripe-attribution', 'dist')) || !file.fileName.includes('/node_modules/'));
+    expect(ours.map((file) => file.fileName.slice(app.length + 1))).toEqual(expect.arrayContaining(['app.ts', 'app-cjs.cts', 'node_modules/stripe-attribution/dist/index.d.ts', 'node_modules/stripe-attribution/dist/index.d.cts']));
+    const diagnostics = [
+      ...config.errors,
+      ...program.getOptionsDiagnostics(),
+      ...program.getGlobalDiagnostics(),
+      ...program.getSyntacticDiagnostics(),
+      ...ours.flatMap((file) => program.getSemanticDiagnostics(file)),
+    ];
+    expect(ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (name) => name, getCurrentDirectory: () => app, getNewLine: () => '\n' })).toBe('');
   });
 
   it('resolve for every entry point and module resolution (arethetypeswrong)', async () => {

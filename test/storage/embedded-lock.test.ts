@@ -1,9 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { EmbeddedDatabaseLockedError } from '../../src/core/kernel/errors.js';
 import { claimDirectory } from '../../src/core/storage/embedded.js';
 
@@ -24,21 +26,45 @@ interface Outcome {
   late: boolean;
 }
 
-/** Starts two claimants, and once both are loaded tells them the same millisecond to claim at. */
-async function race(dir: string, increments: number): Promise<Outcome[]> {
-  const children = [0, 1].map(() => {
-    const child = spawn(process.execPath, [claimant, dir, String(increments)], { cwd: root });
-    let stdout = '';
-    const ready = new Promise<void>((done) => child.stdout.on('data', (chunk) => (stdout += chunk) && stdout.includes('ready\n') && done()));
-    const exited = new Promise<Outcome>((done, fail) =>
-      child.on('exit', (code) => (code === 0 ? done(JSON.parse(stdout.slice(stdout.indexOf('\n') + 1))) : fail(new Error(`claimant exited ${code}`)))),
-    );
-    return { child, ready, exited };
-  });
-  await Promise.all(children.map((c) => c.ready));
+/** A claimant process, loaded once and raced round after round (test/fixtures/lock-claimant.ts). */
+function startClaimant(dir: string, increments: number) {
+  const child = spawn(process.execPath, [claimant, dir, String(increments)], { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const exited = once(child, 'exit');
+  // A failed round leaves it waiting for the next.
+  onTestFinished(() => void child.kill());
+  const next = async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error(`claimant exited ${(await exited)[0]}`);
+    return line.value;
+  };
+  return {
+    ready: next(),
+    async claimAt(startAt: number): Promise<Outcome> {
+      child.stdin.write(`${startAt}\n`);
+      return JSON.parse(await next());
+    },
+    async release() {
+      child.stdin.write('release\n');
+      expect(await next()).toBe('released');
+    },
+    async stop() {
+      child.stdin.end();
+      expect((await exited)[0]).toBe(0);
+    },
+  };
+}
+
+/**
+ * Tells both claimants the same millisecond to claim at. A winner holds the lock until both have
+ * answered: a claimant descheduled past the winner's whole turn (a busy machine) would otherwise
+ * find the lock already released, and win a race that never happened.
+ */
+async function race(claimants: ReturnType<typeof startClaimant>[]): Promise<Outcome[]> {
   const startAt = Date.now() + 50;
-  for (const { child } of children) child.stdin.end(String(startAt));
-  return Promise.all(children.map((c) => c.exited));
+  const outcomes = await Promise.all(claimants.map((c) => c.claimAt(startAt)));
+  await Promise.all(claimants.filter((_, i) => outcomes[i]!.won).map((c) => c.release()));
+  return outcomes;
 }
 
 describe('the embedded database lock', () => {
@@ -48,6 +74,9 @@ describe('the embedded database lock', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sa-lock-race-'));
     writeFileSync(join(dir, 'counter'), '0');
     let onTime = 0;
+    // Two processes for every round: loading one costs far more than the race it runs.
+    const claimants = [startClaimant(dir, INCREMENTS), startClaimant(dir, INCREMENTS)];
+    expect(await Promise.all(claimants.map((c) => c.ready))).toEqual(['ready', 'ready']);
     for (let round = 0; round < ROUNDS; round++) {
       // What the two find: an empty directory, a lock left by a crash on this host, or one left by
       // a container (another hostname) silent for longer than the age limit.
@@ -58,12 +87,13 @@ describe('the embedded database lock', () => {
         const longAgo = new Date(Date.now() - 3_600_000);
         utimesSync(file, longAgo, longAgo);
       }
-      const results = await race(dir, INCREMENTS);
+      const results = await race(claimants);
       expect(results.filter((r) => r.won)).toHaveLength(1);
       if (!results.some((r) => r.late)) onTime++;
       // The winner released its lock and cleared the one it superseded; no temporary file is left.
       expect(readdirSync(dir).sort()).toEqual(['counter']);
     }
+    await Promise.all(claimants.map((c) => c.stop()));
     expect(Number(readFileSync(join(dir, 'counter'), 'utf8'))).toBe(ROUNDS * INCREMENTS);
     // The race is real: most rounds had both processes waiting for the same millisecond.
     expect(onTime).toBeGreaterThan(ROUNDS / 2);
