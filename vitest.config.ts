@@ -22,7 +22,7 @@ export default defineConfig({
     // schema and by ids of their own, as they must on a shared Postgres anyway.
     isolate: false,
     // Vitest's default leaves a core idle on a 2-core machine; the suite waits on its databases and
-    // servers often enough to use both.
+    // servers often enough to use both (a third worker measured slower there).
     maxWorkers: 2,
     unstubEnvs: true,
     globalSetup: ['test/support/pglite-template.ts'],

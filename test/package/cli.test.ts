@@ -63,7 +63,6 @@ describe('npx stripe-attribution migrate (embedded PGlite)', () => {
     // Migrated already: migrating is the test above's subject.
     const dataDir = migratedDataDir('sa-lock-');
     const app = createAttribution({ database: dataDir });
-    await app.migrate();
     const storage = await app.storage();
     await storage.insertPartner({ name: 'Before' });
 

@@ -11,8 +11,8 @@ import { migrationSql } from '../../src/core/storage/migrations/index.js';
 
 /**
  * A database the storage contract runs against: embedded PGlite always, real Postgres whenever
- * DATABASE_URL is set. One per test file (PGlite takes seconds to start); tests are isolated by
- * giving each its own Postgres schema.
+ * DATABASE_URL is set. The embedded one is the test worker's, shared by the files it runs (PGlite
+ * takes seconds to start); tests are isolated by giving each its own Postgres schema.
  */
 export interface Backend {
   name: 'pglite' | 'postgres';
@@ -27,6 +27,13 @@ export interface Backend {
 }
 
 export const DATABASE_URL = process.env.DATABASE_URL;
+
+const closers: Array<() => Promise<void>> = [];
+
+/** Runs `close` when the current file ends, before its databases close (an instance's outbox worker, say). */
+export function closeAtFileEnd(close: () => Promise<void>): void {
+  closers.push(close);
+}
 
 /**
  * The worker's embedded database: started once (seconds) and shared by the files the worker runs;
@@ -79,16 +86,20 @@ export function backends(): Backend[] {
       concurrent: true,
     });
   }
-  afterAll(() => Promise.all(toDestroy.map((db) => db.destroy())));
+  afterAll(async () => {
+    // Files share the worker: nothing a file started may go on polling into the next one.
+    await Promise.all(closers.splice(0).map((close) => close()));
+    await Promise.all(toDestroy.map((db) => db.destroy()));
+  });
   return list;
 }
 
 /**
- * A schema name of the test's own. The suite's teardown drops every schema so named
- * (`test/support/pglite-template.ts`), once no file can still be using one.
+ * A schema name of the test's own, marked as this run's. The run's teardown drops every schema so
+ * marked (`test/support/pglite-template.ts`), once no file can still be using one.
  */
 export function uniqueSchema(): string {
-  return `t_${randomBytes(6).toString('hex')}`;
+  return `${inject('schemaPrefix')}${randomBytes(6).toString('hex')}`;
 }
 
 /**

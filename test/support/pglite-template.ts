@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { randomBytes } from 'node:crypto';
 import { cpSync, mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,8 @@ declare module 'vitest' {
     pgliteDataDir: string;
     /** The same, migrated with the default layout, as `stripe-attribution migrate` leaves it. */
     pgliteMigratedDataDir: string;
+    /** What this run's Postgres schemas start with: its teardown drops those and no other run's. */
+    schemaPrefix: string;
   }
 }
 
@@ -52,9 +55,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('pgliteTemplate', file);
   project.provide('pgliteDataDir', empty);
   project.provide('pgliteMigratedDataDir', migrated);
+  const schemaPrefix = `t_${randomBytes(3).toString('hex')}_`;
+  project.provide('schemaPrefix', schemaPrefix);
   return async () => {
-    await rm(scratch, { recursive: true, force: true });
-    await dropTestSchemas();
+    try {
+      await rm(scratch, { recursive: true, force: true });
+    } finally {
+      await dropTestSchemas(schemaPrefix);
+    }
   };
 }
 
@@ -63,12 +71,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
  * file has finished: files run side by side on the same database, so none may drop what it made
  * while another could be reading the catalog.
  */
-async function dropTestSchemas(): Promise<void> {
+async function dropTestSchemas(prefix: string): Promise<void> {
   if (!process.env.DATABASE_URL) return;
   const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
   await client.connect();
   try {
-    const { rows } = await client.query<{ name: string }>(`select nspname as name from pg_namespace where nspname ~ '^t_[0-9a-f]{12}$'`);
+    const { rows } = await client.query<{ name: string }>('select nspname as name from pg_namespace where starts_with(nspname, $1)', [prefix]);
     for (const { name } of rows) await client.query(`drop schema if exists "${name}" cascade`);
   } finally {
     await client.end();

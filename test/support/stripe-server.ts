@@ -175,7 +175,7 @@ export async function startStripeServer(options: { faults?: StripeServerFaults; 
     /** A real Stripe client pointed at this server (of another stripe-node major when given its class). */
     client: (StripeClass: new (key: string, config: object) => unknown = Stripe): Stripe =>
       new StripeClass('sk_test_local', { host: '127.0.0.1', port, protocol: 'http', maxNetworkRetries: 0 }) as Stripe,
-    /** Forgets everything recorded and scripted, as a server started afresh would. */
+    /** Forgets everything recorded and scripted, as a server started afresh would; ids keep counting, so no two files' objects share one. */
     reset() {
       for (const list of [requests, events, created]) list.length = 0;
       for (const map of [answers, failures, idempotent]) map.clear();

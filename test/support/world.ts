@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import type { Storage } from '../../src/core/storage/types.js';
-import { freshStorage, type Backend } from './backends.js';
+import { closeAtFileEnd, freshStorage, type Backend } from './backends.js';
 import { startStripeServer } from './stripe-server.js';
 import { T0 } from './stripe-fixtures.js';
 
@@ -49,6 +49,7 @@ export async function world(backend: Backend, wrap?: (storage: Storage) => Stora
     onError: () => {},
     ...extra,
   });
+  closeAtFileEnd(() => attribution.close());
   const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice', promotionCodes: ['promo_alice'] });
   const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
   const { clickId } = await attribution.captureClick({

@@ -50,13 +50,19 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDat
   const { PGlite } = await importOptional('@electric-sql/pglite', 'The embedded database', () =>
     import(/* webpackIgnore: true */ '@electric-sql/pglite'));
   if (dataDir === IN_MEMORY) {
-    const image = freshCluster;
-    const pglite = image ? new PGlite({ loadDataDir: await image }) : new PGlite();
+    // A first start that failed leaves no image: this one then runs initdb itself.
+    const image = await freshCluster?.catch(() => undefined);
+    const pglite = image ? new PGlite({ loadDataDir: image }) : new PGlite();
     if (!image) {
-      freshCluster = pglite.waitReady.then(() => pglite.dumpDataDir('none'));
-      // A failed first start must not leave every later one failing on its image.
-      freshCluster.catch(() => (freshCluster = undefined));
-      await freshCluster;
+      const dumped = pglite.waitReady.then(() => pglite.dumpDataDir('none'));
+      freshCluster = dumped;
+      try {
+        await dumped;
+      } catch (error) {
+        if (freshCluster === dumped) freshCluster = undefined;
+        await pglite.close().catch(() => {});
+        throw error;
+      }
     }
     const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
     return { db, close: () => db.destroy() };

@@ -31,9 +31,12 @@ describe.each(backends())('webhook events storage contract on $name', (backend) 
       // The second copy starts while the first still holds its uncommitted row.
       const loser = second.transaction((tx) => tx.recordWebhookEvent(event));
       if (backend.concurrent) {
-        // Prove the two really overlapped: the second waits on the first's row lock in Postgres.
+        // Prove the two really overlapped: the second waits on the first's row lock in Postgres
+        // (its statement, named by this test's own schema: other files share the server).
         await expect.poll(async () => {
-          const waiting = await sql<{ n: number }>`select count(*)::int as n from pg_locks where not granted`.execute(backend.db);
+          const waiting = await sql<{ n: number }>`
+            select count(*)::int as n from pg_stat_activity
+            where wait_event_type = 'Lock' and position(${storage.layout.schema!} in query) > 0`.execute(backend.db);
           return waiting.rows[0]!.n;
         }).toBeGreaterThan(0);
       }
