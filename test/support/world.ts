@@ -49,7 +49,8 @@ export async function world(backend: Backend, wrap?: (storage: Storage) => Stora
     onError: () => {},
     ...extra,
   });
-  closeAtFileEnd(() => attribution.close());
+  // close() stops the outbox worker first; a test's wrapped storage need not forward its own close.
+  closeAtFileEnd(() => attribution.close().catch(() => {}));
   const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice', promotionCodes: ['promo_alice'] });
   const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
   const { clickId } = await attribution.captureClick({
