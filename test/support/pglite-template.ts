@@ -77,7 +77,7 @@ async function dropTestSchemas(prefix: string): Promise<void> {
   await client.connect();
   try {
     const { rows } = await client.query<{ name: string }>('select nspname as name from pg_namespace where starts_with(nspname, $1)', [prefix]);
-    for (const { name } of rows) await client.query(`drop schema if exists "${name}" cascade`);
+    for (const { name } of rows) await client.query(`drop schema if exists ${client.escapeIdentifier(name)} cascade`);
   } finally {
     await client.end();
   }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import Stripe from 'stripe';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
+import { TABLES } from '../../src/core/storage/schema.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { closeAtFileEnd, freshStorage, type Backend } from './backends.js';
 import { startStripeServer } from './stripe-server.js';
@@ -30,6 +31,8 @@ export interface World {
   aliceClick: string;
   deliver(stripeEvent: Stripe.Event): Promise<{ status: number; body: any }>;
   count(table: string): Promise<number>;
+  /** Every table's row count, in one statement: what a refused delivery must leave as it was. */
+  counts(): Promise<Record<string, number>>;
   /** The Postgres schema holding this world's tables. */
   schema: string;
 }
@@ -73,6 +76,11 @@ export async function world(backend: Backend, wrap?: (storage: Storage) => Stora
     async count(table) {
       const rows = await sql<{ n: number }>`select count(*)::int as n from ${sql.id(schema, table)}`.execute(backend.db);
       return rows.rows[0]!.n;
+    },
+    async counts() {
+      const counts = TABLES.map((table) => sql`(select count(*)::int from ${sql.id(schema, `sa_${table}`)}) as ${sql.id(table)}`);
+      const { rows } = await sql<Record<string, number>>`select ${sql.join(counts)}`.execute(backend.db);
+      return rows[0]!;
     },
   };
 }
