@@ -13,7 +13,7 @@ import { benchPool, kyselyOn } from './support.js';
  * One app under load, in a process of its own so that autocannon (in the parent) does not share
  * its event loop: `framework variant schema`, where variant `plain` is the bare hello route,
  * `attribution` the same route behind attributionMiddleware, and `batched` the same with
- * `clickWrites: 'batched'`. Sends `{ port }` to the parent, and `{ cpuMicros }` when asked with `'cpu'`.
+ * `clickWrites: 'batched'`. Sends `{ port }` to the parent, and `{ cpu: { user, system } }` (µs) when asked with `'cpu'`.
  */
 export type Framework = 'express' | 'koa' | 'fastify';
 export type Variant = 'plain' | 'attribution' | 'batched';
@@ -72,7 +72,7 @@ process.send!({ port });
 process.on('message', (message) => {
   if (message !== 'cpu') return;
   const { user, system } = process.cpuUsage();
-  process.send!({ cpuMicros: user + system });
+  process.send!({ cpu: { user, system } });
 });
 process.on('disconnect', () => {
   closing = true;

@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createAttribution } from '../src/core/attribution.js';
@@ -24,6 +25,11 @@ export interface MiddlewareFigure {
   /** The app process's CPU time (user + system) per request served, over all rounds, without and with. */
   plainCpuMicros: number;
   attributionCpuMicros: number;
+  /** Whether the apps ran on a core of their own, apart from autocannon (`taskset`, Linux). */
+  pinned: boolean;
+  /** The user-space part of it: where the middleware's JavaScript runs (system time is mostly the loopback socket). */
+  plainUserMicros: number;
+  attributionUserMicros: number;
   /** CPU per request with / without, minus one: what the middleware adds to each request. */
   addedCpu: number;
   /** Responses other than 2xx, or socket errors, in the middleware's runs (must be 0). */
@@ -42,7 +48,7 @@ const SERVER = fileURLToPath(new URL('./middleware-server.ts', import.meta.url))
  */
 export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigure[]> {
   const duration = envInt('BENCH_MW_SECONDS', 3);
-  const rounds = envInt('BENCH_MW_ROUNDS', 5);
+  const settings = middlewareSettings();
   const connections = envInt('BENCH_MW_CONNECTIONS', 10);
   const frameworks = (process.env.BENCH_MW_FRAMEWORKS ?? 'express,koa,fastify').split(',') as Framework[];
 
@@ -66,12 +72,14 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
   const picked = process.env.BENCH_MW_SCENARIOS?.split(',');
   const scenarios = allScenarios.filter(({ scenario }) => !picked || picked.includes(scenario.replace(/,? /g, '-')));
   const figures: MiddlewareFigure[] = [];
+  const { pinned, pinServer, unpin } = pinApart();
   for (const framework of frameworks) {
     const servers = {
       plain: await startServer(node, framework, 'plain'),
       attribution: await startServer(node, framework, 'attribution'),
       batched: await startServer(node, framework, 'batched'),
     };
+    for (const { child } of Object.values(servers)) pinServer(child);
     try {
       for (const { scenario, with: measured, path, headers, target } of scenarios) {
         // `attribution` below names the side under test: the scenario's server.
@@ -82,14 +90,18 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
         await load('plain', 1);
         await load('attribution', 1);
         const runs: Record<Side, autocannon.Result[]> = { plain: [], attribution: [] };
-        const cpuMicros: Record<Side, number> = { plain: 0, attribution: 0 };
+        const cpu: Record<Side, Cpu> = { plain: { user: 0, system: 0 }, attribution: { user: 0, system: 0 } };
         const server = (side: Side) => servers[side === 'plain' ? 'plain' : measured];
+        // The target is on requests without a referral: they get the most rounds.
+        const rounds = scenario === 'no referral' ? settings.rounds : settings.referralRounds;
         for (let index = 0; index < rounds; index += 1) {
           const order: Side[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
           for (const side of order) {
             const before = await cpuOf(server(side).child);
             runs[side].push(await load(side, duration));
-            cpuMicros[side] += (await cpuOf(server(side).child)) - before;
+            const after = await cpuOf(server(side).child);
+            cpu[side].user += after.user - before.user;
+            cpu[side].system += after.system - before.system;
           }
           const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
           log(`middleware ${node.version} ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
@@ -97,7 +109,8 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
         // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
         const served = (side: Side) => runs[side].reduce((sum, r) => sum + r.requests.total, 0);
         const p99 = (side: Side) => median(runs[side].map((r) => r.latency.p99));
-        const cpuPerRequest = (side: Side) => cpuMicros[side] / Math.max(served(side), 1);
+        const cpuPerRequest = (side: Side) => (cpu[side].user + cpu[side].system) / Math.max(served(side), 1);
+        const userPerRequest = (side: Side) => cpu[side].user / Math.max(served(side), 1);
         figures.push({
           node: node.version,
           framework,
@@ -111,6 +124,9 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
           baselineSpread: round(spread(runs.plain.map((r) => r.requests.average)), 3),
           plainCpuMicros: round(cpuPerRequest('plain'), 1),
           attributionCpuMicros: round(cpuPerRequest('attribution'), 1),
+          pinned,
+          plainUserMicros: round(userPerRequest('plain'), 2),
+          attributionUserMicros: round(userPerRequest('attribution'), 2),
           addedCpu: round(cpuPerRequest('attribution') / cpuPerRequest('plain') - 1, 3),
           failures: runs.attribution.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
           target,
@@ -120,20 +136,61 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
       for (const server of Object.values(servers)) server.child.disconnect();
     }
   }
+  unpin();
   return figures;
 }
+
+/** Rounds per side: BENCH_MW_ROUNDS for requests without a referral, BENCH_MW_REFERRAL_ROUNDS for referral visits. */
+export function middlewareSettings(): { rounds: number; referralRounds: number } {
+  return { rounds: envInt('BENCH_MW_ROUNDS', 10), referralRounds: envInt('BENCH_MW_REFERRAL_ROUNDS', 4) };
+}
+
+/**
+ * On Linux with `taskset`, the app processes get the last core and autocannon the others, so the
+ * scheduler does not move them onto each other's core between rounds (most of the round-to-round
+ * spread otherwise). Returns what undoes it for the benches that follow.
+ */
+function pinApart(): { pinned: boolean; pinServer: (child: ChildProcess) => void; unpin: () => void } {
+  const cores = cpus().length;
+  const pinned = cores >= 2 && taskset(process.pid, `0-${cores - 2}`);
+  return {
+    pinned,
+    pinServer: (child) => {
+      if (pinned && child.pid !== undefined) taskset(child.pid, String(cores - 1));
+    },
+    unpin: () => {
+      if (pinned) taskset(process.pid, `0-${cores - 1}`);
+    },
+  };
+}
+
+/** Whether the process (every thread of it) now runs on `cores` only. */
+function taskset(pid: number, cores: string): boolean {
+  try {
+    execFileSync('taskset', ['--all-tasks', '--cpu-list', '--pid', cores, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 
 function spread(values: readonly number[]): number {
   return (Math.max(...values) - Math.min(...values)) / median(values);
 }
 
+interface Cpu {
+  user: number;
+  system: number;
+}
+
 /** The app process's CPU time so far, in microseconds. */
-function cpuOf(child: ChildProcess): Promise<number> {
+function cpuOf(child: ChildProcess): Promise<Cpu> {
   return new Promise((resolve) => {
-    const answer = (message: { cpuMicros?: number }) => {
-      if (message.cpuMicros === undefined) return;
+    const answer = (message: { cpu?: Cpu }) => {
+      if (message.cpu === undefined) return;
       child.off('message', answer);
-      resolve(message.cpuMicros);
+      resolve(message.cpu);
     };
     child.on('message', answer);
     child.send('cpu');

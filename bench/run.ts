@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { benchMiddleware, type MiddlewareFigure } from './middleware.js';
+import { benchMiddleware, middlewareSettings, type MiddlewareFigure } from './middleware.js';
 import { benchNodes, type NodeBinary } from './nodes.js';
 import { benchReport, type ReportFigure } from './report.js';
 import { BENCH_URL, ensureBenchDatabase, log, round } from './support.js';
@@ -92,15 +92,18 @@ function markdown(): string {
       'far the app without middleware moved between its own rounds, the noise floor of the ratio.',
       '*CPU per request*: the app process\'s own CPU time (user + system, `process.cpuUsage()`) over all rounds',
       'divided by the requests it served, without → with; *added CPU* is what the middleware adds to each',
-      'request, steadier than req/s on a shared machine. The apps run on each Node listed; autocannon on the first.',
-      `Settings: ${process.env.BENCH_MW_CONNECTIONS ?? 10} connections, ${process.env.BENCH_MW_SECONDS ?? 3} s × ${process.env.BENCH_MW_ROUNDS ?? 5} rounds per side.`,
+      'request, steadier than req/s on a shared machine. *User*: the user-space part of it, where the',
+      'middleware\'s JavaScript runs (the system part is mostly the loopback socket, the same work on both sides).',
+      'The apps run on each Node listed; autocannon on the first.',
+      `Settings: ${process.env.BENCH_MW_CONNECTIONS ?? 10} connections, ${process.env.BENCH_MW_SECONDS ?? 3} s × ${middlewareSettings().rounds} rounds per side without a referral, ${middlewareSettings().referralRounds} for referral visits` +
+        (middleware.every((f) => f.pinned) ? '; the apps on one core, autocannon on the other (`taskset`).' : '; processes not pinned to cores.'),
       '',
-      '| Node | framework | requests | req/s without | req/s with | throughput ratio | p99 ms without → with | p99 ratio | baseline spread | CPU µs/request without → with | added CPU | target | |',
-      '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
+      '| Node | framework | requests | req/s without | req/s with | throughput ratio | p99 ms without → with | p99 ratio | baseline spread | CPU µs/request without → with | user µs without → with | added CPU | target | |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     );
     for (const f of middleware) {
       lines.push(
-        `| ${f.node} | ${f.framework} | ${f.scenario} | ${f.plainRps} | ${f.attributionRps} | ${pct(f.throughputRatio)} | ${f.plainP99} → ${f.attributionP99} | ${f.p99Ratio} | ${pct(f.baselineSpread)} | ${f.plainCpuMicros} → ${f.attributionCpuMicros} | ${pct(f.addedCpu)} | ${targetText(f)} | ${verdict(metTarget(f))}${f.failures ? `, ${f.failures} failed` : ''} |`,
+        `| ${f.node} | ${f.framework} | ${f.scenario} | ${f.plainRps} | ${f.attributionRps} | ${pct(f.throughputRatio)} | ${f.plainP99} → ${f.attributionP99} | ${f.p99Ratio} | ${pct(f.baselineSpread)} | ${f.plainCpuMicros} → ${f.attributionCpuMicros} | ${f.plainUserMicros} → ${f.attributionUserMicros} | ${pct(f.addedCpu)} | ${targetText(f)} | ${verdict(metTarget(f))}${f.failures ? `, ${f.failures} failed` : ''} |`,
       );
     }
     lines.push('');

@@ -100,15 +100,44 @@ export function readClickCookie(request: AttributionRequest, cookieName: string)
  * `target` is the request target as received (path and query).
  */
 export function clickWithoutVisit(settings: ResolvedOptions['clicks'], method: string, target: string, cookieHeader: string | undefined): string | null | undefined {
-  if (method.toUpperCase() === 'GET' && mayNameReferral(target, settings.params)) return undefined;
+  if ((method === 'GET' || method.toUpperCase() === 'GET') && mayNameReferral(target, settings.params)) return undefined;
   return clickOfCookieHeader(cookieHeader, settings.cookieName);
 }
 
+/**
+ * The click id in a Cookie header. This runs on every request, and browsers send every cookie of the
+ * site (analytics, sessions): only the pair that names ours is looked at, and it goes to the parser
+ * only when it is not plainly `name=clk_…` (quoted, encoded, spaced). Cookie names are not decoded,
+ * so a header without ours spelled out cannot carry it; the first pair of that name counts.
+ */
 function clickOfCookieHeader(cookieHeader: string | undefined, cookieName: string): string | null {
-  // Cookie names are not decoded: a header without ours spelled out cannot carry it.
-  if (!cookieHeader?.includes(cookieName)) return null;
-  const value = parseCookies(cookieHeader)[cookieName];
-  return isClickId(value) ? value : null;
+  if (!cookieHeader) return null;
+  for (let at = cookieHeader.indexOf(cookieName); at !== -1; at = cookieHeader.indexOf(cookieName, at + 1)) {
+    const start = cookieHeader.lastIndexOf(';', at) + 1;
+    // Inside another pair (its value, or the end of a longer name): not ours.
+    if (!isBlank(cookieHeader, start, at)) continue;
+    const semicolon = cookieHeader.indexOf(';', at);
+    const end = semicolon === -1 ? cookieHeader.length : semicolon;
+    const valueAt = at + cookieName.length + 1;
+    if (cookieHeader.charCodeAt(valueAt - 1) === EQUALS) {
+      const value = cookieHeader.slice(valueAt, end);
+      if (isClickId(value)) return value;
+    }
+    const value = parseCookies(cookieHeader.slice(start, end))[cookieName];
+    if (value !== undefined) return isClickId(value) ? value : null;
+  }
+  return null;
+}
+
+const EQUALS = 0x3d;
+
+/** Whether `text` holds only spaces and tabs between `from` and `to`, as the cookie parser trims them. */
+function isBlank(text: string, from: number, to: number): boolean {
+  for (let index = from; index < to; index += 1) {
+    const code = text.charCodeAt(index);
+    if (code !== 0x20 && code !== 0x09) return false;
+  }
+  return true;
 }
 
 /**
