@@ -13,10 +13,11 @@ import { benchPool, kyselyOn } from './support.js';
  * One app under load, in a process of its own so that autocannon (in the parent) does not share
  * its event loop: `framework variant schema`, where variant `plain` is the bare hello route,
  * `attribution` the same route behind attributionMiddleware, and `batched` the same with
- * `clickWrites: 'batched'`. Sends `{ port }` to the parent, and `{ cpu: { user, system } }` (µs) when asked with `'cpu'`.
+ * `clickWrites: 'batched'`, and `scope` the route behind a middleware that only enters the attribution
+ * context (`runInContext`, what every request pays for the click to reach trackLead): the floor. Sends `{ port }` to the parent, and `{ cpu: { user, system } }` (µs) when asked with `'cpu'`.
  */
 export type Framework = 'express' | 'koa' | 'fastify';
-export type Variant = 'plain' | 'attribution' | 'batched';
+export type Variant = 'plain' | 'attribution' | 'batched' | 'scope';
 
 const [framework, variant, schema] = process.argv.slice(2) as [Framework, Variant, string];
 const HELLO = 'hello';
@@ -34,13 +35,14 @@ const attribution = createAttribution({
     if (!closing) console.error(error);
   },
 });
-const withMiddleware = variant !== 'plain';
+const withMiddleware = variant === 'attribution' || variant === 'batched';
 
 async function listen(): Promise<number> {
   if (framework === 'express') {
     const app = express();
     app.disable('x-powered-by');
     if (withMiddleware) app.use(expressAttribution(attribution));
+    if (variant === 'scope') app.use((_req, _res, next) => attribution.runInContext({ clickId: null }, next));
     app.get('/', (_req, res) => void res.type('text/plain').send(HELLO));
     const server: Server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -50,6 +52,7 @@ async function listen(): Promise<number> {
   if (framework === 'koa') {
     const app = new Koa();
     if (withMiddleware) app.use(koaAttribution(attribution));
+    if (variant === 'scope') app.use((_ctx, next) => attribution.runInContext({ clickId: null }, next));
     app.use((ctx) => {
       ctx.type = 'text/plain';
       ctx.body = HELLO;
@@ -61,6 +64,7 @@ async function listen(): Promise<number> {
   }
   const app = Fastify({ logger: false });
   if (withMiddleware) await app.register(fastifyAttribution(attribution));
+  if (variant === 'scope') app.addHook('onRequest', (_request, _reply, next) => attribution.runInContext({ clickId: null }, next));
   app.get('/', async (_request, reply) => reply.type('text/plain').send(HELLO));
   await app.listen({ port: 0, host: '127.0.0.1' });
   return (app.server.address() as AddressInfo).port;

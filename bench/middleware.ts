@@ -11,7 +11,7 @@ export interface MiddlewareFigure {
   /** The Node the app processes ran on (autocannon stays on the parent's). */
   node: string;
   framework: Framework;
-  scenario: 'no referral' | 'referral visit' | 'referral visit, batched';
+  scenario: 'no referral' | 'no referral, scope only' | 'referral visit' | 'referral visit, batched';
   /** Median over rounds, without and with the middleware (in the scenario's click-write mode). */
   plainRps: number;
   attributionRps: number;
@@ -64,6 +64,9 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
 
   const allScenarios = [
     { scenario: 'no referral' as const, with: 'attribution' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 },
+    // The floor on Node 24+, where the CPU target is: the context scope alone, which any way of
+    // carrying the click to trackLead through AsyncLocalStorage pays.
+    ...(major(node) >= 24 ? [{ scenario: 'no referral, scope only' as const, with: 'scope' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 }] : []),
     // No cookie: every request is a new visitor through Alice's link, so each records a click.
     { scenario: 'referral visit' as const, with: 'attribution' as const, path: '/?via=alice', headers: {}, target: 0.9 },
     { scenario: 'referral visit, batched' as const, with: 'batched' as const, path: '/?via=alice', headers: {}, target: 0.9 },
@@ -71,19 +74,20 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
   // BENCH_MW_SCENARIOS=no-referral,referral-visit,referral-visit-batched picks some (all by default).
   const picked = process.env.BENCH_MW_SCENARIOS?.split(',');
   const scenarios = allScenarios.filter(({ scenario }) => !picked || picked.includes(scenario.replace(/,? /g, '-')));
+  const variants = new Set<Variant>(['plain', ...scenarios.map((s) => s.with)]);
   const figures: MiddlewareFigure[] = [];
   const { pinned, pinServer, unpin } = pinApart();
   for (const framework of frameworks) {
-    const servers = {
-      plain: await startServer(node, framework, 'plain'),
-      attribution: await startServer(node, framework, 'attribution'),
-      batched: await startServer(node, framework, 'batched'),
-    };
-    for (const { child } of Object.values(servers)) pinServer(child);
+    const servers: Partial<Record<Variant, { child: ChildProcess; port: number }>> = {};
+    for (const variant of variants) {
+      servers[variant] = await startServer(node, framework, variant);
+      pinServer(servers[variant].child);
+    }
     try {
       for (const { scenario, with: measured, path, headers, target } of scenarios) {
         // `attribution` below names the side under test: the scenario's server.
-        const url = (side: Side) => `http://127.0.0.1:${servers[side === 'plain' ? 'plain' : measured].port}${path}`;
+        const server = (side: Side) => servers[side === 'plain' ? 'plain' : measured]!;
+        const url = (side: Side) => `http://127.0.0.1:${server(side).port}${path}`;
         const load = (side: Side, seconds: number) =>
           autocannon({ url: url(side), connections, duration: seconds, headers: { 'user-agent': 'Mozilla/5.0 (bench)', ...headers } });
         // Warm both (JIT, pool connections) before anything counts.
@@ -91,9 +95,8 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
         await load('attribution', 1);
         const runs: Record<Side, autocannon.Result[]> = { plain: [], attribution: [] };
         const cpu: Record<Side, Cpu> = { plain: { user: 0, system: 0 }, attribution: { user: 0, system: 0 } };
-        const server = (side: Side) => servers[side === 'plain' ? 'plain' : measured];
         // The target is on requests without a referral: they get the most rounds.
-        const rounds = scenario === 'no referral' ? settings.rounds : settings.referralRounds;
+        const rounds = scenario.startsWith('no referral') ? settings.rounds : settings.referralRounds;
         for (let index = 0; index < rounds; index += 1) {
           const order: Side[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
           for (const side of order) {
@@ -174,6 +177,10 @@ function taskset(pid: number, cores: string): boolean {
   }
 }
 
+
+function major(node: NodeBinary): number {
+  return Number(node.version.slice(1).split('.')[0]);
+}
 
 function spread(values: readonly number[]): number {
   return (Math.max(...values) - Math.min(...values)) / median(values);
