@@ -199,7 +199,7 @@ function closingNote(): string[] {
   if (missedCurrent.length > 0) {
     const floor = middleware.filter(isReference);
     notes.push(
-      `- Without a referral, on Node 24, missed: ${figures(missedCurrent)}. The path does no I/O and allocates little: a string search for the click cookie (the other cookies are not parsed) and an AsyncLocalStorage scope around the rest of the request, which is how the click reaches \`trackLead\` and the wrapped Stripe client. The scope alone (the *scope only* rows: ${figures(floor)}) is most of it: Node's \`AsyncLocalStorage.run()\` builds two context frames per call, one to enter and one to restore. No public API enters a scope for less, and a scope that is not restored (\`enterWith\`) would leak one request's click into the next request parsed from the same socket read.`,
+      `- Without a referral, on Node 24, missed: ${figures(missedCurrent)}. The path does no I/O: a string search for the click cookie (the site's other cookies are not parsed) and an AsyncLocalStorage scope around the rest of the request, which is how the click reaches \`trackLead\` and the wrapped Stripe client. The *scope only* rows measure that scope alone, the part any implementation through AsyncLocalStorage pays (${figures(floor)}): Node's \`AsyncLocalStorage.run()\` builds two context frames per call, one to enter and one to restore, and a scope that is not restored (\`enterWith\`) would leak one request's click into the next request read from the same socket. Read these rows with the baseline spread beside them: against a hello route of 10–20 µs, a few tenths of a microsecond is within this machine's movement between rounds.`,
     );
   }
   if (missedOld.length > 0) {

@@ -100,7 +100,7 @@ export function readClickCookie(request: AttributionRequest, cookieName: string)
  * `target` is the request target as received (path and query).
  */
 export function clickWithoutVisit(settings: ResolvedOptions['clicks'], method: string, target: string, cookieHeader: string | undefined): string | null | undefined {
-  if ((method === 'GET' || method.toUpperCase() === 'GET') && mayNameReferral(target, settings.params)) return undefined;
+  if (method.toUpperCase() === 'GET' && mayNameReferral(target, settings.params)) return undefined;
   return clickOfCookieHeader(cookieHeader, settings.cookieName);
 }
 
