@@ -12,9 +12,10 @@ import { benchPool, kyselyOn } from './support.js';
 /**
  * One app under load, in a process of its own so that autocannon (in the parent) does not share
  * its event loop: `framework variant schema`, where variant `plain` is the bare hello route,
- * `attribution` the same route behind attributionMiddleware, and `batched` the same with
- * `clickWrites: 'batched'`, and `scope` the route behind a middleware that only enters the attribution
- * context (`runInContext`, what every request pays for the click to reach trackLead): the floor. Sends `{ port }` to the parent, and `{ cpu: { user, system } }` (µs) when asked with `'cpu'`.
+ * `attribution` the same route behind attributionMiddleware, `batched` the same with
+ * `clickWrites: 'batched'`, and `scope` the route behind a middleware that only enters the
+ * attribution context (`runInContext`): the floor of carrying the click to trackLead. Sends
+ * `{ port }` to the parent, and `{ cpu: { user, system } }` (µs) when asked with `'cpu'`.
  */
 export type Framework = 'express' | 'koa' | 'fastify';
 export type Variant = 'plain' | 'attribution' | 'batched' | 'scope';

@@ -1,10 +1,9 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createAttribution } from '../src/core/attribution.js';
 import type { Framework, Variant } from './middleware-server.js';
-import type { NodeBinary } from './nodes.js';
+import { nodeMajor, type NodeBinary } from './nodes.js';
 import { benchPool, envInt, freshSchema, kyselyOn, log, median, round } from './support.js';
 
 export interface MiddlewareFigure {
@@ -25,11 +24,11 @@ export interface MiddlewareFigure {
   /** The app process's CPU time (user + system) per request served, over all rounds, without and with. */
   plainCpuMicros: number;
   attributionCpuMicros: number;
-  /** Whether the apps ran on a core of their own, apart from autocannon (`taskset`, Linux). */
-  pinned: boolean;
   /** The user-space part of it: where the middleware's JavaScript runs (system time is mostly the loopback socket). */
   plainUserMicros: number;
   attributionUserMicros: number;
+  /** Whether the apps ran on a core of their own, apart from autocannon (`taskset`, Linux). */
+  pinned: boolean;
   /** CPU per request with / without, minus one: what the middleware adds to each request. */
   addedCpu: number;
   /** Responses other than 2xx, or socket errors, in the middleware's runs (must be 0). */
@@ -47,9 +46,7 @@ const SERVER = fileURLToPath(new URL('./middleware-server.ts', import.meta.url))
  * alternating runs (ABBA order across rounds) so drift on a noisy machine hits both sides alike.
  */
 export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigure[]> {
-  const duration = envInt('BENCH_MW_SECONDS', 3);
-  const settings = middlewareSettings();
-  const connections = envInt('BENCH_MW_CONNECTIONS', 10);
+  const { seconds: duration, connections, rounds: plainRounds, referralRounds } = middlewareSettings();
   const frameworks = (process.env.BENCH_MW_FRAMEWORKS ?? 'express,koa,fastify').split(',') as Framework[];
 
   const pool = benchPool(4);
@@ -66,105 +63,117 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
     { scenario: 'no referral' as const, with: 'attribution' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 },
     // The floor on Node 24+, where the CPU target is: the context scope alone, which any way of
     // carrying the click to trackLead through AsyncLocalStorage pays.
-    ...(major(node) >= 24 ? [{ scenario: 'no referral, scope only' as const, with: 'scope' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 }] : []),
+    ...(nodeMajor(node.version) >= 24 ? [{ scenario: 'no referral, scope only' as const, with: 'scope' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 }] : []),
     // No cookie: every request is a new visitor through Alice's link, so each records a click.
     { scenario: 'referral visit' as const, with: 'attribution' as const, path: '/?via=alice', headers: {}, target: 0.9 },
     { scenario: 'referral visit, batched' as const, with: 'batched' as const, path: '/?via=alice', headers: {}, target: 0.9 },
   ];
-  // BENCH_MW_SCENARIOS=no-referral,referral-visit,referral-visit-batched picks some (all by default).
+  // BENCH_MW_SCENARIOS=no-referral,no-referral-scope-only,referral-visit,referral-visit-batched picks some (all by default).
   const picked = process.env.BENCH_MW_SCENARIOS?.split(',');
   const scenarios = allScenarios.filter(({ scenario }) => !picked || picked.includes(scenario.replace(/,? /g, '-')));
   const variants = new Set<Variant>(['plain', ...scenarios.map((s) => s.with)]);
   const figures: MiddlewareFigure[] = [];
-  const { pinned, pinServer, unpin } = pinApart();
-  for (const framework of frameworks) {
-    const servers: Partial<Record<Variant, { child: ChildProcess; port: number }>> = {};
-    for (const variant of variants) {
-      servers[variant] = await startServer(node, framework, variant);
-      pinServer(servers[variant].child);
-    }
-    try {
-      for (const { scenario, with: measured, path, headers, target } of scenarios) {
-        // `attribution` below names the side under test: the scenario's server.
-        const server = (side: Side) => servers[side === 'plain' ? 'plain' : measured]!;
-        const url = (side: Side) => `http://127.0.0.1:${server(side).port}${path}`;
-        const load = (side: Side, seconds: number) =>
-          autocannon({ url: url(side), connections, duration: seconds, headers: { 'user-agent': 'Mozilla/5.0 (bench)', ...headers } });
-        // Warm both (JIT, pool connections) before anything counts.
-        await load('plain', 1);
-        await load('attribution', 1);
-        const runs: Record<Side, autocannon.Result[]> = { plain: [], attribution: [] };
-        const cpu: Record<Side, Cpu> = { plain: { user: 0, system: 0 }, attribution: { user: 0, system: 0 } };
-        // The target is on requests without a referral: they get the most rounds.
-        const rounds = scenario.startsWith('no referral') ? settings.rounds : settings.referralRounds;
-        for (let index = 0; index < rounds; index += 1) {
-          const order: Side[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
-          for (const side of order) {
-            const before = await cpuOf(server(side).child);
-            runs[side].push(await load(side, duration));
-            const after = await cpuOf(server(side).child);
-            cpu[side].user += after.user - before.user;
-            cpu[side].system += after.system - before.system;
-          }
-          const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
-          log(`middleware ${node.version} ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
-        }
-        // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
-        const served = (side: Side) => runs[side].reduce((sum, r) => sum + r.requests.total, 0);
-        const p99 = (side: Side) => median(runs[side].map((r) => r.latency.p99));
-        const cpuPerRequest = (side: Side) => (cpu[side].user + cpu[side].system) / Math.max(served(side), 1);
-        const userPerRequest = (side: Side) => cpu[side].user / Math.max(served(side), 1);
-        figures.push({
-          node: node.version,
-          framework,
-          scenario,
-          plainRps: round(median(runs.plain.map((r) => r.requests.average)), 0),
-          attributionRps: round(median(runs.attribution.map((r) => r.requests.average)), 0),
-          plainP99: p99('plain'),
-          attributionP99: p99('attribution'),
-          throughputRatio: round(served('attribution') / served('plain'), 3),
-          p99Ratio: round(p99('attribution') / Math.max(p99('plain'), 1), 2),
-          baselineSpread: round(spread(runs.plain.map((r) => r.requests.average)), 3),
-          plainCpuMicros: round(cpuPerRequest('plain'), 1),
-          attributionCpuMicros: round(cpuPerRequest('attribution'), 1),
-          pinned,
-          plainUserMicros: round(userPerRequest('plain'), 2),
-          attributionUserMicros: round(userPerRequest('attribution'), 2),
-          addedCpu: round(cpuPerRequest('attribution') / cpuPerRequest('plain') - 1, 3),
-          failures: runs.attribution.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
-          target,
-        });
+  const cores = pinApart();
+  let pinned = cores !== undefined;
+  try {
+    for (const framework of frameworks) {
+      const servers: Partial<Record<Variant, { child: ChildProcess; port: number }>> = {};
+      for (const variant of variants) {
+        servers[variant] = await startServer(node, framework, variant);
+        if (cores) pinned = taskset(servers[variant].child.pid!, cores.apps) && pinned;
       }
-    } finally {
-      for (const server of Object.values(servers)) server.child.disconnect();
+      try {
+        for (const { scenario, with: measured, path, headers, target } of scenarios) {
+          // `attribution` below names the side under test: the scenario's server.
+          const server = (side: Side) => servers[side === 'plain' ? 'plain' : measured]!;
+          const url = (side: Side) => `http://127.0.0.1:${server(side).port}${path}`;
+          const load = (side: Side, seconds: number) =>
+            autocannon({ url: url(side), connections, duration: seconds, headers: { 'user-agent': 'Mozilla/5.0 (bench)', ...headers } });
+          // Warm both (JIT, pool connections) before anything counts.
+          await load('plain', 1);
+          await load('attribution', 1);
+          const runs: Record<Side, autocannon.Result[]> = { plain: [], attribution: [] };
+          const cpu: Record<Side, Cpu> = { plain: { user: 0, system: 0 }, attribution: { user: 0, system: 0 } };
+          // The target is on requests without a referral: they get the most rounds.
+          const rounds = scenario.startsWith('no referral') ? plainRounds : referralRounds;
+          for (let index = 0; index < rounds; index += 1) {
+            const order: Side[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
+            for (const side of order) {
+              const before = await cpuOf(server(side).child);
+              runs[side].push(await load(side, duration));
+              const after = await cpuOf(server(side).child);
+              cpu[side].user += after.user - before.user;
+              cpu[side].system += after.system - before.system;
+            }
+            const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
+            log(`middleware ${node.version} ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
+          }
+          // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
+          const served = (side: Side) => runs[side].reduce((sum, r) => sum + r.requests.total, 0);
+          const p99 = (side: Side) => median(runs[side].map((r) => r.latency.p99));
+          const cpuPerRequest = (side: Side) => (cpu[side].user + cpu[side].system) / Math.max(served(side), 1);
+          const userPerRequest = (side: Side) => cpu[side].user / Math.max(served(side), 1);
+          figures.push({
+            node: node.version,
+            framework,
+            scenario,
+            plainRps: round(median(runs.plain.map((r) => r.requests.average)), 0),
+            attributionRps: round(median(runs.attribution.map((r) => r.requests.average)), 0),
+            plainP99: p99('plain'),
+            attributionP99: p99('attribution'),
+            throughputRatio: round(served('attribution') / served('plain'), 3),
+            p99Ratio: round(p99('attribution') / Math.max(p99('plain'), 1), 2),
+            baselineSpread: round(spread(runs.plain.map((r) => r.requests.average)), 3),
+            plainCpuMicros: round(cpuPerRequest('plain'), 1),
+            attributionCpuMicros: round(cpuPerRequest('attribution'), 1),
+            pinned,
+            plainUserMicros: round(userPerRequest('plain'), 2),
+            attributionUserMicros: round(userPerRequest('attribution'), 2),
+            addedCpu: round(cpuPerRequest('attribution') / cpuPerRequest('plain') - 1, 3),
+            failures: runs.attribution.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+            target,
+          });
+        }
+      } finally {
+        for (const server of Object.values(servers)) server.child.disconnect();
+      }
     }
+  } finally {
+    if (cores) taskset(process.pid, cores.all);
   }
-  unpin();
   return figures;
 }
 
-/** Rounds per side: BENCH_MW_ROUNDS for requests without a referral, BENCH_MW_REFERRAL_ROUNDS for referral visits. */
-export function middlewareSettings(): { rounds: number; referralRounds: number } {
-  return { rounds: envInt('BENCH_MW_ROUNDS', 10), referralRounds: envInt('BENCH_MW_REFERRAL_ROUNDS', 4) };
+/** BENCH_MW_SECONDS per run, BENCH_MW_CONNECTIONS, and rounds per side: BENCH_MW_ROUNDS without a referral, BENCH_MW_REFERRAL_ROUNDS for referral visits. */
+export function middlewareSettings(): { seconds: number; connections: number; rounds: number; referralRounds: number } {
+  return {
+    seconds: envInt('BENCH_MW_SECONDS', 3),
+    connections: envInt('BENCH_MW_CONNECTIONS', 10),
+    rounds: envInt('BENCH_MW_ROUNDS', 10),
+    referralRounds: envInt('BENCH_MW_REFERRAL_ROUNDS', 4),
+  };
 }
 
 /**
- * On Linux with `taskset`, the app processes get the last core and autocannon the others, so the
- * scheduler does not move them onto each other's core between rounds (most of the round-to-round
- * spread otherwise). Returns what undoes it for the benches that follow.
+ * On Linux with `taskset`, the app processes get the last core this process may use and autocannon
+ * (this process) the others, so the scheduler does not move them onto each other's core between
+ * rounds. Returns the core lists, `all` to put back afterwards; undefined when not pinned.
  */
-function pinApart(): { pinned: boolean; pinServer: (child: ChildProcess) => void; unpin: () => void } {
-  const cores = cpus().length;
-  const pinned = cores >= 2 && taskset(process.pid, `0-${cores - 2}`);
-  return {
-    pinned,
-    pinServer: (child) => {
-      if (pinned && child.pid !== undefined) taskset(child.pid, String(cores - 1));
-    },
-    unpin: () => {
-      if (pinned) taskset(process.pid, `0-${cores - 1}`);
-    },
-  };
+function pinApart(): { all: string; apps: string } | undefined {
+  let all: string;
+  try {
+    // "pid 123's current affinity list: 0-3,6"
+    all = execFileSync('taskset', ['--cpu-list', '--pid', String(process.pid)], { encoding: 'utf8' }).split(':').at(-1)!.trim();
+  } catch {
+    return undefined;
+  }
+  const allowed = all.split(',').flatMap((range) => {
+    const [from, to = from] = range.split('-').map(Number) as [number, number?];
+    return Array.from({ length: to - from + 1 }, (_, index) => from + index);
+  });
+  if (allowed.length < 2) return undefined;
+  const apps = String(allowed.at(-1));
+  return taskset(process.pid, allowed.slice(0, -1).join(',')) ? { all, apps } : undefined;
 }
 
 /** Whether the process (every thread of it) now runs on `cores` only. */
@@ -175,11 +184,6 @@ function taskset(pid: number, cores: string): boolean {
   } catch {
     return false;
   }
-}
-
-
-function major(node: NodeBinary): number {
-  return Number(node.version.slice(1).split('.')[0]);
 }
 
 function spread(values: readonly number[]): number {

@@ -17,9 +17,14 @@ const CACHE = fileURLToPath(new URL('../node_modules/.cache/stripe-attribution-b
  * (the binary ships inside it; cached under node_modules/.cache), so one run shows both side by side.
  * `BENCH_NODES=current` measures this Node only; `BENCH_NODE24=/path/to/node` names the binary.
  */
+/** The major version of a `process.version` string such as `v24.11.1`. */
+export function nodeMajor(version: string): number {
+  return Number(version.slice(1).split('.')[0]);
+}
+
 export function benchNodes(): NodeBinary[] {
   const current: NodeBinary = { version: process.version, execPath: process.execPath };
-  if (process.env.BENCH_NODES === 'current' || Number(process.versions.node.split('.')[0]) >= 24) return [current];
+  if (process.env.BENCH_NODES === 'current' || nodeMajor(process.version) >= 24) return [current];
   try {
     const execPath = process.env.BENCH_NODE24 ?? node24FromRegistry();
     const version = execFileSync(execPath, ['--version'], { encoding: 'utf8' }).trim();

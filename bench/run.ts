@@ -4,7 +4,7 @@ import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { benchMiddleware, middlewareSettings, type MiddlewareFigure } from './middleware.js';
-import { benchNodes, type NodeBinary } from './nodes.js';
+import { benchNodes, nodeMajor, type NodeBinary } from './nodes.js';
 import { benchReport, type ReportFigure } from './report.js';
 import { BENCH_URL, ensureBenchDatabase, log, round } from './support.js';
 import type { WebhookFigure } from './webhooks.js';
@@ -80,6 +80,7 @@ function markdown(): string {
   );
 
   if (middleware.length > 0) {
+    const mw = middlewareSettings();
     lines.push(
       '## 1. Middleware cost',
       '',
@@ -97,8 +98,8 @@ function markdown(): string {
       'request, steadier than req/s on a shared machine. *User*: the user-space part of it, where the',
       'middleware\'s JavaScript runs (the system part is mostly the loopback socket, the same work on both sides).',
       'The apps run on each Node listed; autocannon on the first.',
-      `Settings: ${process.env.BENCH_MW_CONNECTIONS ?? 10} connections, ${process.env.BENCH_MW_SECONDS ?? 3} s × ${middlewareSettings().rounds} rounds per side without a referral, ${middlewareSettings().referralRounds} for referral visits` +
-        (middleware.every((f) => f.pinned) ? '; the apps on one core, autocannon on the other (`taskset`).' : '; processes not pinned to cores.'),
+      `Settings: ${mw.connections} connections, ${mw.seconds} s × ${mw.rounds} rounds per side without a referral, ${mw.referralRounds} for referral visits` +
+        (middleware.every((f) => f.pinned) ? '; the apps on one core, autocannon on the others (`taskset`; Postgres is not pinned).' : '; processes not pinned to cores.'),
       '',
       '| Node | framework | requests | req/s without | req/s with | throughput ratio | p99 ms without → with | p99 ratio | baseline spread | CPU µs/request without → with | user µs without → with | added CPU | target | |',
       '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |',
@@ -167,7 +168,7 @@ function markdown(): string {
 
 /** On Node 24 a request without a referral must also cost at most 3 % more CPU with the middleware. */
 function cpuTarget(f: MiddlewareFigure): number | undefined {
-  return f.scenario === 'no referral' && Number(f.node.slice(1).split('.')[0]) >= 24 ? 0.03 : undefined;
+  return f.scenario === 'no referral' && nodeMajor(f.node) >= 24 ? 0.03 : undefined;
 }
 
 /** The scope-only row is the floor the no-referral row is read against, not a target of its own. */
@@ -196,15 +197,21 @@ function closingNote(): string[] {
   const missedCurrent = missedPlain.filter((f) => cpuTarget(f) !== undefined);
   const figures = (list: MiddlewareFigure[]) =>
     list.map((f) => `${f.framework} on ${f.node} (${pct(f.throughputRatio)}, added CPU ${pct(f.addedCpu)}, ${f.plainCpuMicros} → ${f.attributionCpuMicros} µs)`).join(', ');
+  const addedMicros = (f: MiddlewareFigure) => round(f.attributionCpuMicros - f.plainCpuMicros, 1);
   if (missedCurrent.length > 0) {
-    const floor = middleware.filter(isReference);
+    const scopeOf = (f: MiddlewareFigure) => middleware.find((s) => isReference(s) && s.framework === f.framework && s.node === f.node);
+    const againstScope = missedCurrent
+      .map((f) => [f, scopeOf(f)] as const)
+      .filter((pair): pair is readonly [MiddlewareFigure, MiddlewareFigure] => pair[1] !== undefined)
+      .map(([f, scope]) => `${f.framework} on ${f.node}: ${addedMicros(f)} µs per request in all, ${addedMicros(scope)} µs for the scope alone`);
     notes.push(
-      `- Without a referral, on Node 24, missed: ${figures(missedCurrent)}. The path does no I/O: a string search for the click cookie (the site's other cookies are not parsed) and an AsyncLocalStorage scope around the rest of the request, which is how the click reaches \`trackLead\` and the wrapped Stripe client. The *scope only* rows measure that scope alone, the part any implementation through AsyncLocalStorage pays (${figures(floor)}): Node's \`AsyncLocalStorage.run()\` builds two context frames per call, one to enter and one to restore, and a scope that is not restored (\`enterWith\`) would leak one request's click into the next request read from the same socket. Read these rows with the baseline spread beside them: against a hello route of 10–20 µs, a few tenths of a microsecond is within this machine's movement between rounds.`,
+      `- Without a referral, on Node 24+, missed: ${figures(missedCurrent)}. The path does no I/O: a string search for the click cookie (the site's other cookies are not parsed) and an AsyncLocalStorage scope around the rest of the request, which is how the click reaches \`trackLead\` and the wrapped Stripe client. Node's \`AsyncLocalStorage.run()\` builds two context frames per call, one to enter and one to restore; a scope that is not restored (\`enterWith\`) would leak one request's click into the next request read from the same socket.` +
+        (againstScope.length > 0 ? ` The *scope only* rows measure that scope alone, the part any implementation through AsyncLocalStorage pays: ${againstScope.join('; ')}.` : ''),
     );
   }
   if (missedOld.length > 0) {
     notes.push(
-      `- Without a referral, on Node 20, missed: ${figures(missedOld)}. There AsyncLocalStorage runs on async_hooks, so the scope taxes every promise the request makes afterwards, not just ours; Node 22+ (AsyncContextFrame) does not. Node 20 is past its end of life; the target is set on 24.`,
+      `- Without a referral, before Node 24, missed: ${figures(missedOld)}. There AsyncLocalStorage runs on async_hooks (AsyncContextFrame is on by default from Node 24), so the scope taxes every promise the request makes afterwards, not just ours. Node 20 is past its end of life; the target is set on 24.`,
     );
   }
   if (missedReferral.length > 0) {

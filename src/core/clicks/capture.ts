@@ -112,19 +112,23 @@ export function clickWithoutVisit(settings: ResolvedOptions['clicks'], method: s
  */
 function clickOfCookieHeader(cookieHeader: string | undefined, cookieName: string): string | null {
   if (!cookieHeader) return null;
-  for (let at = cookieHeader.indexOf(cookieName); at !== -1; at = cookieHeader.indexOf(cookieName, at + 1)) {
-    const start = cookieHeader.lastIndexOf(';', at) + 1;
-    // Inside another pair (its value, or the end of a longer name): not ours.
-    if (!isBlank(cookieHeader, start, at)) continue;
+  let at = cookieHeader.indexOf(cookieName);
+  while (at !== -1) {
     const semicolon = cookieHeader.indexOf(';', at);
     const end = semicolon === -1 ? cookieHeader.length : semicolon;
-    const valueAt = at + cookieName.length + 1;
-    if (cookieHeader.charCodeAt(valueAt - 1) === EQUALS) {
-      const value = cookieHeader.slice(valueAt, end);
-      if (isClickId(value)) return value;
+    const start = cookieHeader.lastIndexOf(';', at) + 1;
+    // Only a name after nothing but blanks starts the pair; a later mention inside the same pair
+    // cannot, so the search goes on from the next pair (each pair is read once, whatever the header).
+    if (isBlank(cookieHeader, start, at)) {
+      const valueAt = at + cookieName.length + 1;
+      if (cookieHeader.charCodeAt(valueAt - 1) === EQUALS) {
+        const value = cookieHeader.slice(valueAt, end);
+        if (isClickId(value)) return value;
+      }
+      const value = parseCookies(cookieHeader.slice(start, end))[cookieName];
+      if (value !== undefined) return isClickId(value) ? value : null;
     }
-    const value = parseCookies(cookieHeader.slice(start, end))[cookieName];
-    if (value !== undefined) return isClickId(value) ? value : null;
+    at = cookieHeader.indexOf(cookieName, end + 1);
   }
   return null;
 }
