@@ -59,14 +59,15 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
   const { clickId } = await setup.captureClick({ method: 'GET', url: 'https://shop.example/?via=alice', headers: { 'user-agent': 'Mozilla/5.0' } });
   await db.destroy();
 
-  const allScenarios = [
-    { scenario: 'no referral' as const, with: 'attribution' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 },
+  const returning = { cookie: `sa_click=${clickId}` };
+  const allScenarios: Scenario[] = [
+    { scenario: 'no referral', with: 'attribution', path: '/', headers: returning, target: 0.97 },
     // The floor on Node 24+, where the CPU target is: the context scope alone, which any way of
     // carrying the click to trackLead through AsyncLocalStorage pays.
-    ...(nodeMajor(node.version) >= 24 ? [{ scenario: 'no referral, scope only' as const, with: 'scope' as const, path: '/', headers: { cookie: `sa_click=${clickId}` }, target: 0.97 }] : []),
+    ...(nodeMajor(node.version) >= 24 ? [{ scenario: 'no referral, scope only', with: 'scope', path: '/', headers: returning, target: 0.97 } as const] : []),
     // No cookie: every request is a new visitor through Alice's link, so each records a click.
-    { scenario: 'referral visit' as const, with: 'attribution' as const, path: '/?via=alice', headers: {}, target: 0.9 },
-    { scenario: 'referral visit, batched' as const, with: 'batched' as const, path: '/?via=alice', headers: {}, target: 0.9 },
+    { scenario: 'referral visit', with: 'attribution', path: '/?via=alice', headers: {}, target: 0.9 },
+    { scenario: 'referral visit, batched', with: 'batched', path: '/?via=alice', headers: {}, target: 0.9 },
   ];
   // BENCH_MW_SCENARIOS=no-referral,no-referral-scope-only,referral-visit,referral-visit-batched picks some (all by default).
   const picked = process.env.BENCH_MW_SCENARIOS?.split(',');
@@ -83,56 +84,11 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
         if (cores) pinned = taskset(servers[variant].child.pid!, cores.apps) && pinned;
       }
       try {
-        for (const { scenario, with: measured, path, headers, target } of scenarios) {
+        for (const scenario of scenarios) {
           // `attribution` below names the side under test: the scenario's server.
-          const server = (side: Side) => servers[side === 'plain' ? 'plain' : measured]!;
-          const url = (side: Side) => `http://127.0.0.1:${server(side).port}${path}`;
-          const load = (side: Side, seconds: number) =>
-            autocannon({ url: url(side), connections, duration: seconds, headers: { 'user-agent': 'Mozilla/5.0 (bench)', ...headers } });
-          // Warm both (JIT, pool connections) before anything counts.
-          await load('plain', 1);
-          await load('attribution', 1);
-          const runs: Record<Side, autocannon.Result[]> = { plain: [], attribution: [] };
-          const cpu: Record<Side, Cpu> = { plain: { user: 0, system: 0 }, attribution: { user: 0, system: 0 } };
-          // The target is on requests without a referral: they get the most rounds.
-          const rounds = scenario.startsWith('no referral') ? plainRounds : referralRounds;
-          for (let index = 0; index < rounds; index += 1) {
-            const order: Side[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
-            for (const side of order) {
-              const before = await cpuOf(server(side).child);
-              runs[side].push(await load(side, duration));
-              const after = await cpuOf(server(side).child);
-              cpu[side].user += after.user - before.user;
-              cpu[side].system += after.system - before.system;
-            }
-            const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
-            log(`middleware ${node.version} ${framework} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
-          }
-          // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
-          const served = (side: Side) => runs[side].reduce((sum, r) => sum + r.requests.total, 0);
-          const p99 = (side: Side) => median(runs[side].map((r) => r.latency.p99));
-          const cpuPerRequest = (side: Side) => (cpu[side].user + cpu[side].system) / Math.max(served(side), 1);
-          const userPerRequest = (side: Side) => cpu[side].user / Math.max(served(side), 1);
-          figures.push({
-            node: node.version,
-            framework,
-            scenario,
-            plainRps: round(median(runs.plain.map((r) => r.requests.average)), 0),
-            attributionRps: round(median(runs.attribution.map((r) => r.requests.average)), 0),
-            plainP99: p99('plain'),
-            attributionP99: p99('attribution'),
-            throughputRatio: round(served('attribution') / served('plain'), 3),
-            p99Ratio: round(p99('attribution') / Math.max(p99('plain'), 1), 2),
-            baselineSpread: round(spread(runs.plain.map((r) => r.requests.average)), 3),
-            plainCpuMicros: round(cpuPerRequest('plain'), 1),
-            attributionCpuMicros: round(cpuPerRequest('attribution'), 1),
-            pinned,
-            plainUserMicros: round(userPerRequest('plain'), 2),
-            attributionUserMicros: round(userPerRequest('attribution'), 2),
-            addedCpu: round(cpuPerRequest('attribution') / cpuPerRequest('plain') - 1, 3),
-            failures: runs.attribution.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
-            target,
-          });
+          const sides = { plain: servers.plain!, attribution: servers[scenario.with]! };
+          const rounds = scenario.scenario.startsWith('no referral') ? plainRounds : referralRounds;
+          figures.push({ node: node.version, framework, pinned, ...(await measure(scenario, sides, { seconds: duration, connections, rounds }, `${node.version} ${framework}`)) });
         }
       } finally {
         for (const server of Object.values(servers)) server.child.disconnect();
@@ -142,6 +98,67 @@ export async function benchMiddleware(node: NodeBinary): Promise<MiddlewareFigur
     if (cores) taskset(process.pid, cores.all);
   }
   return figures;
+}
+
+interface Scenario {
+  scenario: MiddlewareFigure['scenario'];
+  /** The server measured against the plain one. */
+  with: Exclude<Variant, 'plain'>;
+  path: string;
+  headers: Record<string, string>;
+  target: number;
+}
+
+type Measured = Omit<MiddlewareFigure, 'node' | 'framework' | 'pinned'>;
+
+/** One scenario, ABBA over `rounds`: the plain server against the scenario's. */
+async function measure(
+  { scenario, path, headers, target }: Scenario,
+  servers: Record<Side, { child: ChildProcess; port: number }>,
+  { seconds: duration, connections, rounds }: { seconds: number; connections: number; rounds: number },
+  label: string,
+): Promise<Measured> {
+  const load = (side: Side, seconds: number) =>
+    autocannon({ url: `http://127.0.0.1:${servers[side].port}${path}`, connections, duration: seconds, headers: { 'user-agent': 'Mozilla/5.0 (bench)', ...headers } });
+  // Warm both (JIT, pool connections) before anything counts.
+  await load('plain', 1);
+  await load('attribution', 1);
+  const runs: Record<Side, autocannon.Result[]> = { plain: [], attribution: [] };
+  const cpu: Record<Side, Cpu> = { plain: { user: 0, system: 0 }, attribution: { user: 0, system: 0 } };
+  for (let index = 0; index < rounds; index += 1) {
+    const order: Side[] = index % 2 === 0 ? ['plain', 'attribution'] : ['attribution', 'plain'];
+    for (const side of order) {
+      const before = await cpuOf(servers[side].child);
+      runs[side].push(await load(side, duration));
+      const after = await cpuOf(servers[side].child);
+      cpu[side].user += after.user - before.user;
+      cpu[side].system += after.system - before.system;
+    }
+    const [a, p] = [runs.attribution.at(-1)!, runs.plain.at(-1)!];
+    log(`middleware ${label} ${scenario} round ${index + 1}/${rounds}: ${Math.round(p.requests.average)} → ${Math.round(a.requests.average)} req/s`);
+  }
+  // Totals over all rounds (each side ran as long): steadier than a median of a few per-round ratios.
+  const served = (side: Side) => Math.max(runs[side].reduce((sum, r) => sum + r.requests.total, 0), 1);
+  const p99 = (side: Side) => median(runs[side].map((r) => r.latency.p99));
+  const cpuPerRequest = (side: Side) => (cpu[side].user + cpu[side].system) / served(side);
+  const userPerRequest = (side: Side) => cpu[side].user / served(side);
+  return {
+    scenario,
+    plainRps: round(median(runs.plain.map((r) => r.requests.average)), 0),
+    attributionRps: round(median(runs.attribution.map((r) => r.requests.average)), 0),
+    plainP99: p99('plain'),
+    attributionP99: p99('attribution'),
+    throughputRatio: round(served('attribution') / served('plain'), 3),
+    p99Ratio: round(p99('attribution') / Math.max(p99('plain'), 1), 2),
+    baselineSpread: round(spread(runs.plain.map((r) => r.requests.average)), 3),
+    plainCpuMicros: round(cpuPerRequest('plain'), 1),
+    attributionCpuMicros: round(cpuPerRequest('attribution'), 1),
+    plainUserMicros: round(userPerRequest('plain'), 2),
+    attributionUserMicros: round(userPerRequest('attribution'), 2),
+    addedCpu: round(cpuPerRequest('attribution') / cpuPerRequest('plain') - 1, 3),
+    failures: runs.attribution.reduce((sum, r) => sum + r.non2xx + r.errors + r.timeouts, 0),
+    target,
+  };
 }
 
 /** BENCH_MW_SECONDS per run, BENCH_MW_CONNECTIONS, and rounds per side: BENCH_MW_ROUNDS without a referral, BENCH_MW_REFERRAL_ROUNDS for referral visits. */

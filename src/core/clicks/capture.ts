@@ -122,8 +122,8 @@ function clickOfCookieHeader(cookieHeader: string | undefined, cookieName: strin
     if (isBlank(cookieHeader, start, at)) {
       const valueAt = at + cookieName.length + 1;
       if (cookieHeader.charCodeAt(valueAt - 1) === EQUALS) {
-        const value = cookieHeader.slice(valueAt, end);
-        if (isClickId(value)) return value;
+        const plain = cookieHeader.slice(valueAt, end);
+        if (isClickId(plain)) return plain;
       }
       const value = parseCookies(cookieHeader.slice(start, end))[cookieName];
       if (value !== undefined) return isClickId(value) ? value : null;
