@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -6,16 +5,14 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attributionDashboard, attributionMiddleware } from '../../src/express/index.js';
 import { backends } from '../support/backends.js';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, saveScreenshot } from '../support/chromium.js';
 import { T0, checkoutSession, event } from '../support/stripe-fixtures.js';
 import { world, type World } from '../support/world.js';
 
 const ADMIN = 'admin-token-for-the-applications-suite';
-const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
 let browser: Browser;
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
 });
 afterAll(() => browser?.close());
@@ -88,7 +85,7 @@ describe.each(backends())('applications, mode switch and program filter in a bro
     expect(await visitor.evaluate('document.querySelector("#website").getBoundingClientRect().right < 0')).toBe(true);
     // Nothing wider than the phone's screen.
     expect(await visitor.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-    await visitor.screenshot({ path: new URL('apply-phone.png', ARTIFACTS).pathname, fullPage: true });
+    await saveScreenshot(visitor, 'apply-phone');
     later(10);
     await Promise.all([visitor.waitForURL(/sent=1/), visitor.click('button[type="submit"]')]);
     expect(await visitor.textContent('[role="status"]')).toContain('we received your application');
@@ -162,7 +159,7 @@ describe.each(backends())('applications, mode switch and program filter in a bro
     expect(await page.textContent('[data-field="program"]')).toBe('Program resellers');
     expect(await page.locator('tr[data-partner]').count()).toBe(1);
     expect(await revenue(rita)).toBe('50.00 USD');
-    await page.screenshot({ path: new URL('dashboard-program-filter.png', ARTIFACTS).pathname, fullPage: true });
+    await saveScreenshot(page, 'dashboard-program-filter');
 
     const href = (await page.getAttribute('a:has-text("Export CSV")', 'href'))!;
     expect(href).toContain('program=resellers');

@@ -1,21 +1,18 @@
-import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appWithDashboard } from '../../examples/dashboard-express.js';
 import { backends } from '../support/backends.js';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, saveScreenshot } from '../support/chromium.js';
 import { T0, checkoutSession, event } from '../support/stripe-fixtures.js';
 import { world, type World } from '../support/world.js';
 
 const ADMIN = 'admin-token-for-the-browser-suite';
 const PORTAL_SECRET = 'portal-secret-of-the-browser-suite-0123456789';
-const ARTIFACTS = new URL('../../test-artifacts/', import.meta.url);
 
 let browser: Browser;
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   browser = await launchChromium();
 });
 afterAll(() => browser?.close());
@@ -82,7 +79,7 @@ describe.each(backends())('dashboard in a browser, on $name', (backend) => {
       expect(await page.locator('#sales-h + ul li').count()).toBe(2);
       // Nothing wider than the screen but the tables' own scroll boxes.
       expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-      await page.screenshot({ path: new URL(`dashboard-${name}.png`, ARTIFACTS).pathname, fullPage: true });
+      await saveScreenshot(page, `dashboard-${name}`);
       await page.context().close();
     }
   });
@@ -129,7 +126,7 @@ describe.each(backends())('dashboard in a browser, on $name', (backend) => {
     expect(await page.locator('tr[data-partner]').count()).toBe(1);
     expect(await page.locator('form').count()).toBe(0);
     expect(await page.textContent(`tr[data-partner="${w.bob}"] [data-field="revenue"]`)).toBe('40.00 USD');
-    await page.screenshot({ path: new URL('portal-phone.png', ARTIFACTS).pathname, fullPage: true });
+    await saveScreenshot(page, 'portal-phone');
 
     // Bob's signature on Alice's id.
     const token = new URL(link).searchParams.get('token')!;

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createAttribution } from '../../src/core/attribution.js';
+import { chromiumExecutable } from './chromium.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,6 +33,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // profiles) lands under one directory, removed when the run ends however a test left it.
   const scratch = await mkdtemp(join(tmpdir(), 'sa-test-run-'));
   process.env.TMPDIR = scratch;
+  // Workers inherit the environment, so the browser tests' Chromium is unpacked once, beside the
+  // database's start rather than after it.
+  const chromium = chromiumExecutable().then((path) => (process.env.CHROMIUM_PATH = path));
   const pglite = new PGlite();
   // Without it the dump waits on a database that is still starting, and never settles.
   await pglite.waitReady;
@@ -52,6 +56,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await attribution.migrate();
   await attribution.close();
 
+  await chromium;
   project.provide('pgliteTemplate', file);
   project.provide('pgliteDataDir', empty);
   project.provide('pgliteMigratedDataDir', migrated);
