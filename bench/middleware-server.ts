@@ -13,12 +13,14 @@ import { benchPool, kyselyOn } from './support.js';
  * One app under load, in a process of its own so that autocannon (in the parent) does not share
  * its event loop: `framework variant schema`, where variant `plain` is the bare hello route,
  * `attribution` the same route behind attributionMiddleware, `batched` the same with
- * `clickWrites: 'batched'`, and `scope` the route behind a middleware that only enters the
- * attribution context (`runInContext`): the floor of carrying the click to trackLead. Sends
+ * `clickWrites: 'batched'`, `empty` the route behind a middleware that only passes the request on
+ * (what the framework charges for any middleware), and `scope` the route behind a middleware that
+ * only enters the attribution context (`runInContext`): the floor of carrying the click to
+ * trackLead. Sends
  * `{ port }` to the parent, and `{ cpu: { user, system } }` (µs) when asked with `'cpu'`.
  */
 export type Framework = 'express' | 'koa' | 'fastify';
-export type Variant = 'plain' | 'attribution' | 'batched' | 'scope';
+export type Variant = 'plain' | 'attribution' | 'batched' | 'empty' | 'scope';
 
 const [framework, variant, schema] = process.argv.slice(2) as [Framework, Variant, string];
 const HELLO = 'hello';
@@ -43,6 +45,7 @@ async function listen(): Promise<number> {
     const app = express();
     app.disable('x-powered-by');
     if (withMiddleware) app.use(expressAttribution(attribution));
+    if (variant === 'empty') app.use((_req, _res, next) => next());
     if (variant === 'scope') app.use((_req, _res, next) => attribution.runInContext({ clickId: null }, next));
     app.get('/', (_req, res) => void res.type('text/plain').send(HELLO));
     const server: Server = await new Promise((resolve) => {
@@ -53,6 +56,7 @@ async function listen(): Promise<number> {
   if (framework === 'koa') {
     const app = new Koa();
     if (withMiddleware) app.use(koaAttribution(attribution));
+    if (variant === 'empty') app.use((_ctx, next) => next());
     if (variant === 'scope') app.use((_ctx, next) => attribution.runInContext({ clickId: null }, next));
     app.use((ctx) => {
       ctx.type = 'text/plain';
@@ -65,6 +69,7 @@ async function listen(): Promise<number> {
   }
   const app = Fastify({ logger: false });
   if (withMiddleware) await app.register(fastifyAttribution(attribution));
+  if (variant === 'empty') app.addHook('onRequest', (_request, _reply, next) => next());
   if (variant === 'scope') app.addHook('onRequest', (_request, _reply, next) => attribution.runInContext({ clickId: null }, next));
   app.get('/', async (_request, reply) => reply.type('text/plain').send(HELLO));
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -87,7 +87,8 @@ function markdown(): string {
       'autocannon against the same hello route without and with `attributionMiddleware`, each app in a',
       'process of its own, runs alternating (ABBA) over several rounds; req/s and p99 are medians over',
       'rounds, the throughput ratio is requests served with / without over all rounds. *No referral*: a returning visitor with a click cookie (the',
-      'middleware reads the cookie, touches no database); *scope only* (Node 24+): the same route behind a middleware',
+      'middleware reads the cookie, touches no database); *empty middleware* (Node 24+): the same route behind a middleware',
+      'that only passes the request on, what the framework charges for any middleware; *scope only* (Node 24+): behind one',
       'that does nothing but enter the attribution context (`runInContext`), the floor of carrying the click through',
       'AsyncLocalStorage. *Referral visit*: `/?via=alice` without a cookie,',
       'so every request records a new click: with `clickWrites: \'sync\'` a link look-up + INSERT on Postgres',
@@ -171,13 +172,14 @@ function cpuTarget(f: MiddlewareFigure): number | undefined {
   return f.scenario === 'no referral' && nodeMajor(f.node) >= 24 ? 0.03 : undefined;
 }
 
-/** The scope-only row is the floor the no-referral row is read against, not a target of its own. */
+/** The empty-middleware and scope-only rows are floors the no-referral row is read against, not targets of their own. */
 function isReference(f: MiddlewareFigure): boolean {
-  return f.scenario === 'no referral, scope only';
+  return f.scenario === 'no referral, empty middleware' || f.scenario === 'no referral, scope only';
 }
 
 function targetText(f: MiddlewareFigure): string {
-  if (isReference(f)) return 'reference: the context scope alone';
+  if (f.scenario === 'no referral, empty middleware') return 'reference: any middleware';
+  if (f.scenario === 'no referral, scope only') return 'reference: the context scope alone';
   const cpu = cpuTarget(f);
   return `≥ ${pct(f.target)}${cpu === undefined ? '' : `, added CPU ≤ ${pct(cpu)}`}`;
 }
@@ -199,14 +201,15 @@ function closingNote(): string[] {
     list.map((f) => `${f.framework} on ${f.node} (${pct(f.throughputRatio)}, added CPU ${pct(f.addedCpu)}, ${f.plainCpuMicros} → ${f.attributionCpuMicros} µs)`).join(', ');
   const addedMicros = (f: MiddlewareFigure) => round(f.attributionCpuMicros - f.plainCpuMicros, 1);
   if (missedCurrent.length > 0) {
-    const scopeOf = (f: MiddlewareFigure) => middleware.find((s) => isReference(s) && s.framework === f.framework && s.node === f.node);
-    const againstScope = missedCurrent
-      .map((f) => [f, scopeOf(f)] as const)
-      .filter((pair): pair is readonly [MiddlewareFigure, MiddlewareFigure] => pair[1] !== undefined)
-      .map(([f, scope]) => `${f.framework} on ${f.node}: ${addedMicros(f)} µs per request in all, ${addedMicros(scope)} µs for the scope alone`);
+    const referenceOf = (f: MiddlewareFigure, scenario: MiddlewareFigure['scenario']) => middleware.find((r) => r.scenario === scenario && r.framework === f.framework && r.node === f.node);
+    const againstFloors = missedCurrent.flatMap((f) => {
+      const [empty, scope] = [referenceOf(f, 'no referral, empty middleware'), referenceOf(f, 'no referral, scope only')];
+      if (!empty || !scope) return [];
+      return [`${f.framework} on ${f.node}: ${addedMicros(f)} µs per request in all, ${addedMicros(empty)} µs for an empty middleware, ${addedMicros(scope)} µs for the scope alone`];
+    });
     notes.push(
       `- Without a referral, on Node 24+, missed: ${figures(missedCurrent)}. The path does no I/O: a string search for the click cookie (the site's other cookies are not parsed) and an AsyncLocalStorage scope around the rest of the request, which is how the click reaches \`trackLead\` and the wrapped Stripe client. Node's \`AsyncLocalStorage.run()\` builds two context frames per call, one to enter and one to restore; a scope that is not restored (\`enterWith\`) would leak one request's click into the next request read from the same socket.` +
-        (againstScope.length > 0 ? ` The *scope only* rows measure that scope alone, the part any implementation through AsyncLocalStorage pays: ${againstScope.join('; ')}.` : ''),
+        (againstFloors.length > 0 ? ` The reference rows measure what the framework charges for an empty middleware and the scope alone, the part any implementation through AsyncLocalStorage pays: ${againstFloors.join('; ')}.` : ''),
     );
   }
   if (missedOld.length > 0) {
