@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdirSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,20 +36,17 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Workers inherit the environment, so the browser tests' Chromium is unpacked once, beside the
   // database's start rather than after it.
   const chromium = chromiumExecutable().then((path) => (process.env.CHROMIUM_PATH = path));
-  const pglite = new PGlite();
-  // Without it the dump waits on a database that is still starting, and never settles.
-  await pglite.waitReady;
-  const dump = await pglite.dumpDataDir('none');
-  await pglite.close();
+  // One initdb, straight into the directory kept on disk; the workers' in-memory copies load its dump.
   const directory = await mkdtemp(join(tmpdir(), 'sa-pglite-'));
+  const empty = join(directory, 'empty');
+  const onDisk = new PGlite(empty);
+  // Without it the dump waits on a database that is still starting, and never settles.
+  await onDisk.waitReady;
+  const dump = await onDisk.dumpDataDir('none');
+  await onDisk.close();
   const file = join(directory, 'template.tar');
   await writeFile(file, new Uint8Array(await dump.arrayBuffer()));
 
-  const empty = join(directory, 'empty');
-  mkdirSync(empty);
-  const onDisk = new PGlite(empty, { loadDataDir: dump });
-  await onDisk.waitReady;
-  await onDisk.close();
   const migrated = join(directory, 'migrated');
   cpSync(empty, migrated, { recursive: true });
   const attribution = createAttribution({ database: migrated });
