@@ -28,8 +28,13 @@ export interface Commissions {
    */
   void(id: string, reason: string, options?: { fraud?: boolean }): Promise<Commission>;
   /**
-   * Adds (or, negative, removes) an amount by hand, with a reason kept in the ledger. A commission
-   * in a pending payout throws `CommissionInPayoutError`: cancel the payout first.
+   * Adds (or, negative, removes) an amount by hand, with a reason kept in the ledger, and returns
+   * the commission that changed. A paid sale commission stays as it was paid: the change is a
+   * `clawback` commission of its own (returned; `commission.clawed_back` when negative), approved
+   * at once and netted in the partner's next payout. Refused: a voided commission, a paid lead or
+   * event commission, and a change that would leave less than nothing (a commission below zero,
+   * or a sale's commission clawed back past what it earned). A commission in a pending payout
+   * throws `CommissionInPayoutError`: cancel the payout first.
    */
   adjust(id: string, delta: number, reason: string): Promise<Commission>;
   /** Fraud review: commissions a fraud rule flagged, held until cleared or voided here. */
@@ -85,8 +90,40 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
     adjust: async (id, delta, reason) => {
       if (!reason) throw new AttributionError('Adjusting a commission needs a reason, kept in the ledger');
       assertAmount(delta, 'delta');
-      await existing(id);
-      return transactions.run(await storage(), (tx) => tx.adjustCommission(id, { delta, reason, outsidePayout: true }));
+      const { saleId } = await existing(id);
+      return transactions.run(await storage(), async (tx) => {
+        // The ledger's lock order, as in void: a refund landing meanwhile reconciles against this change.
+        if (saleId) await tx.lockSale(saleId);
+        const commission = (await tx.getCommission(id))!;
+        if (commission.status === 'voided') throw new AttributionError(`Commission ${id} is voided: there is nothing to adjust`);
+        if (commission.status !== 'paid') {
+          if (commission.kind !== 'clawback' && commission.amount + delta < 0) {
+            throw new AttributionError(`Commission ${id} is ${commission.amount}: adjusting it by ${delta} would take it below zero (void it instead)`);
+          }
+          return tx.adjustCommission(id, { delta, reason, outsidePayout: true });
+        }
+        // What was paid stays as it was paid, so the payout still adds up.
+        if (commission.kind !== 'sale' || !saleId) {
+          throw new AttributionError(`Commission ${id} is a paid ${commission.kind} commission: only a paid sale commission can be adjusted, by a clawback netted in the next payout`);
+        }
+        const recorded = await tx.recordedForSale(saleId);
+        if (recorded + delta < 0) throw new AttributionError(`Sale ${saleId} has ${recorded} of commission left: a clawback of ${-delta} would take more than it earned`);
+        const { record } = await tx.insertCommission({
+          livemode: commission.livemode,
+          partnerId: commission.partnerId,
+          customerId: commission.customerId,
+          saleId,
+          kind: 'clawback',
+          status: 'approved',
+          amount: delta,
+          currency: commission.currency,
+          reason,
+          approvedAt: options.clock(),
+        });
+        emit('commission.created', { commission: record });
+        if (delta < 0) emit('commission.clawed_back', { commission: record });
+        return record;
+      });
     },
   };
 }
