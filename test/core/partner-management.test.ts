@@ -20,6 +20,18 @@ describe.each(backends())('partner management, on $name', (backend) => {
     expect(await attribution.partners.get(id)).toMatchObject({ name: 'Alice Smith', email: null });
   });
 
+  it('create and upsert refuse a malformed email before writing anything, and keep a blank one as none', async () => {
+    const attribution = await instance();
+    await expect(attribution.partners.create({ name: 'Alice', email: 'Alice Smith', code: 'alice' })).rejects.toThrow('"Alice Smith" is not an email address');
+    await expect(attribution.partners.upsert({ name: 'Alice', email: 'alice@', code: 'alice' })).rejects.toThrow('"alice@" is not an email address');
+    expect(await attribution.partners.list()).toEqual([]);
+    expect(await attribution.partners.getByCode('alice')).toBeUndefined();
+    expect(await attribution.partners.create({ name: 'Alice', email: '  alice@partners.example ', code: 'alice' })).toMatchObject({ email: 'alice@partners.example' });
+    expect(await attribution.partners.upsert({ name: 'Alice', email: ' ', code: 'alice' })).toMatchObject({ email: null });
+    await expect(attribution.partners.upsert({ name: 'Alice', email: 'alice', code: 'alice' })).rejects.toThrow('is not an email address');
+    expect(await attribution.partners.getByCode('alice')).toMatchObject({ email: null });
+  });
+
   it('a removed code records no clicks and is free for another partner; the clicks it made stay credited', async () => {
     const attribution = await instance();
     const alice = await attribution.partners.create({ name: 'Alice', code: 'alice', codes: ['spring'], promotionCodes: ['promo_spring'] });

@@ -172,6 +172,13 @@ export function validCode(code: string): string {
 /** Enough to catch a name typed into the email field; the partner's inbox is the real check. */
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/** A partner's email as stored: trimmed, blank as none; anything else that is not an address is refused before writing. */
+function partnerEmail(raw: string | null | undefined): string | null {
+  const email = raw?.trim() || null;
+  if (email !== null && !EMAIL.test(email)) throw new AttributionError(`"${raw}" is not an email address`);
+  return email;
+}
+
 /** Unambiguous letters and digits only, so a code read aloud or typed from a flyer still works. */
 const ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 
@@ -212,13 +219,14 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
   return {
     async create(input) {
       if (!input.name?.trim()) throw new AttributionError('A partner needs a name');
+      const email = partnerEmail(input.email);
       const codes = [input.code ?? randomCode(), ...(input.codes ?? [])].map(validCode);
       if (input.reward) rewardTerms(input.reward); // refuse a bad reward before writing anything
       const programId = configuredProgram(options, input.programId).id;
       const db = await storage();
       if (input.groupId) await groupIn(db, input.groupId, programId);
       const id = await transactions.run(db, async (tx) => {
-        const partner = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
+        const partner = await tx.insertPartner({ name: input.name.trim(), email, metadata: input.metadata ?? {} });
         for (const code of codes) await tx.insertLink({ partnerId: partner.id, code, programId });
         for (const promo of input.promotionCodes ?? []) await tx.insertPromotionCode({ id: promo, partnerId: partner.id, programId });
         if (input.reward) await tx.setPartnerReward(partner.id, input.reward, programId);
@@ -230,6 +238,7 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
     async upsert(input) {
       if (!input.name?.trim()) throw new AttributionError('A partner needs a name');
       if (typeof input.code !== 'string') throw new AttributionError('partners.upsert needs the partner’s referral code (`code`): it is how the partner is found again');
+      const email = partnerEmail(input.email);
       const [key, ...codes] = [input.code, ...(input.codes ?? [])].map(validCode) as [string, ...string[]];
       if (input.reward) rewardTerms(input.reward);
       const programId = configuredProgram(options, input.programId).id;
@@ -238,7 +247,7 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
       const id = await transactions.run(db, async (tx) => {
         // Insert first and let the code's unique key decide: a look-up first would let two booting
         // instances both see no partner and both create one.
-        const fresh = await tx.insertPartner({ name: input.name.trim(), email: input.email ?? null, metadata: input.metadata ?? {} });
+        const fresh = await tx.insertPartner({ name: input.name.trim(), email, metadata: input.metadata ?? {} });
         let partnerId = fresh.id;
         if (!(await tx.claimCode({ partnerId, code: key, programId }))) {
           await tx.deletePartner(fresh.id); // never committed, so never seen
@@ -246,7 +255,7 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
           if (link.programId !== programId) throw new ConflictError(`The referral code "${key}" belongs to a partner in program "${link.programId}", not "${programId}"`);
           await tx.updatePartner(link.partnerId, {
             name: input.name.trim(),
-            ...(input.email !== undefined ? { email: input.email } : {}),
+            ...(input.email !== undefined ? { email } : {}),
             ...(input.metadata !== undefined ? { metadata: input.metadata } : {}),
           });
           partnerId = link.partnerId;
@@ -271,8 +280,7 @@ export function createPartners(storage: () => Promise<Storage>, options: Resolve
     },
     async update(id, changes) {
       if (changes.name !== undefined && !changes.name.trim()) throw new AttributionError('A partner needs a name');
-      const email = changes.email?.trim() || null;
-      if (email !== null && !EMAIL.test(email)) throw new AttributionError(`"${changes.email}" is not an email address`);
+      const email = partnerEmail(changes.email);
       const db = await storage();
       await existing(db, id);
       await db.updatePartner(id, {
