@@ -105,6 +105,34 @@ describe.each(backends())('the outbox on $name', (backend) => {
     expect(await w.attribution.outbox.drain()).toEqual({ delivered: 0, failed: 0 });
   });
 
+  it('a batch whose lease slow deliveries used up is left to the next claim, not delivered a second time beside it', async () => {
+    let now = new Date((T0 - 3600) * 1000);
+    const clock = () => now;
+    const later = (ms: number) => void (now = new Date(now.getTime() + ms));
+    const w = await world(backend, undefined, { clock, outbox: { worker: false, leaseMs: 60_000, requestTimeoutMs: 10_000 } });
+    const second = createAttribution({ database: w.storage, webhookSecret: SECRET, livemode: true, clicks: { ipSalt: 'pepper' }, clock, onError: () => {}, outbox: { worker: false, leaseMs: 60_000 } });
+    const deliveries: Array<{ worker: string; id: string }> = [];
+    w.attribution.on('sale.created', async (_sale, { id }) => {
+      deliveries.push({ worker: 'first', id });
+      if (deliveries.length === 1) return later(55_000);
+      // A delivery that takes 10 s from 55 s into the lease: meanwhile the lease runs out and the other instance drains.
+      later(10_000);
+      await second.outbox.drain();
+    });
+    second.on('sale.created', (_sale, { id }) => void deliveries.push({ worker: 'second', id }));
+    for (const letter of ['a', 'b', 'c']) {
+      const id = `cus_lease_${letter}_${backend.name}`;
+      await w.deliver(event('checkout.session.completed', checkoutSession({ id: `cs_${id}`, payment_intent: `pi_${id}`, customer: id, customer_details: null, customer_email: `${id}@example.com`, metadata: { sa_click_id: w.aliceClick } })));
+    }
+
+    expect(await w.attribution.outbox.drain()).toEqual({ delivered: 1, failed: 0 });
+    later(6_000);
+    expect(await second.outbox.drain()).toEqual({ delivered: 2, failed: 0 });
+    expect(deliveries.map((d) => d.worker)).toEqual(['first', 'second', 'second']);
+    expect(new Set(deliveries.map((d) => d.id)).size).toBe(3);
+    expect(await w.attribution.outbox.drain()).toEqual({ delivered: 0, failed: 0 });
+  });
+
   it('signed outgoing webhooks: each event POSTed with a verifiable signature, a failing endpoint retried', async () => {
     const received: Array<{ body: string; headers: IncomingHttpHeaders }> = [];
     let failNext = true;

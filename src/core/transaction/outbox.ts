@@ -14,7 +14,11 @@ export interface OutboxOptions {
   worker?: boolean;
   /** How often an idle worker looks for events (another instance's, retries due). Default 2 000 ms. */
   pollMs?: number;
-  /** How long a claimed event is an instance's before another may take it (a crashed instance's). Default 60 000 ms. */
+  /**
+   * How long claimed events are an instance's before another may take them (a crashed instance's).
+   * An event is started only while its lease outlasts `requestTimeoutMs` (or half the lease); a
+   * handler that runs longer than the lease may still be delivered twice. Default 60 000 ms.
+   */
   leaseMs?: number;
   /** Attempts before an event is given up (doctor reports it; `outbox.retry` replays it). Default 16. */
   maxAttempts?: number;
@@ -145,10 +149,16 @@ export class OutboxWorker {
     const { clock, options } = this.#settings;
     const now = clock();
     const token = newId('claim');
-    const claimed = await storage.claimOutboxEvents({ names: this.#names(), now, claimedUntil: new Date(now.getTime() + options.leaseMs), token, limit: BATCH });
+    const claimedUntil = now.getTime() + options.leaseMs;
+    const claimed = await storage.claimOutboxEvents({ names: this.#names(), now, claimedUntil: new Date(claimedUntil), token, limit: BATCH });
+    // The batch shares one lease and is delivered one event after another, so slow deliveries can
+    // use it up: an event started near its end could still be running when another instance claims
+    // and delivers it too. Those left are claimed again once the lease runs out, here or elsewhere.
+    const startBy = claimedUntil - Math.min(options.requestTimeoutMs, options.leaseMs / 2);
     let delivered = 0;
     let failed = 0;
     for (const event of claimed) {
+      if (clock().getTime() > startBy) break;
       const error = await this.#deliver(event);
       if (error === undefined) {
         await storage.markOutboxDelivered(event.id, token, clock());
