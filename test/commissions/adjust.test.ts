@@ -30,6 +30,9 @@ describe.each(backends())('adjusting a commission by hand on $name', (backend) =
     );
     // More than the sale still has is refused, and writes nothing.
     await expect(w.attribution.commissions.adjust(sale.id, -2001, 'typo')).rejects.toThrow(`Sale ${sale.saleId} has 2000 of commission left`);
+    // A clawback is not adjusted on its own, nor is anything by nothing.
+    await expect(w.attribution.commissions.adjust(clawback.id, -5000, 'typo')).rejects.toThrow(`Commission ${clawback.id} is a clawback`);
+    await expect(w.attribution.commissions.adjust(sale.id, 0, 'nothing')).rejects.toThrow('a delta other than 0');
     expect(await w.attribution.commissions.list({ saleId: sale.saleId! })).toHaveLength(2);
     // A paid lead commission has no sale to claw back against.
     const lead = (await w.attribution.commissions.list()).find((c) => c.kind === 'lead')!;

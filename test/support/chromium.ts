@@ -36,7 +36,8 @@ export async function saveScreenshot(page: Page, name: string, attempts = 3): Pr
   const path = new URL(`${name}.png`, ARTIFACTS).pathname;
   for (let attempt = 1; ; attempt++) {
     try {
-      await page.screenshot({ path, fullPage: true });
+      // Short: three tries must fit well inside the test's own timeout.
+      await page.screenshot({ path, fullPage: true, timeout: 5_000 });
       return;
     } catch (error) {
       if (attempt >= attempts) {

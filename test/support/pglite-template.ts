@@ -34,9 +34,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const scratch = await mkdtemp(join(tmpdir(), 'sa-test-run-'));
   process.env.TMPDIR = scratch;
   // Workers inherit the environment, so the browser tests' Chromium is unpacked once, beside the
-  // database's start rather than after it.
-  const chromium = chromiumExecutable().then((path) => (process.env.CHROMIUM_PATH = path));
-  // One initdb, straight into the directory kept on disk; the workers' in-memory copies load its dump.
+  // database's start rather than after it. Where it cannot be, only the browser tests fail (each
+  // trying again, and saying why).
+  const chromium = chromiumExecutable().then(
+    (path) => void (process.env.CHROMIUM_PATH = path),
+    (error: Error) => console.warn(`Chromium for the browser tests: ${error.message}`),
+  );
+  // One initdb, straight into the directory kept on disk, whose dump the workers load: an initdb in
+  // memory plus a load onto disk cost some 3 s more before any test could start.
   const directory = await mkdtemp(join(tmpdir(), 'sa-pglite-'));
   const empty = join(directory, 'empty');
   const onDisk = new PGlite(empty);

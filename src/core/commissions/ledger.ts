@@ -31,9 +31,9 @@ export interface Commissions {
    * Adds (or, negative, removes) an amount by hand, with a reason kept in the ledger, and returns
    * the commission that changed. A paid sale commission stays as it was paid: the change is a
    * `clawback` commission of its own (returned; `commission.clawed_back` when negative), approved
-   * at once and netted in the partner's next payout. Refused: a voided commission, a paid lead or
-   * event commission, and a change that would leave less than nothing (a commission below zero,
-   * or a sale's commission clawed back past what it earned). A commission in a pending payout
+   * at once and netted in the partner's next payout. Refused: a clawback, a voided commission, a
+   * paid lead or event commission, and a change that would leave less than nothing (a commission
+   * below zero, or a sale's commission and clawbacks together). A commission in a pending payout
    * throws `CommissionInPayoutError`: cancel the payout first.
    */
   adjust(id: string, delta: number, reason: string): Promise<Commission>;
@@ -79,7 +79,9 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
         if (how.fraud && customerId) await tx.blockCustomer(customerId, 'fraud');
         if (saleId) await tx.lockSale(saleId);
         const commission = (await tx.getCommission(id))!;
-        if (commission.status === 'paid') throw new AttributionError(`Commission ${id} is paid already: adjust it instead, which records a clawback`);
+        if (commission.status === 'paid') {
+          throw new AttributionError(`Commission ${id} is paid already${commission.kind === 'sale' ? ': adjust it instead, which records a clawback netted in the next payout' : ''}`);
+        }
         // Its sale earns nothing any more: a later refund, dispute or reconcile must not revive it.
         await tx.endCommissionReward(id);
         const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided', outsidePayout: true });
@@ -90,24 +92,25 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
     adjust: async (id, delta, reason) => {
       if (!reason) throw new AttributionError('Adjusting a commission needs a reason, kept in the ledger');
       assertAmount(delta, 'delta');
+      if (delta === 0) throw new AttributionError('Adjusting a commission needs a delta other than 0');
       const { saleId } = await existing(id);
       return transactions.run(await storage(), async (tx) => {
         // The ledger's lock order, as in void: a refund landing meanwhile reconciles against this change.
         if (saleId) await tx.lockSale(saleId);
         const commission = (await tx.getCommission(id))!;
+        if (commission.kind === 'clawback') throw new AttributionError(`Commission ${id} is a clawback: adjust the commission of sale ${saleId} instead`);
         if (commission.status === 'voided') throw new AttributionError(`Commission ${id} is voided: there is nothing to adjust`);
-        if (commission.status !== 'paid') {
-          if (commission.kind !== 'clawback' && commission.amount + delta < 0) {
-            throw new AttributionError(`Commission ${id} is ${commission.amount}: adjusting it by ${delta} would take it below zero (void it instead)`);
-          }
-          return tx.adjustCommission(id, { delta, reason, outsidePayout: true });
+        if (commission.status !== 'paid' && commission.amount + delta < 0) {
+          throw new AttributionError(`Commission ${id} is ${commission.amount}: adjusting it by ${delta} would take it below zero (void it instead)`);
         }
+        // A sale's commission and its clawbacks (a reversed payout's, say) never add up to less than nothing.
+        const recorded = saleId ? await tx.recordedForSale(saleId) : commission.amount;
+        if (recorded + delta < 0) throw new AttributionError(`Sale ${saleId} has ${recorded} of commission left: taking ${-delta} would take more than it earned`);
+        if (commission.status !== 'paid') return tx.adjustCommission(id, { delta, reason, outsidePayout: true });
         // What was paid stays as it was paid, so the payout still adds up.
         if (commission.kind !== 'sale' || !saleId) {
           throw new AttributionError(`Commission ${id} is a paid ${commission.kind} commission: only a paid sale commission can be adjusted, by a clawback netted in the next payout`);
         }
-        const recorded = await tx.recordedForSale(saleId);
-        if (recorded + delta < 0) throw new AttributionError(`Sale ${saleId} has ${recorded} of commission left: a clawback of ${-delta} would take more than it earned`);
         const { record } = await tx.insertCommission({
           livemode: commission.livemode,
           partnerId: commission.partnerId,

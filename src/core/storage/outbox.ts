@@ -57,6 +57,8 @@ export interface OutboxStore {
   /** Claims due events named in `names` (what the caller delivers), each customer's earliest undelivered only. */
   claimOutboxEvents(request: { names: readonly string[]; now: Date; claimedUntil: Date; token: string; limit: number }): Promise<OutboxEvent[]>;
   markOutboxDelivered(id: string, token: string, at: Date): Promise<void>;
+  /** Hands back claimed events this claim did not start: claimable again at once, their attempt not counted. */
+  releaseOutboxClaims(ids: readonly string[], token: string): Promise<void>;
   /** Releases the claim with the error; `nextAttemptAt` null gives the event up. */
   recordOutboxFailure(id: string, token: string, error: string, nextAttemptAt: Date | null): Promise<void>;
   outboxStatus(request: { now: Date; stuckAfter: Date }): Promise<OutboxStatus>;
@@ -120,6 +122,16 @@ export function outboxStore(db: Db): OutboxStore {
         .updateTable('outbox_events')
         .set({ delivered_at: at, claimed_until: null, claim_token: null, last_error: null })
         .where('id', '=', id)
+        .where('claim_token', '=', token)
+        .execute();
+    },
+
+    async releaseOutboxClaims(ids, token) {
+      if (ids.length === 0) return;
+      await db
+        .updateTable('outbox_events')
+        .set((eb) => ({ claimed_until: null, claim_token: null, attempts: eb('attempts', '-', 1) }))
+        .where('id', 'in', [...ids])
         .where('claim_token', '=', token)
         .execute();
     },

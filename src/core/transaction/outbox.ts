@@ -16,8 +16,9 @@ export interface OutboxOptions {
   pollMs?: number;
   /**
    * How long claimed events are an instance's before another may take them (a crashed instance's).
-   * An event is started only while its lease outlasts `requestTimeoutMs` (or half the lease); a
-   * handler that runs longer than the lease may still be delivered twice. Default 60 000 ms.
+   * An event is started only while its lease outlasts `requestTimeoutMs` (or half the lease), so
+   * an event whose handlers and POSTs together take longer than that may still be delivered twice
+   * (handlers dedupe on the event id). Default 60 000 ms.
    */
   leaseMs?: number;
   /** Attempts before an event is given up (doctor reports it; `outbox.retry` replays it). Default 16. */
@@ -153,12 +154,15 @@ export class OutboxWorker {
     const claimed = await storage.claimOutboxEvents({ names: this.#names(), now, claimedUntil: new Date(claimedUntil), token, limit: BATCH });
     // The batch shares one lease and is delivered one event after another, so slow deliveries can
     // use it up: an event started near its end could still be running when another instance claims
-    // and delivers it too. Those left are claimed again once the lease runs out, here or elsewhere.
+    // and delivers it too. Those not started by then are handed back, to be claimed afresh.
     const startBy = claimedUntil - Math.min(options.requestTimeoutMs, options.leaseMs / 2);
     let delivered = 0;
     let failed = 0;
-    for (const event of claimed) {
-      if (clock().getTime() > startBy) break;
+    for (const [index, event] of claimed.entries()) {
+      if (clock().getTime() > startBy) {
+        await storage.releaseOutboxClaims(claimed.slice(index).map((unstarted) => unstarted.id), token);
+        break;
+      }
       const error = await this.#deliver(event);
       if (error === undefined) {
         await storage.markOutboxDelivered(event.id, token, clock());
