@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { backends } from '../support/backends.js';
 import { charge, checkoutSession, event, T0 } from '../support/stripe-fixtures.js';
-import { world, type World } from '../support/world.js';
+import { ConflictError } from '../../src/core/kernel/errors.js';
+import { bind, world, type World } from '../support/world.js';
 
 const AFTER_HOLD = new Date((T0 + 31 * 86_400) * 1000);
 const program = { program: { currency: 'usd', holdDays: 30, reward: { type: 'percent' as const, percent: 30 }, leadReward: { type: 'flat' as const, amount: 500 } }, outbox: { worker: false } };
@@ -50,6 +51,40 @@ describe.each(backends())('adjusting a commission by hand on $name', (backend) =
     await w.deliver(event('charge.refunded', charge({ payment_intent: 'pi_cs_first', amount: 10000, amount_refunded: 10000, refunded: true })));
     const first = await w.attribution.commissions.list({ saleId: sale.saleId! });
     expect(first.map((c) => [c.kind, c.amount]).sort()).toEqual([['clawback', -1000], ['clawback', -2000], ['sale', 3000]]);
+  });
+
+  it('a commission paid between the read and the write (marking paid takes no sale lock) is neither adjusted nor voided in place', async () => {
+    let payMeanwhile = false;
+    const w = await world(
+      backend,
+      (real) => ({
+        ...bind(real),
+        transaction: (fn) =>
+          real.transaction((tx) =>
+            fn({
+              ...bind(tx),
+              // Another instance's markPaid commits right after this read: the row the update meets is paid.
+              getCommission: async (id) => {
+                const read = await tx.getCommission(id);
+                if (payMeanwhile) await tx.markCommissionsPaid([id], AFTER_HOLD, null);
+                return read;
+              },
+            }),
+          ),
+      }),
+      program,
+    );
+    await buy(w, 'cs_race');
+    await w.attribution.commissions.approveDue(AFTER_HOLD);
+    const sale = (await w.attribution.commissions.list()).find((c) => c.kind === 'sale')!;
+    payMeanwhile = true;
+    for (const change of [() => w.attribution.commissions.adjust(sale.id, -500, 'goodwill'), () => w.attribution.commissions.void(sale.id, 'test order')]) {
+      const refused = change();
+      await expect(refused).rejects.toThrow(ConflictError);
+      await expect(refused).rejects.toThrow(`Commission ${sale.id} changed meanwhile (it is paid now, was approved)`);
+    }
+    payMeanwhile = false;
+    expect(await w.attribution.commissions.list({ saleId: sale.saleId! })).toEqual([expect.objectContaining({ id: sale.id, status: 'approved', amount: 3000 })]);
   });
 
   it('an unpaid commission changes in place; a voided one, or one taken below zero, is refused', async () => {

@@ -85,3 +85,16 @@ export async function world(backend: Backend, wrap?: (storage: Storage) => Stora
   };
 }
 
+/** The storage's methods bound to it, so a test can override a few and keep the rest. */
+export function bind<T extends object>(target: T): T {
+  const bound: Record<string, unknown> = {};
+  let proto: object | null = target;
+  while (proto && proto !== Object.prototype) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const value = (target as Record<string, unknown>)[key];
+      if (typeof value === 'function' && key !== 'constructor' && !(key in bound)) bound[key] = (value as Function).bind(target);
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  return bound as T;
+}

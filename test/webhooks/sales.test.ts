@@ -6,7 +6,7 @@ import { createAttribution } from '../../src/core/attribution.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { attributionMiddleware } from '../../src/express/index.js';
 import { backends } from '../support/backends.js';
-import { SECRET, signer, stripeServer, world, type World } from '../support/world.js';
+import { SECRET, bind, signer, stripeServer, world, type World } from '../support/world.js';
 import {
   LEGACY_API_VERSION as LEGACY,
   T0,
@@ -660,17 +660,3 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
     });
   });
 });
-
-/** The storage's methods bound to it, so a test can override a few and keep the rest. */
-function bind<T extends object>(target: T): T {
-  const bound: Record<string, unknown> = {};
-  let proto: object | null = target;
-  while (proto && proto !== Object.prototype) {
-    for (const key of Object.getOwnPropertyNames(proto)) {
-      const value = (target as Record<string, unknown>)[key];
-      if (typeof value === 'function' && key !== 'constructor' && !(key in bound)) bound[key] = (value as Function).bind(target);
-    }
-    proto = Object.getPrototypeOf(proto);
-  }
-  return bound as T;
-}

@@ -84,7 +84,7 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
         }
         // Its sale earns nothing any more: a later refund, dispute or reconcile must not revive it.
         await tx.endCommissionReward(id);
-        const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided', outsidePayout: true });
+        const voided = await tx.adjustCommission(id, { delta: -commission.amount, reason, status: 'voided', outsidePayout: true, from: commission.status });
         emit('commission.voided', { commission: voided });
         return voided;
       });
@@ -106,7 +106,7 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
         // A sale's commission and its clawbacks (a reversed payout's, say) never add up to less than nothing.
         const recorded = saleId ? await tx.recordedForSale(saleId) : commission.amount;
         if (recorded + delta < 0) throw new AttributionError(`Sale ${saleId} has ${recorded} of commission left: taking ${-delta} would take more than it earned`);
-        if (commission.status !== 'paid') return tx.adjustCommission(id, { delta, reason, outsidePayout: true });
+        if (commission.status !== 'paid') return tx.adjustCommission(id, { delta, reason, outsidePayout: true, from: commission.status });
         // What was paid stays as it was paid, so the payout still adds up.
         if (commission.kind !== 'sale' || !saleId) {
           throw new AttributionError(`Commission ${id} is a paid ${commission.kind} commission: only a paid sale commission can be adjusted, by a clawback netted in the next payout`);

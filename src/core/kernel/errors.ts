@@ -53,7 +53,10 @@ export class InvalidValueError extends AttributionError {}
 /** The options given to `createAttribution` (or the CLI) cannot work; the message names the fix. */
 export class ConfigurationError extends AttributionError {}
 
-/** A record would break a uniqueness promise that is not an idempotent repeat (e.g. a taken code). */
+/**
+ * A record would break a uniqueness promise that is not an idempotent repeat (e.g. a taken code),
+ * or changed between the read and the write of a change by hand (a commission paid meanwhile).
+ */
 export class ConflictError extends AttributionError {}
 
 /**

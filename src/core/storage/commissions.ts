@@ -1,4 +1,4 @@
-import { CommissionInPayoutError } from '../kernel/errors.js';
+import { CommissionInPayoutError, ConflictError } from '../kernel/errors.js';
 import { newId } from '../kernel/ids.js';
 import { assertAmount, toAmount, type Amount } from '../kernel/money.js';
 import type { Inserted } from './inserted.js';
@@ -107,11 +107,12 @@ export interface CommissionStore {
    * Call inside the transaction that holds the sale, so concurrent changes serialise on it.
    * `outsidePayout: true` (a change by hand) throws `CommissionInPayoutError` for a commission in a
    * pending payout; Stripe's own changes (refunds, disputes) go through and the payout then
-   * refuses to be paid until made again.
+   * refuses to be paid until made again. `from`: only while the commission still has that status
+   * (a change by hand decided on it; marking paid takes no sale lock), else it throws.
    */
   adjustCommission(
     id: string,
-    change: { delta: Amount; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean },
+    change: { delta: Amount; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean; from?: CommissionStatus },
   ): Promise<Commission>;
   /** Approves pending commissions whose hold ended by `now`. Returns how many. */
   approveDueCommissions(now: Date): Promise<Commission[]>;
@@ -243,7 +244,7 @@ export function commissionStore(db: Db): CommissionStore {
 
     async adjustCommission(
       id: string,
-      change: { delta: number; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean },
+      change: { delta: number; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean; from?: CommissionStatus },
     ): Promise<Commission> {
       if (change.delta !== 0) {
         await db
@@ -263,8 +264,9 @@ export function commissionStore(db: Db): CommissionStore {
         .where('id', '=', id);
       // A paid commission's payout is paid too; any other with a payout is in a pending one.
       if (change.outsidePayout) update = update.where((eb) => eb.or([eb('payout_id', 'is', null), eb('status', '=', 'paid')]));
+      if (change.from) update = update.where('status', '=', change.from);
       const row = await update.returningAll().executeTakeFirst();
-      if (!row) throw await notOutsidePayout(db, id);
+      if (!row) throw await notOutsidePayout(db, id, change.from);
       return toCommission(row);
     },
 
@@ -306,9 +308,10 @@ export function commissionStore(db: Db): CommissionStore {
   };
 }
 
-/** Why a guarded update changed nothing: the commission is in a pending payout (or missing). */
-async function notOutsidePayout(db: Db, id: string): Promise<Error> {
-  const row = await db.selectFrom('commissions').select('payout_id').where('id', '=', id).executeTakeFirst();
+/** Why a guarded update changed nothing: the commission changed status, is in a pending payout, or is missing. */
+async function notOutsidePayout(db: Db, id: string, from?: CommissionStatus): Promise<Error> {
+  const row = await db.selectFrom('commissions').select(['payout_id', 'status']).where('id', '=', id).executeTakeFirst();
+  if (row && from && row.status !== from) return new ConflictError(`Commission ${id} changed meanwhile (it is ${row.status} now, was ${from}): nothing was changed, try again`);
   return row?.payout_id ? new CommissionInPayoutError(id, row.payout_id) : new Error(`adjustCommission: no commission ${id}`);
 }
 
