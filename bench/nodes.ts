@@ -12,16 +12,16 @@ export interface NodeBinary {
 
 const CACHE = fileURLToPath(new URL('../node_modules/.cache/stripe-attribution-bench/', import.meta.url));
 
-/**
- * This Node and, when it is older, Node 24 from the npm registry's `node-<platform>-<arch>` package
- * (the binary ships inside it; cached under node_modules/.cache), so one run shows both side by side.
- * `BENCH_NODES=current` measures this Node only; `BENCH_NODE24=/path/to/node` names the binary.
- */
 /** The major version of a `process.version` string such as `v24.11.1`. */
 export function nodeMajor(version: string): number {
   return Number(version.slice(1).split('.')[0]);
 }
 
+/**
+ * This Node and, when it is older, Node 24 from the npm registry's `node-<platform>-<arch>` package
+ * (the binary ships inside it; cached under node_modules/.cache), so one run shows both side by side.
+ * `BENCH_NODES=current` measures this Node only; `BENCH_NODE24=/path/to/node` names the binary.
+ */
 export function benchNodes(): NodeBinary[] {
   const current: NodeBinary = { version: process.version, execPath: process.execPath };
   if (process.env.BENCH_NODES === 'current' || nodeMajor(process.version) >= 24) return [current];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backends } from '../support/backends.js';
 import { charge, checkoutSession, event, T0 } from '../support/stripe-fixtures.js';
 import { ConflictError } from '../../src/core/kernel/errors.js';
-import { bind, world, type World } from '../support/world.js';
+import { overrideInTransactions, world, type World } from '../support/world.js';
 
 const AFTER_HOLD = new Date((T0 + 31 * 86_400) * 1000);
 const program = { program: { currency: 'usd', holdDays: 30, reward: { type: 'percent' as const, percent: 30 }, leadReward: { type: 'flat' as const, amount: 500 } }, outbox: { worker: false } };
@@ -57,21 +57,15 @@ describe.each(backends())('adjusting a commission by hand on $name', (backend) =
     let payMeanwhile = false;
     const w = await world(
       backend,
-      (real) => ({
-        ...bind(real),
-        transaction: (fn) =>
-          real.transaction((tx) =>
-            fn({
-              ...bind(tx),
-              // Another instance's markPaid commits right after this read: the row the update meets is paid.
-              getCommission: async (id) => {
-                const read = await tx.getCommission(id);
-                if (payMeanwhile) await tx.markCommissionsPaid([id], AFTER_HOLD, null);
-                return read;
-              },
-            }),
-          ),
-      }),
+      (real) =>
+        overrideInTransactions(real, (tx) => ({
+          // Another instance's markPaid commits right after this read: the row the update meets is paid.
+          getCommission: async (id) => {
+            const read = await tx.getCommission(id);
+            if (payMeanwhile) await tx.markCommissionsPaid([id], AFTER_HOLD, null);
+            return read;
+          },
+        })),
       program,
     );
     await buy(w, 'cs_race');

@@ -3,7 +3,7 @@ import Stripe from 'stripe';
 import { createAttribution, type Attribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import { TABLES } from '../../src/core/storage/schema.js';
-import type { Storage } from '../../src/core/storage/types.js';
+import type { Storage, StorageOperations } from '../../src/core/storage/types.js';
 import { closeAtFileEnd, freshStorage, type Backend } from './backends.js';
 import { startStripeServer } from './stripe-server.js';
 import { T0 } from './stripe-fixtures.js';
@@ -85,8 +85,16 @@ export async function world(backend: Backend, wrap?: (storage: Storage) => Stora
   };
 }
 
-/** The storage's methods bound to it, so a test can override a few and keep the rest. */
-export function bind<T extends object>(target: T): T {
+/**
+ * The storage, with some operations of every transaction it runs replaced: `override(tx)` returns
+ * the replacements (which may call `tx`'s own), to fail or interleave a write mid-transaction.
+ */
+export function overrideInTransactions(real: Storage, override: (tx: StorageOperations) => Partial<StorageOperations>): Storage {
+  return { ...bind(real), transaction: (fn) => real.transaction((tx) => fn({ ...bind(tx), ...override(tx) })) };
+}
+
+/** The object's methods bound to it, so a copy can replace a few and keep the rest. */
+function bind<T extends object>(target: T): T {
   const bound: Record<string, unknown> = {};
   let proto: object | null = target;
   while (proto && proto !== Object.prototype) {

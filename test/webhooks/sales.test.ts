@@ -6,7 +6,7 @@ import { createAttribution } from '../../src/core/attribution.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { attributionMiddleware } from '../../src/express/index.js';
 import { backends } from '../support/backends.js';
-import { SECRET, bind, signer, stripeServer, world, type World } from '../support/world.js';
+import { SECRET, overrideInTransactions, signer, stripeServer, world, type World } from '../support/world.js';
 import {
   LEGACY_API_VERSION as LEGACY,
   T0,
@@ -583,19 +583,14 @@ describe.each(backends())('Stripe sales on $name', (backend) => {
 
     it('a failure on our side answers 500 with nothing kept; the retry records the sale once', async () => {
       let failures = 1;
-      const w = await world(backend, (real) => ({
-        ...bind(real),
-        transaction: (fn) =>
-          real.transaction((tx) =>
-            fn({
-              ...bind(tx),
-              insertSale: async (sale) => {
-                if (failures-- > 0) throw new Error('connection reset mid-transaction');
-                return tx.insertSale(sale);
-              },
-            }),
-          ),
-      }));
+      const w = await world(backend, (real) =>
+        overrideInTransactions(real, (tx) => ({
+          insertSale: async (sale) => {
+            if (failures-- > 0) throw new Error('connection reset mid-transaction');
+            return tx.insertSale(sale);
+          },
+        })),
+      );
       const completed = event('checkout.session.completed', checkoutSession({ metadata: { sa_click_id: w.aliceClick } }));
       expect((await w.deliver(completed)).status).toBe(500);
       expect(await w.count('sa_webhook_events')).toBe(0);
