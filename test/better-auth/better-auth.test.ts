@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { PGlite } from '@electric-sql/pglite';
 import { stripe as stripePlugin } from '@better-auth/stripe';
 import { betterAuth } from 'better-auth';
 import { getMigrations } from 'better-auth/db/migration';
@@ -12,7 +11,7 @@ import { createAttribution, type Attribution } from '../../src/core/attribution.
 import { PGliteDialect } from '../../src/core/storage/pglite-dialect.js';
 import type { Storage } from '../../src/core/storage/types.js';
 import { checkoutSession, deliver, event, invoice, subscription, T0 } from '../../src/testing/index.js';
-import { backends, freshStorage, type Backend } from '../support/backends.js';
+import { backends, freshStorage, templatePGlite, type Backend } from '../support/backends.js';
 import { startStripeServer } from '../support/stripe-server.js';
 
 const SECRET = 'whsec_better_auth_suite';
@@ -55,7 +54,7 @@ async function merchantApp(backend: Backend) {
   const auth = betterAuth({
     baseURL,
     secret: 'a-better-auth-secret-of-at-least-32-characters',
-    database: { dialect: new PGliteDialect(new PGlite()), type: 'postgres' },
+    database: { dialect: new PGliteDialect(templatePGlite()), type: 'postgres' },
     emailAndPassword: { enabled: true },
     telemetry: { enabled: false },
     logger: { disabled: true },

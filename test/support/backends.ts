@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { afterAll, inject } from 'vitest';
+import { afterAll, inject, onTestFinished } from 'vitest';
 import { PGliteDialect } from '../../src/core/storage/pglite-dialect.js';
 import { createKyselyStorage, type KyselyStorage } from '../../src/core/storage/kysely-storage.js';
 import { resolveLayout } from '../../src/core/storage/layout.js';
@@ -33,6 +33,20 @@ const closers: Array<() => Promise<void>> = [];
 /** Runs `close` when the current file ends, before its databases close (an instance's outbox worker, say). */
 export function closeAtFileEnd(close: () => Promise<void>): void {
   closers.push(close);
+}
+
+/**
+ * Runs `done` when the current test ends or, called outside one (a `beforeAll`), when the file
+ * does; either way the latest registered runs first, so what uses a schema is closed before the
+ * schema is handed back.
+ */
+export function whenDone(done: () => Promise<void>): void {
+  try {
+    onTestFinished(done);
+  } catch {
+    // onTestFinished refuses to be called outside a test.
+    closeAtFileEnd(done);
+  }
 }
 
 /**
@@ -88,7 +102,7 @@ export function backends(): Backend[] {
   }
   afterAll(async () => {
     // Files share the worker: nothing a file started may go on polling into the next one.
-    await Promise.all(closers.splice(0).map((close) => close()));
+    for (const close of closers.splice(0).reverse()) await close();
     await Promise.all(toDestroy.map((db) => db.destroy()));
   });
   return list;
@@ -103,15 +117,58 @@ export function uniqueSchema(): string {
 }
 
 /**
- * A migrated storage in a schema of its own. Created from `migrationSql` in one script, a quarter
- * of the Migrator's time (one transaction instead of one per migration, no lock or introspection);
- * the Migrator itself is tested by the migration tests, and a later `migrate()` here finds nothing
- * pending.
+ * A migrated storage in a schema of its own, for the current test (or, made outside one, the
+ * current file). A new schema is made from `migrationSql` in one script, a quarter of the Migrator's
+ * time (the Migrator itself is tested by the migration tests, and a later `migrate()` here finds
+ * nothing pending). When the test ends the schema is handed back, and the next test in this worker
+ * gets it emptied to the rows the migrations left: that is a fraction of making one, which grows
+ * slower as the database's catalog fills with the schemas a worker has made.
  */
 export async function freshStorage(backend: Backend, options: { tablePrefix?: string } = {}): Promise<KyselyStorage> {
-  const layout = resolveLayout({ schema: uniqueSchema(), ...options });
-  await backend.exec(await migrationSql(layout));
+  const kind = `${backend.name}:${options.tablePrefix ?? ''}`;
+  const reused = spare.get(kind)?.pop();
+  const layout = resolveLayout({ schema: reused ?? uniqueSchema(), ...options });
+  if (reused) {
+    await backend.exec(emptyingScript(layout.schema!, migratedState.get(kind)!));
+  } else {
+    await backend.exec(await migrationSql(layout));
+    // Read before the caller writes anything.
+    if (!migratedState.has(kind)) migratedState.set(kind, await stateOf(backend, layout.schema!));
+  }
+  whenDone(async () => {
+    spare.set(kind, [...(spare.get(kind) ?? []), layout.schema!]);
+  });
   return createKyselyStorage({ db: backend.db, ...layout });
+}
+
+/** Schemas made by this worker that no test is using, by backend and table prefix. */
+const spare = new Map<string, string[]>();
+
+/** A schema's tables, and the rows the migrations put in some of them (the migration log, the default program). */
+interface MigratedState {
+  tables: string[];
+  rows: Array<{ table: string; json: string }>;
+}
+
+/** What a newly migrated schema holds, per backend and table prefix: read once, from the first one made. */
+const migratedState = new Map<string, MigratedState>();
+
+async function stateOf(backend: Backend, schema: string): Promise<MigratedState> {
+  const tables = await tablesIn(backend.db, schema);
+  const rows: MigratedState['rows'] = [];
+  for (const table of tables) {
+    const { rows: found } = await sql<{ json: string | null }>`select json_agg(t)::text as json from ${sql.table(`${schema}.${table}`)} t`.execute(backend.db);
+    if (found[0]?.json) rows.push({ table, json: found[0].json });
+  }
+  return { tables, rows };
+}
+
+function emptyingScript(schema: string, state: MigratedState): string {
+  const name = (table: string) => `"${schema}"."${table}"`;
+  return [
+    `truncate ${state.tables.map(name).join(', ')} restart identity`,
+    ...state.rows.map(({ table, json }) => `insert into ${name(table)} select * from json_populate_recordset(null::${name(table)}, '${json.replaceAll("'", "''")}')`),
+  ].join(';\n');
 }
 
 export async function tablesIn(db: Kysely<any>, schema: string): Promise<string[]> {

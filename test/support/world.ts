@@ -4,7 +4,7 @@ import { createAttribution, type Attribution } from '../../src/core/attribution.
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import { TABLES } from '../../src/core/storage/schema.js';
 import type { Storage, StorageOperations } from '../../src/core/storage/types.js';
-import { closeAtFileEnd, freshStorage, type Backend } from './backends.js';
+import { freshStorage, whenDone, type Backend } from './backends.js';
 import { startStripeServer } from './stripe-server.js';
 import { T0 } from './stripe-fixtures.js';
 
@@ -53,7 +53,8 @@ export async function world(backend: Backend, wrap?: (storage: Storage) => Stora
     ...extra,
   });
   // close() stops the outbox worker first; a test's wrapped storage need not forward its own close.
-  closeAtFileEnd(() => attribution.close().catch(() => {}));
+  // Registered after the storage's own, so it runs before the schema is handed back for reuse.
+  whenDone(() => attribution.close().catch(() => {}));
   const alice = await attribution.partners.create({ name: 'Alice', email: 'alice@partners.example', code: 'alice', promotionCodes: ['promo_alice'] });
   const bob = await attribution.partners.create({ name: 'Bob', code: 'bob' });
   const { clickId } = await attribution.captureClick({

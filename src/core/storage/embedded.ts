@@ -26,9 +26,12 @@ interface OpenDirectory {
 /**
  * The first `memory://` database's cluster as initdb left it. Later ones in the process load this
  * image (about a second) instead of running initdb again (several): a test suite that makes an
- * instance per test pays initdb once. Kept for the life of the process (some 40 MB).
+ * instance per test pays initdb once. Kept for the life of the process (some 40 MB), on
+ * `globalThis` like the registry below so that every copy of the library in the process shares it;
+ * a test harness that already holds such an image may put it there first.
  */
-let freshCluster: Promise<Blob> | undefined;
+const FRESH_CLUSTER = Symbol.for('stripe-attribution.fresh-cluster');
+const processWide = globalThis as Record<symbol, Promise<Blob> | undefined>;
 
 /**
  * Directories this process has open, shared by every instance in it (through `globalThis`, so
@@ -51,15 +54,15 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDat
     import(/* webpackIgnore: true */ '@electric-sql/pglite'));
   if (dataDir === IN_MEMORY) {
     // A first start that failed leaves no image: this one then runs initdb itself.
-    const image = await freshCluster?.catch(() => undefined);
+    const image = await processWide[FRESH_CLUSTER]?.catch(() => undefined);
     const pglite = image ? new PGlite({ loadDataDir: image }) : new PGlite();
     if (!image) {
       const dumped = pglite.waitReady.then(() => pglite.dumpDataDir('none'));
-      freshCluster = dumped;
+      processWide[FRESH_CLUSTER] = dumped;
       try {
         await dumped;
       } catch (error) {
-        if (freshCluster === dumped) freshCluster = undefined;
+        if (processWide[FRESH_CLUSTER] === dumped) processWide[FRESH_CLUSTER] = undefined;
         await pglite.close().catch(() => {});
         throw error;
       }
