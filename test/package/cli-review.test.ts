@@ -1,23 +1,19 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import { stripeAttribution } from '../support/cli.js';
 import { checkoutSession, event } from '../support/stripe-fixtures.js';
 import { migratedDataDirAt } from '../support/data-dirs.js';
+import { merchantProject } from '../support/project.js';
 
-const SOURCE = resolve(import.meta.dirname, '../../src/core/index.ts');
-
-/** A project whose config (loaded by the CLI through jiti) builds its instance from this repository's source, on an embedded database. */
+/** A merchant's project whose TypeScript config (loaded by the CLI through jiti) builds its instance from the installed package, on an embedded database. */
 function project(): { dir: string; options: AttributionOptions } {
-  const dir = mkdtempSync(join(tmpdir(), 'sa-review-'));
+  const dir = merchantProject();
   const options: AttributionOptions = { database: migratedDataDirAt(join(dir, '.data')), clicks: { ipSalt: 'pepper' }, program: { currency: 'usd', holdDays: 0, reward: { type: 'percent', percent: 30 } } };
-  writeFileSync(
-    join(dir, 'stripe-attribution.config.ts'),
-    `import { createAttribution } from ${JSON.stringify(SOURCE)};\nexport default () => createAttribution(${JSON.stringify(options)});\n`,
-  );
+  writeFileSync(join(dir, 'stripe-attribution.config.ts'), `import { createAttribution } from 'stripe-attribution';\nexport default () => createAttribution(${JSON.stringify(options)});\n`);
   return { dir, options };
 }
 
