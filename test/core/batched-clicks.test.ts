@@ -3,7 +3,7 @@ import { createAttribution } from '../../src/core/attribution.js';
 import type { AttributionOptions } from '../../src/core/options/options.js';
 import type { AttributionRequest } from '../../src/core/clicks/request.js';
 import type { Storage } from '../../src/core/storage/types.js';
-import { backends, freshStorage } from '../support/backends.js';
+import { backends, freshStorage, whenDone } from '../support/backends.js';
 
 const BROWSER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
 const [pglite] = backends();
@@ -44,6 +44,8 @@ async function batched(options: AttributionOptions = {}) {
     onError: (error, during) => errors.push(`${during}: ${(error as Error).message}`),
     ...options,
   });
+  // Its flush timer must not outlive the test: the schema goes to the worker's next test.
+  whenDone(() => attribution.close().catch(() => {}));
   const alice = await attribution.partners.create({ name: 'Alice', code: 'alice' });
   return { attribution, real, state, errors, alice, advance: (ms: number) => void (now = new Date(now.getTime() + ms)) };
 }
