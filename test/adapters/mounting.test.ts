@@ -110,7 +110,7 @@ describe('attributionMiddleware() without an instance', () => {
     const middleware = expressAttribution();
     expect(middleware.attribution).toBe(middlewares[0]!.attribution);
     app.use(middleware);
-    expect(await middleware.attribution.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'] });
+    expect(await middleware.attribution.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox', '0018_manual_adjustments'] });
     const partner = await middleware.attribution.partners.create({ name: 'Env', code: 'env' });
     const visit = await request(app).get('/?via=env').set('user-agent', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0');
     expect(visit.headers['set-cookie']).toHaveLength(1);

@@ -53,6 +53,39 @@ describe.each(backends())('adjusting a commission by hand on $name', (backend) =
     expect(first.map((c) => [c.kind, c.amount]).sort()).toEqual([['clawback', -1000], ['clawback', -2000], ['sale', 3000]]);
   });
 
+  it('a change by hand outlives later refunds: each reconciles to the exact commission on what remains plus the change, before payout and after', async () => {
+    const w = await world(backend, undefined, program);
+    const refund = (id: string, refunded: number) =>
+      w.deliver(event('charge.refunded', charge({ payment_intent: `pi_${id}`, amount: 10000, amount_refunded: refunded, refunded: refunded === 10000 })));
+    const amountOf = async (id: string) => (await w.attribution.commissions.list({ saleId: (await w.attribution.commissions.list()).find((c) => c.id === id)!.saleId! })).reduce((sum, c) => sum + c.amount, 0);
+
+    // Before payout, in place: 30.00 − 10.00 by hand, then 10 % refunded: 27.00 − 10.00, not 27.00.
+    await buy(w, 'cs_pending');
+    const pending = (await w.attribution.commissions.list()).find((c) => c.kind === 'sale')!;
+    expect(await w.attribution.commissions.adjust(pending.id, -1000, 'goodwill')).toMatchObject({ amount: 2000, manualAmount: -1000 });
+    await refund('cs_pending', 1000);
+    expect(await amountOf(pending.id)).toBe(1700);
+    // A bonus by hand, then half refunded: 15.00 − 10.00 + 2.50.
+    await w.attribution.commissions.adjust(pending.id, 250, 'launch bonus');
+    await refund('cs_pending', 5000);
+    expect(await amountOf(pending.id)).toBe(750);
+    // Refunded in full: nothing remains, and no change by hand takes it below nothing.
+    await refund('cs_pending', 10000);
+    expect((await w.attribution.commissions.list({ saleId: pending.saleId! }))).toEqual([expect.objectContaining({ id: pending.id, amount: 0, status: 'voided', manualAmount: -750 })]);
+
+    // After payout: the change is a clawback, and the refund's clawback takes only its own share.
+    await buy(w, 'cs_paid');
+    await w.attribution.commissions.approveDue(AFTER_HOLD);
+    const [payout] = await w.attribution.payouts.create({ livemode: false });
+    await w.attribution.payouts.markPaid(payout!.id);
+    const paid = (await w.attribution.commissions.list()).find((c) => c.kind === 'sale' && c.status === 'paid')!;
+    await w.attribution.commissions.adjust(paid.id, -1000, 'goodwill');
+    await refund('cs_paid', 1000);
+    const afterRefund = await w.attribution.commissions.list({ saleId: paid.saleId! });
+    expect(afterRefund.map((c) => [c.kind, c.status, c.amount]).sort()).toEqual([['clawback', 'approved', -1000], ['clawback', 'approved', -300], ['sale', 'paid', 3000]]);
+    expect(afterRefund.find((c) => c.id === paid.id)!.manualAmount).toBe(-1000);
+  });
+
   it('a commission paid between the read and the write (marking paid takes no sale lock) is neither adjusted nor voided in place', async () => {
     let payMeanwhile = false;
     const w = await world(

@@ -74,7 +74,7 @@ describe('the built package', () => {
       cwd: app,
       env: { ...process.env, NODE_PATH: join(app, 'node_modules') },
     });
-    expect(JSON.parse(stdout)).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'], partner: 'Embedded' });
+    expect(JSON.parse(stdout)).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox', '0018_manual_adjustments'], partner: 'Embedded' });
     expect(existsSync(join(app, '.stripe-attribution', 'PG_VERSION'))).toBe(true);
     // The lock is released on close, so the next process can open it.
     expect(readdirSync(join(app, '.stripe-attribution')).filter((name) => name.startsWith('stripe-attribution.'))).toEqual([]);

@@ -18,7 +18,7 @@ describe('tables without a schema of their own', () => {
     await sql`set search_path to ${sql.id(current)}`.execute(db);
     try {
       const attribution = createAttribution({ database: db });
-      expect(await attribution.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'] });
+      expect(await attribution.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox', '0018_manual_adjustments'] });
       expect(await tablesIn(db, current)).toEqual(expect.arrayContaining(['sa_migrations', 'sa_partners', 'sa_sales']));
       expect((await (await attribution.storage()).insertPartner({ name: 'Current' })).name).toBe('Current');
       await attribution.close();

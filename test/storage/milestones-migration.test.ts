@@ -26,7 +26,7 @@ describe.each(backends())('migration 0008_milestones on $name', (backend) => {
       values ('com_sale', true, 'ptn_1', 'sac_1', 'sale_1', 'sale', 'approved', 3000, 'usd'), ('com_lead', true, 'ptn_1', 'sac_1', null, 'lead', 'pending', 200, 'usd')`.execute(backend.db);
 
     const storage = createKyselyStorage({ db: backend.db, schema });
-    expect(await storage.migrate()).toEqual({ applied: ['0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'] });
+    expect(await storage.migrate()).toEqual({ applied: ['0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox', '0018_manual_adjustments'] });
     expect((await storage.listCommissions({ partnerId: 'ptn_1' })).map((c) => [c.id, c.kind, c.status, c.amount, c.eventId])).toEqual([
       ['com_lead', 'lead', 'pending', 200, null],
       ['com_sale', 'sale', 'approved', 3000, null],

@@ -51,7 +51,7 @@ describe.each(backends())('migration 0009_programs on $name', (backend) => {
     await run(sql`insert into ${t('milestones')} (id, livemode, name, idempotency_key, customer_id, partner_id, occurred_at) values ('mls_1', true, 'demo_booked', 'k1', 'sac_1', 'ptn_1', ${T})`);
 
     const storage = createKyselyStorage({ db: backend.db, schema });
-    expect(await storage.migrate()).toEqual({ applied: ['0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'] });
+    expect(await storage.migrate()).toEqual({ applied: ['0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox', '0018_manual_adjustments'] });
 
     // Everything is there, as it was, in the default program.
     expect(await storage.listPartnerCodes('ptn_1')).toEqual({ codes: ['alice'], promotionCodes: ['promo_alice'], programs: { default: { codes: ['alice'], promotionCodes: ['promo_alice'] } } });

@@ -152,9 +152,9 @@ async function subscriptionEnd(tx: StorageOperations, sale: Sale): Promise<Date 
 
 /**
  * Brings a sale's commission in line with what remains of the sale after refunds, credit notes
- * and lost disputes: the target is the exact commission on what remains, rounded once, and the
- * change is that target minus what is already recorded — so any number of partial refunds adds up
- * to the cent. Before payout the commission itself is adjusted (voided when nothing remains);
+ * and lost disputes: the target is the exact commission on what remains, rounded once, plus the
+ * merchant's own changes (`manualAmount`), and the change is that target minus what is already
+ * recorded — so any number of partial refunds adds up to the cent. Before payout the commission itself is adjusted (voided when nothing remains);
  * after payout the difference is a clawback, approved at once and netted in the next payout. An
  * open dispute holds the commission; winning it releases it to where it was.
  */
@@ -175,9 +175,12 @@ async function reconcileLockedSale(tx: StorageOperations, sale: Sale, known?: Co
   const disputes = await tx.disputeTotals(sale.id);
   const remaining = sale.amount - sale.amountRefunded - sale.amountCredited - disputes.lost;
   // Converted commissions keep the rate of their creation.
-  const target = commission.conversion
+  const exact = commission.conversion
     ? convertedCommissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount, commission.conversion)
     : commissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount);
+  // The merchant's own changes stay: a refund takes its share of the sale, not the bonus or the
+  // goodwill deduction made by hand; what is left never goes below nothing.
+  const target = Math.max(0, exact + commission.manualAmount);
   const delta = target - (await tx.recordedForSale(sale.id));
   const reason = because ?? (disputes.lost > 0 ? 'dispute_lost' : sale.amountCredited > 0 && sale.amountRefunded === 0 ? 'credited' : 'refunded');
 

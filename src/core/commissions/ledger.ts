@@ -106,11 +106,13 @@ export function createCommissions(storage: () => Promise<Storage>, options: Reso
         // A sale's commission and its clawbacks (a reversed payout's, say) never add up to less than nothing.
         const recorded = saleId ? await tx.recordedForSale(saleId) : commission.amount;
         if (recorded + delta < 0) throw new AttributionError(`Sale ${saleId} has ${recorded} of commission left: taking ${-delta} would take more than it earned`);
-        if (commission.status !== 'paid') return tx.adjustCommission(id, { delta, reason, outsidePayout: true, from: commission.status });
+        // Counted as the merchant's own (`manual`), so a later refund's reconcile keeps it.
+        if (commission.status !== 'paid') return tx.adjustCommission(id, { delta, manual: delta, reason, outsidePayout: true, from: commission.status });
         // What was paid stays as it was paid, so the payout still adds up.
         if (commission.kind !== 'sale' || !saleId) {
           throw new AttributionError(`Commission ${id} is a paid ${commission.kind} commission: only a paid sale commission can be adjusted, by a clawback netted in the next payout`);
         }
+        await tx.adjustCommission(id, { delta: 0, manual: delta, reason, outsidePayout: true, from: 'paid' });
         const { record } = await tx.insertCommission({
           livemode: commission.livemode,
           partnerId: commission.partnerId,

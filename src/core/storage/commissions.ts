@@ -38,6 +38,11 @@ export interface Commission {
   exactNumerator: bigint;
   /** The sale amount `exactNumerator` was computed on. */
   basisAmount: Amount;
+  /**
+   * The merchant's own changes to a sale's commission (`commissions.adjust`, in place or by a
+   * clawback after payout), net: a refund or dispute reconciles to its exact commission plus these.
+   */
+  manualAmount: Amount;
   /** The status to return to when the dispute that holds it is won. */
   statusBeforeHold: CommissionStatus | null;
   approvedAt: Date | null;
@@ -108,11 +113,13 @@ export interface CommissionStore {
    * `outsidePayout: true` (a change by hand) throws `CommissionInPayoutError` for a commission in a
    * pending payout; Stripe's own changes (refunds, disputes) go through and the payout then
    * refuses to be paid until made again. `from`: only while the commission still has that status
-   * (a change by hand decided on it; marking paid takes no sale lock), else it throws.
+   * (a change by hand decided on it; marking paid takes no sale lock), else it throws. `manual`:
+   * what the merchant changed by hand (this delta, or a clawback recorded beside a paid commission),
+   * added to its `manualAmount`.
    */
   adjustCommission(
     id: string,
-    change: { delta: Amount; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean; from?: CommissionStatus },
+    change: { delta: Amount; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean; from?: CommissionStatus; manual?: Amount },
   ): Promise<Commission>;
   /** Approves pending commissions whose hold ended by `now`. Returns how many. */
   approveDueCommissions(now: Date): Promise<Commission[]>;
@@ -244,7 +251,7 @@ export function commissionStore(db: Db): CommissionStore {
 
     async adjustCommission(
       id: string,
-      change: { delta: number; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean; from?: CommissionStatus },
+      change: { delta: number; reason: string; status?: CommissionStatus; statusBeforeHold?: CommissionStatus | null; outsidePayout?: boolean; from?: CommissionStatus; manual?: number },
     ): Promise<Commission> {
       if (change.delta !== 0) {
         await db
@@ -256,6 +263,7 @@ export function commissionStore(db: Db): CommissionStore {
         .updateTable('commissions')
         .set((eb) => ({
           amount: eb('amount', '+', change.delta) as never,
+          ...(change.manual ? { manual_amount: eb('manual_amount', '+', assertAmount(change.manual)) as never } : {}),
           updated_at: new Date(),
           ...(change.status ? { status: change.status } : {}),
           ...(change.statusBeforeHold !== undefined ? { status_before_hold: change.statusBeforeHold } : {}),
@@ -332,6 +340,7 @@ export function toCommission(row: Row<'commissions'>): Commission {
     holdUntil: row.hold_until,
     exactNumerator: BigInt(row.exact_numerator),
     basisAmount: toAmount(row.basis_amount),
+    manualAmount: toAmount(row.manual_amount),
     statusBeforeHold: row.status_before_hold as CommissionStatus | null,
     approvedAt: row.approved_at,
     paidAt: row.paid_at,

@@ -141,6 +141,8 @@ export interface Database {
     hold_until: Date | null;
     exact_numerator: ColumnType<string | number | bigint, string | number | undefined, string | number>;
     basis_amount: ColumnType<string | number | bigint, number | undefined, number>;
+    /** The merchant's own changes to a sale's commission, net: kept by every later reconcile. */
+    manual_amount: ColumnType<string | number | bigint, number | undefined, number>;
     status_before_hold: string | null;
     approved_at: Date | null;
     paid_at: Date | null;

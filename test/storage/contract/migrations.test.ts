@@ -9,7 +9,7 @@ describe.each(backends())('migrations storage contract on $name', (backend) => {
     it('creates every table once; migrating again applies nothing and changes nothing', async () => {
       const schema = uniqueSchema();
       const storage = createKyselyStorage({ db: backend.db, schema });
-      expect(await storage.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox'] });
+      expect(await storage.migrate()).toEqual({ applied: ['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox', '0018_manual_adjustments'] });
       const tables = await tablesIn(backend.db, schema);
       expect(tables).toContain('sa_webhook_events');
       expect(tables).toContain('sa_sales');
@@ -58,9 +58,9 @@ describe.each(backends())('migrations storage contract on $name', (backend) => {
       const first = createKyselyStorage({ db: backend.db, schema });
       const second = createKyselyStorage({ db: backend.other(), schema });
       const reports = await Promise.all([first.migrate(), second.migrate()]);
-      expect(reports.flatMap((report) => report.applied)).toEqual(['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox']);
+      expect(reports.flatMap((report) => report.applied)).toEqual(['0001_initial', '0002_invoice_payments', '0003_disputes_credits_subscriptions', '0004_rewards', '0005_payouts', '0006_charge_amounts', '0007_guest_customers', '0008_milestones', '0009_programs', '0010_partner_groups', '0011_charge_refunds', '0012_trial_seat_leads', '0013_payout_commission_count', '0014_partner_applications', '0015_fraud_review', '0016_connect', '0017_outbox', '0018_manual_adjustments']);
       const recorded = await sql<{ name: string }>`select name from ${sql.id(schema, 'sa_migrations')} order by name`.execute(backend.db);
-      expect(recorded.rows).toEqual([{ name: '0001_initial' }, { name: '0002_invoice_payments' }, { name: '0003_disputes_credits_subscriptions' }, { name: '0004_rewards' }, { name: '0005_payouts' }, { name: '0006_charge_amounts' }, { name: '0007_guest_customers' }, { name: '0008_milestones' }, { name: '0009_programs' }, { name: '0010_partner_groups' }, { name: '0011_charge_refunds' }, { name: '0012_trial_seat_leads' }, { name: '0013_payout_commission_count' }, { name: '0014_partner_applications' }, { name: '0015_fraud_review' }, { name: '0016_connect' }, { name: '0017_outbox' }]);
+      expect(recorded.rows).toEqual([{ name: '0001_initial' }, { name: '0002_invoice_payments' }, { name: '0003_disputes_credits_subscriptions' }, { name: '0004_rewards' }, { name: '0005_payouts' }, { name: '0006_charge_amounts' }, { name: '0007_guest_customers' }, { name: '0008_milestones' }, { name: '0009_programs' }, { name: '0010_partner_groups' }, { name: '0011_charge_refunds' }, { name: '0012_trial_seat_leads' }, { name: '0013_payout_commission_count' }, { name: '0014_partner_applications' }, { name: '0015_fraud_review' }, { name: '0016_connect' }, { name: '0017_outbox' }, { name: '0018_manual_adjustments' }]);
     });
 
     it('the printed SQL builds the same schema, and migrate() then finds nothing pending', async () => {

@@ -28,6 +28,7 @@ import * as partnerApplications from './0014_partner_applications.js';
 import * as fraudReview from './0015_fraud_review.js';
 import * as connect from './0016_connect.js';
 import * as outbox from './0017_outbox.js';
+import * as manualAdjustments from './0018_manual_adjustments.js';
 
 /**
  * Every migration, by name, in order. Static imports (not files found at run time) so they survive
@@ -52,6 +53,7 @@ const MIGRATIONS: Record<string, PackagedMigration> = {
   '0015_fraud_review': fraudReview,
   '0016_connect': connect,
   '0017_outbox': outbox,
+  '0018_manual_adjustments': manualAdjustments,
 };
 
 class PackagedMigrationProvider implements KyselyMigrationProvider {
