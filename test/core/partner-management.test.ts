@@ -24,6 +24,8 @@ describe.each(backends())('partner management, on $name', (backend) => {
     const attribution = await instance();
     await expect(attribution.partners.create({ name: 'Alice', email: 'Alice Smith', code: 'alice' })).rejects.toThrow('"Alice Smith" is not an email address');
     await expect(attribution.partners.upsert({ name: 'Alice', email: 'alice@', code: 'alice' })).rejects.toThrow('"alice@" is not an email address');
+    // The rule applicants meet too: a display name around the address is not an address.
+    await expect(attribution.partners.create({ name: 'Alice', email: 'Alice<alice@a.example>', code: 'alice' })).rejects.toThrow('"Alice<alice@a.example>" is not an email address');
     expect(await attribution.partners.list()).toEqual([]);
     expect(await attribution.partners.getByCode('alice')).toBeUndefined();
     expect(await attribution.partners.create({ name: 'Alice', email: '  Alice@Partners.Example ', code: 'alice' })).toMatchObject({ email: 'alice@partners.example' });

@@ -6,6 +6,7 @@ import type { Application, ApplicationStatus, Storage } from '../storage/types.j
 import { emit } from '../transaction/hooks.js';
 import type { TransactionRunner } from '../transaction/run.js';
 import { validCode } from './partners.js';
+import { isEmailAddress } from './email.js';
 
 /** What someone applying to be a partner says. */
 export interface ApplicationInput {
@@ -48,8 +49,6 @@ export interface Applications {
   approve(partnerId: string): Promise<ApplicationDecision>;
   reject(partnerId: string): Promise<ApplicationDecision>;
 }
-
-const EMAIL = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 
 function field(value: unknown, label: string, max: number): string {
   const text = typeof value === 'string' ? value.trim() : '';
@@ -98,7 +97,7 @@ export function createApplications(storage: () => Promise<Storage>, options: Res
     async submit(input, { ip, rateLimit } = {}) {
       const name = field(input?.name, 'a name', 200);
       const email = field(input?.email, 'an email address', 254).toLowerCase();
-      if (!EMAIL.test(email)) throw new InvalidValueError(`"${email}" is not an email address`);
+      if (!isEmailAddress(email)) throw new InvalidValueError(`"${email}" is not an email address`);
       const promotion = field(input?.promotion, 'a few words on how you promote', 2000);
       const code = validCode(field(input?.code, 'a referral code', 64));
       const programId = configuredProgram(options, input.programId).id;

@@ -3,6 +3,7 @@ import { AttributionError, ConflictError } from '../kernel/errors.js';
 import type { Partner, PartnerGroupRecord, Storage } from '../storage/types.js';
 import type { ResolvedOptions } from '../options/options.js';
 import { portalUrl, shareLink } from './portal-links.js';
+import { isEmailAddress } from './email.js';
 import { rewardTerms, type SaleReward } from '../commissions/rewards.js';
 import { configuredProgram } from '../programs/programs.js';
 import type { TransactionRunner } from '../transaction/run.js';
@@ -169,13 +170,10 @@ export function validCode(code: string): string {
   return normalized;
 }
 
-/** Enough to catch a name typed into the email field; the partner's inbox is the real check. */
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-
 /** A partner's email as stored: trimmed, blank as none; anything else that is not an address is refused before writing. */
 function partnerEmail(raw: string | null | undefined): string | null {
   const email = raw?.trim() || null;
-  if (email !== null && !EMAIL.test(email)) throw new AttributionError(`"${raw}" is not an email address`);
+  if (email !== null && !isEmailAddress(email)) throw new AttributionError(`"${raw}" is not an email address`);
   return email;
 }
 
