@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createAttribution } from '../../src/core/attribution.js';
 import { createKyselyStorage } from '../../src/core/storage/kysely-storage.js';
 import { attributionMiddleware } from '../../src/express/index.js';
-import { backends, freshStorage } from '../support/backends.js';
+import { backends, freshStorage, whenDone } from '../support/backends.js';
 import { T0 } from '../support/stripe-fixtures.js';
 import { startStripeServer } from '../support/stripe-server.js';
 import { generateJourneys, isLate, stripeApi } from './journeys.js';
@@ -37,6 +37,8 @@ describe.each(backends())('chaos replay on $name', (backend) => {
     // Two app instances where the database allows two sessions at once.
     const instances = [attribution];
     if (backend.concurrent) instances.push(createAttribution({ database: createKyselyStorage({ db: backend.other(), schema: storage.layout.schema! }), ...options }));
+    // Their outbox workers must not outlive the test: the schema goes to the worker's next test.
+    whenDone(async () => void (await Promise.all(instances.map((instance) => instance.close()))));
     const servers = instances.map((instance) => express().use(attributionMiddleware(instance)).listen(0));
     const urls = servers.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`);
 

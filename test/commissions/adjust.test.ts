@@ -84,6 +84,24 @@ describe.each(backends())('adjusting a commission by hand on $name', (backend) =
     const afterRefund = await w.attribution.commissions.list({ saleId: paid.saleId! });
     expect(afterRefund.map((c) => [c.kind, c.status, c.amount]).sort()).toEqual([['clawback', 'approved', -1000], ['clawback', 'approved', -300], ['sale', 'paid', 3000]]);
     expect(afterRefund.find((c) => c.id === paid.id)!.manualAmount).toBe(-1000);
+
+    // A bonus by hand is not kept on a sale refunded in full, before payout or after: nothing of it remains.
+    const seen = new Set((await w.attribution.commissions.list()).map((c) => c.id));
+    const newSale = async () => (await w.attribution.commissions.list()).find((c) => c.kind === 'sale' && !seen.has(c.id))!;
+    await buy(w, 'cs_bonus');
+    const bonus = await newSale();
+    await w.attribution.commissions.adjust(bonus.id, 250, 'launch bonus');
+    await refund('cs_bonus', 10000);
+    expect(await w.attribution.commissions.list({ saleId: bonus.saleId! })).toEqual([expect.objectContaining({ id: bonus.id, amount: 0, status: 'voided', manualAmount: 250 })]);
+    seen.add(bonus.id);
+    await buy(w, 'cs_paid_bonus');
+    const paidBonus = await newSale();
+    await w.attribution.commissions.approveDue(AFTER_HOLD);
+    const [second] = await w.attribution.payouts.create({ livemode: false });
+    await w.attribution.payouts.markPaid(second!.id);
+    await w.attribution.commissions.adjust(paidBonus.id, 250, 'launch bonus');
+    await refund('cs_paid_bonus', 10000);
+    expect(await amountOf(paidBonus.id)).toBe(0);
   });
 
   it('a commission paid between the read and the write (marking paid takes no sale lock) is neither adjusted nor voided in place', async () => {

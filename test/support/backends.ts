@@ -36,16 +36,16 @@ export function closeAtFileEnd(close: () => Promise<void>): void {
 }
 
 /**
- * Runs `done` when the current test ends or, called outside one (a `beforeAll`), when the file
- * does; either way the latest registered runs first, so what uses a schema is closed before the
- * schema is handed back.
+ * Runs `done` when the current test ends, telling whether it passed, or, called outside a test (a
+ * `beforeAll`), when the file does; either way the latest registered runs first, so what uses a
+ * schema is closed before the schema is handed back.
  */
-export function whenDone(done: () => Promise<void>): void {
+export function whenDone(done: (passed: boolean) => Promise<void>): void {
   try {
-    onTestFinished(done);
+    onTestFinished(({ task }) => done(task.result?.state === 'pass'));
   } catch {
     // onTestFinished refuses to be called outside a test.
-    closeAtFileEnd(done);
+    closeAtFileEnd(() => done(true));
   }
 }
 
@@ -120,7 +120,7 @@ export function uniqueSchema(): string {
  * A migrated storage in a schema of its own, for the current test (or, made outside one, the
  * current file). A new schema is made from `migrationSql` in one script, a quarter of the Migrator's
  * time (the Migrator itself is tested by the migration tests, and a later `migrate()` here finds
- * nothing pending). When the test ends the schema is handed back, and the next test in this worker
+ * nothing pending). When the test passes the schema is handed back, and the next test in this worker
  * gets it emptied to the rows the migrations left: that is a fraction of making one, which grows
  * slower as the database's catalog fills with the schemas a worker has made.
  */
@@ -135,8 +135,10 @@ export async function freshStorage(backend: Backend, options: { tablePrefix?: st
     // Read before the caller writes anything.
     if (!migratedState.has(kind)) migratedState.set(kind, await stateOf(backend, layout.schema!));
   }
-  whenDone(async () => {
-    spare.set(kind, [...(spare.get(kind) ?? []), layout.schema!]);
+  // A failed test may have left more than rows (a trigger, a body still running past its timeout):
+  // its schema is never used again.
+  whenDone(async (passed) => {
+    if (passed) spare.set(kind, [...(spare.get(kind) ?? []), layout.schema!]);
   });
   return createKyselyStorage({ db: backend.db, ...layout });
 }

@@ -153,8 +153,8 @@ async function subscriptionEnd(tx: StorageOperations, sale: Sale): Promise<Date 
 /**
  * Brings a sale's commission in line with what remains of the sale after refunds, credit notes
  * and lost disputes: the target is the exact commission on what remains, rounded once, plus the
- * merchant's own changes (`manualAmount`), and the change is that target minus what is already
- * recorded — so any number of partial refunds adds up to the cent. Before payout the commission itself is adjusted (voided when nothing remains);
+ * merchant's own changes while anything remains (`manualAmount`), and the change is that target
+ * minus what is already recorded — so any number of partial refunds adds up to the cent. Before payout the commission itself is adjusted (voided when nothing remains);
  * after payout the difference is a clawback, approved at once and netted in the next payout. An
  * open dispute holds the commission; winning it releases it to where it was.
  */
@@ -178,9 +178,11 @@ async function reconcileLockedSale(tx: StorageOperations, sale: Sale, known?: Co
   const exact = commission.conversion
     ? convertedCommissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount, commission.conversion)
     : commissionOnRemaining(commission.exactNumerator, remaining, commission.basisAmount);
-  // The merchant's own changes stay: a refund takes its share of the sale, not the bonus or the
-  // goodwill deduction made by hand; what is left never goes below nothing.
-  const target = Math.max(0, exact + commission.manualAmount);
+  // The merchant's own changes stay while the sale earns anything: a partial refund takes its share
+  // of the sale, not the bonus or the goodwill deduction made by hand. A sale refunded in full, or
+  // outside its reward window, earns nothing, a bonus on it included; never below nothing.
+  const earns = remaining > 0 && commission.exactNumerator !== 0n;
+  const target = earns ? Math.max(0, exact + commission.manualAmount) : 0;
   const delta = target - (await tx.recordedForSale(sale.id));
   const reason = because ?? (disputes.lost > 0 ? 'dispute_lost' : sale.amountCredited > 0 && sale.amountRefunded === 0 ? 'credited' : 'refunded');
 
@@ -205,7 +207,7 @@ async function reconcileLockedSale(tx: StorageOperations, sale: Sale, known?: Co
   }
 
   const status: CommissionStatus | undefined =
-    target === 0 ? 'voided'
+    target === 0 ? (commission.status === 'voided' ? undefined : 'voided')
     : disputes.open > 0 && commission.status !== 'held' ? 'held'
     // A commission held for fraud review stays held until the merchant decides, whatever its disputes do.
     : disputes.open === 0 && commission.status === 'held' && commission.review !== 'pending' ? (commission.statusBeforeHold ?? 'pending')

@@ -39,8 +39,9 @@ export interface Commission {
   /** The sale amount `exactNumerator` was computed on. */
   basisAmount: Amount;
   /**
-   * The merchant's own changes to a sale's commission (`commissions.adjust`, in place or by a
-   * clawback after payout), net: a refund or dispute reconciles to its exact commission plus these.
+   * The merchant's own changes by `commissions.adjust`, net (for a paid sale commission, the
+   * clawbacks recorded beside it): a sale's refunds and disputes reconcile to its exact commission
+   * on what remains plus these, while anything remains.
    */
   manualAmount: Amount;
   /** The status to return to when the dispute that holds it is won. */
