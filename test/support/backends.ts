@@ -126,7 +126,8 @@ export function uniqueSchema(): string {
  */
 export async function freshStorage(backend: Backend, options: { tablePrefix?: string } = {}): Promise<KyselyStorage> {
   const kind = `${backend.name}:${options.tablePrefix ?? ''}`;
-  const reused = spare.get(kind)?.pop();
+  const spares = spare.get(kind) ?? spare.set(kind, []).get(kind)!;
+  const reused = spares.pop();
   const layout = resolveLayout({ schema: reused ?? uniqueSchema(), ...options });
   if (reused) {
     await backend.exec(emptyingScript(layout.schema!, migratedState.get(kind)!));
@@ -138,7 +139,7 @@ export async function freshStorage(backend: Backend, options: { tablePrefix?: st
   // A failed test may have left more than rows (a trigger, a body still running past its timeout):
   // its schema is never used again.
   whenDone(async (passed) => {
-    if (passed) spare.set(kind, [...(spare.get(kind) ?? []), layout.schema!]);
+    if (passed) spares.push(layout.schema!);
   });
   return createKyselyStorage({ db: backend.db, ...layout });
 }

@@ -154,9 +154,10 @@ async function subscriptionEnd(tx: StorageOperations, sale: Sale): Promise<Date 
  * Brings a sale's commission in line with what remains of the sale after refunds, credit notes
  * and lost disputes: the target is the exact commission on what remains, rounded once, plus the
  * merchant's own changes while anything remains (`manualAmount`), and the change is that target
- * minus what is already recorded — so any number of partial refunds adds up to the cent. Before payout the commission itself is adjusted (voided when nothing remains);
- * after payout the difference is a clawback, approved at once and netted in the next payout. An
- * open dispute holds the commission; winning it releases it to where it was.
+ * minus what is already recorded — so any number of partial refunds adds up to the cent. Before
+ * payout the commission itself is adjusted (voided when nothing remains); after payout the
+ * difference is a clawback, approved at once and netted in the next payout. An open dispute holds
+ * the commission; winning it releases it to where it was.
  */
 export async function reconcileCommission(tx: StorageOperations, saleId: string, known?: Commission): Promise<void> {
   const sale = await tx.lockSale(saleId);
